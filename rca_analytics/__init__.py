@@ -1,0 +1,64 @@
+"""rca_analytics: incident root-cause analysis in your notebook.
+
+Validated events and investigations in one embedded DuckDB file, linked with
+confidence, queried as pandas DataFrames.
+
+>>> import rca_analytics as rca
+>>> store = rca.connect(":memory:")
+>>> inv = store.add_investigation(rca.Investigation(title="Checkout 500s", priority="P0"))
+>>> store.get_investigation(inv.id).priority
+<Priority.P0: 'P0'>
+"""
+
+from ._version import __version__
+from .errors import (
+    CorruptStore,
+    DuplicateRecord,
+    Failure,
+    NotFound,
+    RcaError,
+    ReadOnlyStore,
+    SchemaVersionError,
+    StoreError,
+    StoreLocked,
+    ValidationFailed,
+)
+from .models import (
+    Change,
+    Event,
+    EventSeverity,
+    EventSource,
+    ImpactSeverity,
+    Investigation,
+    InvestigationStatus,
+    Link,
+    LinkMethod,
+    Priority,
+)
+from .store import Store, connect
+
+__all__ = [
+    "Change",
+    "CorruptStore",
+    "DuplicateRecord",
+    "Event",
+    "EventSeverity",
+    "EventSource",
+    "Failure",
+    "ImpactSeverity",
+    "Investigation",
+    "InvestigationStatus",
+    "Link",
+    "LinkMethod",
+    "NotFound",
+    "Priority",
+    "RcaError",
+    "ReadOnlyStore",
+    "SchemaVersionError",
+    "Store",
+    "StoreError",
+    "StoreLocked",
+    "ValidationFailed",
+    "__version__",
+    "connect",
+]

@@ -1,0 +1,340 @@
+"""Value coercions shared by the models, the bulk paths and the readers.
+
+Each function takes one raw value and returns the canonical value or raises
+``PydanticCustomError`` with a reason code (a ``ValueError``), so that the same rules
+apply whether a value arrives through a model, a DataFrame or a reader.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import enum
+import math
+import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
+
+from .errors import Failure
+
+UTC = dt.UTC
+
+#: Epoch values above this many seconds are taken to be milliseconds or finer by
+#: mistake (1e11 s is the year 5138).
+MAX_EPOCH_SECONDS = 1e11
+MAX_JSON_DEPTH = 64
+
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def is_missing(value: Any) -> bool:
+    """True for ``None`` and the pandas/numpy missing markers (NaN, NaT, NA).
+
+    >>> import math
+    >>> [is_missing(v) for v in (None, math.nan, 0, "", [])]
+    [True, True, False, False, False]
+    """
+    if value is None:
+        return True
+    if isinstance(value, (str, bytes, list, tuple, dict, set, frozenset, enum.Enum)):
+        return False
+    if type(value).__name__ in {"NaTType", "NAType"}:
+        return True
+    try:
+        return bool(value != value)  # NaN and numpy NaT are the only values unequal to themselves
+    except (TypeError, ValueError):
+        return False
+
+
+def to_utc(value: Any) -> dt.datetime:
+    """Return ``value`` as an aware UTC datetime with microsecond precision.
+
+    Accepts aware datetimes (incl. ``pandas.Timestamp``), ISO 8601 strings with an
+    offset or ``Z``, and epoch seconds (int or float). Naive values are rejected.
+
+    >>> to_utc("2026-03-01T10:02:00+01:00")
+    datetime.datetime(2026, 3, 1, 9, 2, tzinfo=datetime.timezone.utc)
+    >>> to_utc(0)
+    datetime.datetime(1970, 1, 1, 0, 0, tzinfo=datetime.timezone.utc)
+    """
+    if isinstance(value, dt.datetime):
+        if hasattr(value, "to_pydatetime"):  # pandas.Timestamp: drop sub-microsecond digits
+            value = value.floor("us").to_pydatetime()  # type: ignore[attr-defined]
+        moment: dt.datetime = value
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise PydanticCustomError(
+                "naive_datetime",
+                "naive datetime {value} has no time zone; pass an aware datetime, e.g. "
+                "datetime(..., tzinfo=datetime.timezone.utc), or an ISO string with an "
+                "offset such as '2026-03-01T10:00:00Z'",
+                {"value": str(moment)},
+            )
+        return moment.astimezone(UTC)
+    if isinstance(value, bool):
+        raise PydanticCustomError(
+            "invalid_type", "expected a datetime, ISO string or epoch seconds, got a bool"
+        )
+    if isinstance(value, (int, float, Decimal)) or type(value).__module__ == "numpy":
+        return _from_epoch(value)
+    if isinstance(value, str):
+        return _from_iso(value)
+    if isinstance(value, dt.date):
+        raise PydanticCustomError(
+            "naive_datetime",
+            "{value} is a date without time or zone; pass an aware datetime or an ISO "
+            "string such as '{value}T00:00:00Z'",
+            {"value": value.isoformat()},
+        )
+    raise PydanticCustomError(
+        "invalid_type",
+        "expected a datetime, ISO string or epoch seconds, got {type}",
+        {"type": type(value).__name__},
+    )
+
+
+def _from_epoch(value: Any) -> dt.datetime:
+    if type(value).__name__ == "datetime64":
+        raise PydanticCustomError(
+            "naive_datetime",
+            "numpy.datetime64 {value} has no time zone; use pandas.Timestamp(x, tz='UTC')",
+            {"value": str(value)},
+        )
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise PydanticCustomError(
+            "invalid_type",
+            "expected a datetime, ISO string or epoch seconds, got {type}",
+            {"type": type(value).__name__},
+        ) from None
+    if not math.isfinite(seconds):
+        raise PydanticCustomError("invalid_datetime", "epoch seconds must be finite")
+    if abs(seconds) > MAX_EPOCH_SECONDS:
+        raise PydanticCustomError(
+            "invalid_datetime",
+            "{value} is too large for epoch seconds (it looks like milliseconds or "
+            "nanoseconds); divide it to seconds first",
+            {"value": str(value)},
+        )
+    if isinstance(value, int) or (isinstance(value, Decimal) and value == int(value)):
+        return dt.datetime(1970, 1, 1, tzinfo=UTC) + dt.timedelta(seconds=int(value))
+    return dt.datetime(1970, 1, 1, tzinfo=UTC) + dt.timedelta(microseconds=round(seconds * 1e6))
+
+
+def _from_iso(value: str) -> dt.datetime:
+    text = value.strip()
+    if text[-1:] in {"Z", "z"}:
+        text = text[:-1] + "+00:00"
+    text = _FRACTION.sub(r"\1", text)
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise PydanticCustomError(
+            "invalid_datetime",
+            "{value} is not an ISO 8601 timestamp; use e.g. '2026-03-01T10:00:00Z'",
+            {"value": _short(value)},
+        ) from None
+    if parsed.tzinfo is None:
+        raise PydanticCustomError(
+            "naive_datetime",
+            "{value} has no UTC offset; add 'Z' or an offset like '+01:00' "
+            "(e.g. '2026-03-01T10:00:00Z')",
+            {"value": _short(value)},
+        )
+    return parsed.astimezone(UTC)
+
+
+def check_text(value: str) -> str:
+    """Reject strings that cannot be stored as UTF-8 (lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise PydanticCustomError(
+            "invalid_text",
+            "text contains a character that is not valid Unicode ({char}) at position {pos}",
+            {"char": repr(err.object[err.start : err.end]), "pos": err.start},
+        ) from None
+    return value
+
+
+def clean_name(value: Any) -> str | None:
+    """Strip an identifier-like string; empty becomes ``None``. Numbers become text."""
+    if is_missing(value):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, uuid.UUID)):
+        raise PydanticCustomError(
+            "invalid_type", "expected text, got {type}", {"type": type(value).__name__}
+        )
+    text = check_text(str(value)).strip()
+    return text or None
+
+
+def clean_tags(value: Any) -> list[str]:
+    """Normalise tags: strip each, drop empties and duplicates, keep first-seen order.
+
+    >>> clean_tags([" db", "timeout", "db", ""])
+    ['db', 'timeout']
+    >>> clean_tags("deploy")
+    ['deploy']
+    """
+    if is_missing(value):
+        return []
+    if isinstance(value, str):
+        items: Iterable[Any] = [value]
+    elif isinstance(value, (set, frozenset)):
+        items = sorted(value, key=str)
+    elif isinstance(value, Iterable) and not isinstance(value, (bytes, Mapping)):
+        items = value
+    else:
+        raise PydanticCustomError(
+            "invalid_type", "expected a list of strings, got {type}", {"type": type(value).__name__}
+        )
+    out: dict[str, None] = {}
+    for item in items:
+        if not isinstance(item, str):
+            raise PydanticCustomError(
+                "invalid_type",
+                "every tag must be a string, got {item}",
+                {"item": _short(item)},
+            )
+        tag = check_text(item).strip()
+        if tag:
+            out.setdefault(tag, None)
+    return list(out)
+
+
+def to_json_object(value: Any) -> dict[str, Any]:
+    """Return ``value`` as a JSON-ready dict (accepts a mapping or JSON object text).
+
+    NaN/NaT become ``None``, numpy scalars become Python numbers, aware datetimes
+    become ISO strings; values JSON cannot hold are rejected with their path.
+
+    >>> to_json_object({"n": 3, "when": to_utc(0)})
+    {'n': 3, 'when': '1970-01-01T00:00:00+00:00'}
+    """
+    if is_missing(value):
+        return {}
+    if isinstance(value, str):
+        import json
+
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise PydanticCustomError(
+                "not_json", "text is not a JSON object: {value}", {"value": _short(value)}
+            ) from None
+    if not isinstance(value, Mapping):
+        raise PydanticCustomError(
+            "invalid_type",
+            "expected a mapping (dict) or JSON object text, got {type}",
+            {"type": type(value).__name__},
+        )
+    result = _json_value(value, "", 0)
+    assert isinstance(result, dict)
+    return result
+
+
+def _json_value(value: Any, path: str, depth: int) -> Any:
+    if depth > MAX_JSON_DEPTH:
+        raise _not_json(path, f"nested deeper than {MAX_JSON_DEPTH} levels")
+    if value is None or isinstance(value, (bool, str)):
+        return check_text(value) if isinstance(value, str) else value
+    if is_missing(value):
+        return None
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if math.isinf(value):
+            raise _not_json(path, "infinity cannot be stored in JSON")
+        return float(value)
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _not_json(path, f"key {_short(key)} is not a string")
+            out[check_text(key)] = _json_value(item, f"{path}.{key}" if path else key, depth + 1)
+        return out
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "ndarray":
+        return [_json_value(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
+    if isinstance(value, (set, frozenset)):
+        return [_json_value(v, f"{path}[]", depth + 1) for v in sorted(value, key=repr)]
+    if isinstance(value, dt.datetime):
+        try:
+            return to_utc(value).isoformat()
+        except PydanticCustomError as err:
+            raise _not_json(path, err.message()) from None
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (uuid.UUID, enum.Enum)):
+        return str(value.value if isinstance(value, enum.Enum) else value)
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        return _json_value(value.item(), path, depth)
+    raise _not_json(path, f"{type(value).__name__} value {_short(value)} is not JSON")
+
+
+def _not_json(path: str, why: str) -> PydanticCustomError:
+    where = f"at {path!r}: " if path else ""
+    return PydanticCustomError("not_json", "{where}{why}", {"where": where, "why": why})
+
+
+# --- pydantic errors -> Failures ------------------------------------------------------
+
+_CODES = {
+    "missing": "missing",
+    "extra_forbidden": "unknown_field",
+    "enum": "invalid_choice",
+    "string_too_long": "too_long",
+    "too_long": "too_long",
+    "less_than_equal": "out_of_range",
+    "greater_than_equal": "out_of_range",
+    "finite_number": "out_of_range",
+    "string_type": "invalid_type",
+    "float_type": "invalid_type",
+    "float_parsing": "invalid_type",
+    "dict_type": "invalid_type",
+    "list_type": "invalid_type",
+}
+
+
+def failures_from_pydantic(
+    err: ValidationError, record: str | int | None, fields: Sequence[str]
+) -> list[Failure]:
+    """Translate a pydantic ``ValidationError`` into :class:`Failure` items."""
+    failures = []
+    for e in err.errors(include_url=False):
+        if e["type"] == "default_factory_not_called":
+            continue  # a consequence of another failure, reported on its own
+        loc = e.get("loc", ())
+        field = ".".join(str(p) for p in loc) or None
+        kind = e["type"]
+        code = _CODES.get(kind, kind)
+        value = e.get("input")
+        if code == "unknown_field":
+            name = str(loc[-1]) if loc else ""
+            close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
+            hint = (
+                f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(fields)}"
+            )
+            message = f"unknown field{hint}"
+        elif code == "missing":
+            message = "required field is missing"
+            value = None
+        elif code == "too_long":
+            limit = (e.get("ctx") or {}).get("max_length")
+            message = f"is {len(value)} characters long; at most {limit} are allowed"
+        elif kind.startswith(("naive_", "invalid_", "not_")) and kind not in _CODES:
+            message = e["msg"]
+        else:
+            message = f"{e['msg']} (got {_short(value)})"
+        failures.append(Failure(record, field, code, message, value))
+    return failures

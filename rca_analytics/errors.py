@@ -1,0 +1,177 @@
+"""Errors raised by rca_analytics.
+
+Every error the package raises on purpose derives from :class:`RcaError`, so one
+``except rca.RcaError`` catches them all. The tree::
+
+    RcaError
+    ├── ValidationFailed        a record (or several, in bulk) failed validation;
+    │                           ``.failures`` lists every problem with a reason code
+    └── StoreError              something about the store or what is in it
+        ├── NotFound            no such record / link / store file (also a LookupError)
+        ├── DuplicateRecord     the id or (source, source_id) key is taken
+        ├── ReadOnlyStore       a write on a store opened with read_only=True
+        ├── StoreLocked         another process (or this one) holds the file
+        ├── CorruptStore        the file is not a readable rca_analytics store
+        └── SchemaVersionError  the file was written by a newer rca_analytics
+
+Messages say what went wrong, where (record id, row or file:line, field) and how
+to fix it.
+
+>>> import rca_analytics as rca
+>>> try:
+...     rca.Event(source="git", event_type="commit", severity="sever",
+...               timestamp="2026-03-01T10:00:00Z")
+... except rca.ValidationFailed as err:
+...     [(f.field, f.code) for f in err.failures]
+[('severity', 'invalid_choice')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "CorruptStore",
+    "DuplicateRecord",
+    "Failure",
+    "NotFound",
+    "RcaError",
+    "ReadOnlyStore",
+    "SchemaVersionError",
+    "StoreError",
+    "StoreLocked",
+    "ValidationFailed",
+]
+
+
+class RcaError(Exception):
+    """Base class of every error raised by rca_analytics."""
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One problem with one record.
+
+    Attributes:
+        record: Which record: its id, a row index (bulk), or ``"file:line"`` (readers);
+            ``None`` when the record has no identity yet.
+        field: The field at fault (dotted path for nested values), or ``None`` when the
+            problem concerns the whole record.
+        code: A stable reason code such as ``"missing"``, ``"unknown_field"``,
+            ``"invalid_choice"``, ``"naive_datetime"``, ``"too_long"``.
+        message: A human sentence saying what is wrong and how to fix it.
+        value: The offending input value (``None`` when not applicable).
+    """
+
+    record: str | int | None
+    field: str | None
+    code: str
+    message: str
+    value: Any = None
+
+    def __str__(self) -> str:
+        where = "" if self.record is None else f"record {self.record}: "
+        what = "" if self.field is None else f"{self.field}: "
+        return f"{where}{what}{self.message} [{self.code}]"
+
+
+class ValidationFailed(RcaError):
+    """Input did not validate. ``failures`` lists every problem found, not just the first.
+
+    Args:
+        failures: The problems, in input order.
+        kind: What was being validated, e.g. ``"Event"``.
+    """
+
+    def __init__(self, failures: Iterable[Failure], kind: str = "record") -> None:
+        self.failures: tuple[Failure, ...] = tuple(failures)
+        self.kind = kind
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        n = len(self.failures)
+        records = {f.record for f in self.failures}
+        head = f"{self.kind}: {n} problem{'s' if n != 1 else ''}"
+        if len(records) > 1:
+            head += f" in {len(records)} records"
+        shown = [f"  - {f}" for f in self.failures[:20]]
+        if n > 20:
+            shown.append(f"  ... and {n - 20} more (see .failures)")
+        return "\n".join([head, *shown])
+
+    def with_record(self, record: str | int | None) -> ValidationFailed:
+        """Return a copy whose failures name ``record`` (used by bulk paths and readers)."""
+        return ValidationFailed(
+            (
+                Failure(record, f.field, f.code, f.message, f.value) if f.record is None else f
+                for f in self.failures
+            ),
+            self.kind,
+        )
+
+
+class StoreError(RcaError):
+    """Base class of errors about the store file or the records in it."""
+
+
+class NotFound(StoreError, LookupError):
+    """No record (or link, or store file) with the given identity."""
+
+
+class DuplicateRecord(StoreError):
+    """A record with the same id, or an event with the same ``(source, source_id)``, exists.
+
+    Attributes:
+        existing_id: Id of the record that already owns the key.
+        key: The clashing key, e.g. ``{"source": "git", "source_id": "9fceb02"}``.
+        deleted: Whether the existing record is soft-deleted (restore it instead).
+    """
+
+    def __init__(self, message: str, *, existing_id: str, key: dict[str, Any], deleted: bool):
+        super().__init__(message)
+        self.existing_id = existing_id
+        self.key = key
+        self.deleted = deleted
+
+
+class ReadOnlyStore(StoreError):
+    """A write was attempted on a store opened with ``read_only=True``."""
+
+
+class StoreLocked(StoreError):
+    """The store file is held by another writer.
+
+    Attributes:
+        path: The store file.
+        pid: Process id of the holder when DuckDB reports it, else ``None``.
+    """
+
+    def __init__(self, message: str, *, path: Path | None, pid: int | None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.pid = pid
+
+
+class CorruptStore(StoreError):
+    """The file is not a readable rca_analytics store (damaged, or some other file)."""
+
+    def __init__(self, message: str, *, path: Path | None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class SchemaVersionError(StoreError):
+    """The store's schema version is not one this package can open.
+
+    Attributes:
+        found: Schema version recorded in the file.
+        supported: Newest schema version this package knows.
+    """
+
+    def __init__(self, message: str, *, found: int, supported: int) -> None:
+        super().__init__(message)
+        self.found = found
+        self.supported = supported

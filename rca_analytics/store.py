@@ -1,0 +1,928 @@
+"""The store: one DuckDB file holding events, investigations and their links.
+
+>>> import rca_analytics as rca
+>>> with rca.connect(":memory:") as store:
+...     ev = store.add_event({"source": "git", "event_type": "commit", "severity": "info",
+...                           "timestamp": "2026-03-01T10:02:00+01:00", "source_id": "9fceb02"})
+...     inv = store.add_investigation({"title": "Checkout 500s", "priority": "p0"})
+...     _ = store.link(ev.id, inv.id, confidence=0.9, reasons=["deploy 47 min before"])
+...     store.get_investigation(inv.id).event_ids == [ev.id]
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import html
+import json
+import os
+import re
+import threading
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import duckdb
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+from . import migrations
+from ._version import __version__
+from .errors import (
+    CorruptStore,
+    DuplicateRecord,
+    Failure,
+    NotFound,
+    ReadOnlyStore,
+    StoreError,
+    StoreLocked,
+    ValidationFailed,
+)
+from .models import Change, Event, Investigation, Link, LinkMethod, Record, Relation, utc_now
+from .schema import META_TABLE, SCHEMA_VERSION, TABLES, ddl, json_columns, quote
+
+__all__ = ["Store", "connect", "default_path"]
+
+R = TypeVar("R", bound=Record)
+#: The two kinds of record with ids, lifecycles and histories.
+E = TypeVar("E", Event, Investigation)
+Entity = Literal["event", "investigation"]
+
+#: Environment variable naming the default store file.
+ENV_VAR = "RCA_DB"
+DEFAULT_FILE = "rca.duckdb"
+MEMORY = ":memory:"
+
+# Settings applied to every connection: never download or auto-load extensions.
+_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
+_TABLE_OF: dict[type[Record], str] = {t.model: name for name, t in TABLES.items()}
+_ENTITY_OF: dict[type[Record], Entity] = {Event: "event", Investigation: "investigation"}
+
+# Stores open in this process, by resolved path, to explain same-process conflicts.
+_OPEN: weakref.WeakValueDictionary[str, Store] = weakref.WeakValueDictionary()
+_OPEN_LOCK = threading.Lock()
+
+_ONE_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def default_path() -> str:
+    """The store used when ``connect()`` gets no path: ``$RCA_DB``, else ``./rca.duckdb``."""
+    return os.environ.get(ENV_VAR) or DEFAULT_FILE
+
+
+def connect(path: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> Store:
+    """Open (or create) a store.
+
+    Args:
+        path: The DuckDB file. ``None`` uses ``$RCA_DB``, else ``./rca.duckdb``;
+            ``":memory:"`` keeps everything in memory.
+        read_only: Open for reading beside a writer in another process. The file
+            must exist.
+
+    Raises:
+        StoreLocked: Another process holds the file for writing.
+        CorruptStore: The file is not a readable rca_analytics store.
+        SchemaVersionError: The file was written by a newer rca_analytics.
+
+    >>> store = connect(":memory:")
+    >>> store.stats()["events"]
+    0
+    >>> store.close()
+    """
+    return Store(path, read_only=read_only)
+
+
+class Store:
+    """A connection to one store file; use :func:`connect` to make one.
+
+    All writes run in transactions (a failed call changes nothing); the store may be
+    shared between threads (calls are serialised). Use it as a context manager, or
+    call :meth:`close`, to release the file for other processes.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False):
+        raw = os.fspath(path) if path is not None else default_path()
+        self._path: Path | None = None if raw == MEMORY else Path(raw).expanduser().resolve()
+        self._read_only = read_only
+        self._lock = threading.RLock()
+        self._tx_depth = 0
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._con = self._open()
+        try:
+            self._schema_version = self._prepare()
+        except BaseException:
+            self._con.close()
+            self._con = None
+            raise
+        if self._path is not None:
+            with _OPEN_LOCK:
+                _OPEN[str(self._path)] = self
+
+    # --- opening ------------------------------------------------------------------------
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        path = self._path
+        if path is None:
+            if self._read_only:
+                raise StoreError("an in-memory store cannot be opened read-only")
+            con = duckdb.connect(MEMORY, config=_CONFIG)
+        else:
+            self._check_file(path)
+            try:
+                con = duckdb.connect(str(path), read_only=self._read_only, config=_CONFIG)
+            except duckdb.Error as err:
+                raise self._open_error(path, err) from err
+        con.execute("SET TimeZone = 'UTC'")
+        return con
+
+    def _check_file(self, path: Path) -> None:
+        if not path.exists():
+            if self._read_only:
+                raise NotFound(
+                    f"no store at {path}; a read-only open needs an existing file "
+                    "(create it with rca.connect(path) first)"
+                )
+            if not path.parent.is_dir():
+                raise NotFound(f"cannot create {path}: folder {path.parent} does not exist")
+            return
+        if path.is_dir():
+            raise CorruptStore(f"{path} is a folder, not a store file", path=path)
+        with path.open("rb") as fh:
+            head = fh.read(16)
+        if head.startswith(b"SQLite format 3"):
+            raise CorruptStore(
+                f"{path} is a SQLite database, not an rca_analytics store; open a new store "
+                "and import it instead",
+                path=path,
+            )
+
+    def _open_error(self, path: Path, err: duckdb.Error) -> StoreError:
+        text = str(err)
+        if "Conflicting lock" in text or "Could not set lock" in text:
+            match = re.search(r"PID (\d+)", text)
+            pid = int(match.group(1)) if match else None
+            holder = f"process {pid}" if pid else "another process"
+            return StoreLocked(
+                f"{path} is open for writing in {holder}; close the store (or notebook) "
+                "there, or open this one with read_only=True once the writer is done",
+                path=path,
+                pid=pid,
+            )
+        if "different configuration" in text:
+            other = _OPEN.get(str(path))
+            mode = "read-only" if other is not None and other.read_only else "for writing"
+            return StoreLocked(
+                f"{path} is already open {mode} in this process ({other!r}); call .close() "
+                "on that store first, or reuse it",
+                path=path,
+                pid=os.getpid(),
+            )
+        if "not a valid DuckDB database" in text or "Corrupt" in text or "checksum" in text:
+            return CorruptStore(
+                f"{path} is not a readable store ({text.splitlines()[0]}); it may be damaged "
+                "or another kind of file. Nothing was changed: restore it from a backup or "
+                "choose another path",
+                path=path,
+            )
+        return StoreError(f"cannot open {path}: {text}")
+
+    def _prepare(self) -> int:
+        con = self._connection()
+        tables = {
+            name
+            for (name,) in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            ).fetchall()
+        }
+        if not tables:
+            if self._read_only:
+                raise CorruptStore(
+                    f"{self._path} is an empty DuckDB file, not an rca_analytics store",
+                    path=self._path,
+                )
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for statement in ddl():
+                    con.execute(statement)
+                migrations.write_version(con)
+                con.execute(
+                    f"INSERT INTO {META_TABLE} (key, value) VALUES ('created_at', ?)",  # noqa: S608
+                    [utc_now().isoformat()],
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            return SCHEMA_VERSION
+        if META_TABLE not in tables:
+            raise CorruptStore(
+                f"{self._path} is a DuckDB database but not an rca_analytics store (it has "
+                f"tables {sorted(tables)[:5]} but no {META_TABLE}); choose another path",
+                path=self._path,
+            )
+        return migrations.check_version(con, self._path, read_only=self._read_only)
+
+    # --- basics -------------------------------------------------------------------------
+
+    @property
+    def path(self) -> Path | None:
+        """The store file, or ``None`` for an in-memory store."""
+        return self._path
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the store was opened with ``read_only=True``."""
+        return self._read_only
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open file."""
+        return self._schema_version
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._con is None
+
+    def close(self) -> None:
+        """Close the connection and release the file. Closing twice is harmless."""
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+                if self._path is not None:
+                    with _OPEN_LOCK:
+                        if _OPEN.get(str(self._path)) is self:
+                            del _OPEN[str(self._path)]
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            raise StoreError(f"the store {self._label()} is closed; open it again with connect()")
+        return self._con
+
+    def _label(self) -> str:
+        return MEMORY if self._path is None else str(self._path)
+
+    def _require_writable(self) -> None:
+        if self._read_only:
+            raise ReadOnlyStore(
+                f"{self._label()} was opened read-only; open it with rca.connect(path) to "
+                "write (one writer at a time)"
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """Group several calls into one transaction: all of them land, or none.
+
+        Calls inside run in the outer transaction; an exception rolls everything back.
+
+        >>> store = connect(":memory:")
+        >>> try:
+        ...     with store.transaction():
+        ...         _ = store.add_investigation({"title": "kept only if all succeed"})
+        ...         raise RuntimeError("boom")
+        ... except RuntimeError:
+        ...     pass
+        >>> store.stats()["investigations"]
+        0
+        """
+        with self._lock:
+            con = self._connection()
+            if self._tx_depth:
+                self._tx_depth += 1
+                try:
+                    yield self
+                finally:
+                    self._tx_depth -= 1
+                return
+            con.execute("BEGIN TRANSACTION")
+            self._tx_depth = 1
+            try:
+                yield self
+            except BaseException:
+                self._tx_depth = 0
+                with contextlib.suppress(duckdb.Error):  # the transaction may be gone already
+                    con.execute("ROLLBACK")
+                raise
+            self._tx_depth = 0
+            try:
+                con.execute("COMMIT")
+            except duckdb.Error as err:
+                raise StoreError(f"commit failed on {self._label()}: {err}") from err
+
+    def _write(self) -> Any:
+        self._require_writable()
+        return self.transaction()
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            cur = self._connection().execute(sql, list(params))
+            names = [d[0] for d in cur.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        with self._lock:
+            self._connection().execute(sql, list(params))
+
+    # --- generic record plumbing ----------------------------------------------------------
+
+    @staticmethod
+    def _coerce(model: type[R], record: R | Mapping[str, Any] | Any) -> R:
+        if isinstance(record, model):
+            return record
+        if isinstance(record, Record):
+            raise TypeError(f"expected {model.__name__}, got {type(record).__name__}")
+        if not isinstance(record, Mapping) and hasattr(record, "to_dict"):
+            record = record.to_dict()  # e.g. a pandas Series (one DataFrame row)
+        if not isinstance(record, Mapping):
+            raise TypeError(f"expected {model.__name__} or a mapping, got {type(record).__name__}")
+        return model.model_validate(record)
+
+    def _load(self, model: type[R], row: dict[str, Any]) -> R:
+        for name in json_columns(model):
+            if isinstance(row.get(name), str):
+                row[name] = json.loads(row[name])
+        return model.model_validate(row)
+
+    def _select(self, model: type[R], where: str, params: Sequence[Any]) -> list[R]:
+        cols = ", ".join(quote(c) for c in model.stored_fields())
+        sql = f"SELECT {cols} FROM {_TABLE_OF[model]} WHERE {where}"  # noqa: S608 - whitelisted
+        rows = self._rows(sql, params)
+        return [self._load(model, row) for row in rows]
+
+    def _fetch(self, model: type[E], record_id: str, *, include_deleted: bool) -> E:
+        found = self._select(model, "id = ?", [record_id])
+        kind = _ENTITY_OF[model]
+        if not found:
+            raise NotFound(f"no {kind} with id {record_id!r} in {self._label()}")
+        record = found[0]
+        if record.deleted_at is not None and not include_deleted:
+            raise NotFound(
+                f"{kind} {record_id!r} is soft-deleted (at {record.deleted_at.isoformat()}); "
+                f"restore_{kind}({record_id!r}) brings it back, or pass include_deleted=True"
+            )
+        return record
+
+    def _insert(self, model: type[Record], record: Record) -> None:
+        names = model.stored_fields()
+        values = [_param(getattr(record, n)) for n in names]
+        cols = ", ".join(quote(n) for n in names)
+        marks = ", ".join("?" for _ in names)
+        sql = f"INSERT INTO {_TABLE_OF[model]} ({cols}) VALUES ({marks})"  # noqa: S608 - whitelisted
+        self._execute(sql, values)
+
+    def _log(self, entity: Entity, record_id: str, action: str, detail: Mapping[str, Any]) -> None:
+        self._execute(
+            'INSERT INTO changes ("at", entity, record_id, action, detail) VALUES (?, ?, ?, ?, ?)',
+            [utc_now(), entity, record_id, action, json.dumps(_jsonable(detail))],
+        )
+
+    def _require_new(self, model: type[E], record: E) -> None:
+        """Raise DuplicateRecord if the record's id (or an event's source key) is taken."""
+        kind = _ENTITY_OF[model]
+        if isinstance(record, Event) and record.source_id is not None:
+            rows = self._rows(
+                "SELECT id, deleted_at, id = ? AS same_id FROM events "
+                "WHERE id = ? OR (source = ? AND source_id = ?) ORDER BY same_id DESC",
+                [record.id, record.id, record.source.value, record.source_id],
+            )
+        else:
+            rows = self._rows(
+                f"SELECT id, deleted_at, TRUE AS same_id FROM {_TABLE_OF[model]} WHERE id = ?",  # noqa: S608
+                [record.id],
+            )
+        if not rows:
+            return
+        deleted = rows[0]["deleted_at"] is not None
+        if rows[0]["same_id"]:
+            raise DuplicateRecord(
+                f"{kind} id {record.id!r} is taken"
+                + (" by a soft-deleted record; restore it instead" if deleted else ""),
+                existing_id=record.id,
+                key={"id": record.id},
+                deleted=deleted,
+            )
+        assert isinstance(record, Event)
+        self._raise_source_clash(record, rows[0]["id"], deleted)
+
+    def _raise_source_clash(self, event: Event, existing: str, deleted: bool) -> None:
+        hint = (
+            f"; it is soft-deleted: restore_event({existing!r}) brings it back"
+            if deleted
+            else "; the same input was ingested before"
+        )
+        raise DuplicateRecord(
+            f"event ({event.source.value}, source_id={event.source_id!r}) exists already "
+            f"as {existing!r}{hint}",
+            existing_id=existing,
+            key={"source": event.source.value, "source_id": event.source_id},
+            deleted=deleted,
+        )
+
+    def _require_free_source_key(self, event: Event) -> None:
+        if event.source_id is None:
+            return
+        rows = self._rows(
+            "SELECT id, deleted_at FROM events WHERE source = ? AND source_id = ? AND id <> ?",
+            [event.source.value, event.source_id, event.id],
+        )
+        if rows:
+            self._raise_source_clash(event, rows[0]["id"], rows[0]["deleted_at"] is not None)
+
+    def _update(self, model: type[E], record_id: str, changes: Mapping[str, Any]) -> None:
+        """Validate ``changes`` against the whole record, then write only what differs."""
+        blocked = sorted(set(changes) & set(model.read_only_fields))
+        if blocked:
+            raise ValidationFailed(
+                [
+                    Failure(
+                        record_id,
+                        name,
+                        "read_only",
+                        _READ_ONLY_HINTS.get(name, "cannot be changed by an update"),
+                        changes[name],
+                    )
+                    for name in blocked
+                ],
+                model.__name__,
+            )
+        current = self._fetch(model, record_id, include_deleted=False)
+        merged = current.model_dump(exclude=set(model.derived_fields)) | dict(changes)
+        try:
+            new = model.model_validate(merged)
+        except ValidationFailed as err:
+            raise err.with_record(record_id) from None
+        diff: dict[str, tuple[Any, Any]] = {
+            name: (getattr(current, name), getattr(new, name))
+            for name in model.stored_fields()
+            if getattr(current, name) != getattr(new, name)
+        }
+        if not diff:
+            return
+        now = max(utc_now(), current.updated_at + _ONE_MICROSECOND)
+        diff["updated_at"] = (current.updated_at, now)
+        assignments = ", ".join(f"{quote(n)} = ?" for n in diff)
+        self._execute(
+            f"UPDATE {_TABLE_OF[model]} SET {assignments} WHERE id = ?",  # noqa: S608 - whitelisted
+            [*(_param(pair[1]) for pair in diff.values()), record_id],
+        )
+        self._log(
+            _ENTITY_OF[model],
+            record_id,
+            "update",
+            {n: {"old": old, "new": new_} for n, (old, new_) in diff.items()},
+        )
+
+    def _set_deleted(self, model: type[E], record_id: str, *, deleted: bool) -> None:
+        with self._write():
+            current = self._fetch(model, record_id, include_deleted=True)
+            if (current.deleted_at is not None) == deleted:
+                return  # already in the requested state
+            now = max(utc_now(), current.updated_at + _ONE_MICROSECOND)
+            self._execute(
+                f"UPDATE {_TABLE_OF[model]} SET deleted_at = ?, updated_at = ? WHERE id = ?",  # noqa: S608
+                [now if deleted else None, now, record_id],
+            )
+            self._log(
+                _ENTITY_OF[model],
+                record_id,
+                "delete" if deleted else "restore",
+                {"deleted_at": now if deleted else current.deleted_at},
+            )
+
+    # --- events -------------------------------------------------------------------------
+
+    def add_event(self, event: Event | Mapping[str, Any]) -> Event:
+        """Validate and store one event; returns it as stored.
+
+        ``investigation_ids``, when given, become manual links (the investigations
+        must exist).
+
+        Raises:
+            ValidationFailed: The event is invalid (every problem is listed).
+            DuplicateRecord: The id, or ``(source, source_id)``, is taken.
+            NotFound: A named investigation does not exist.
+        """
+        ev = self._coerce(Event, event).model_copy(deep=True)
+        with self._write():
+            self._require_new(Event, ev)
+            for inv_id in ev.investigation_ids:
+                self._fetch(Investigation, inv_id, include_deleted=False)
+            self._insert(Event, ev)
+            self._log("event", ev.id, "insert", {})
+            if ev.investigation_ids:
+                ev.linked_at = ev.linked_at or utc_now()
+                for inv_id in ev.investigation_ids:
+                    self._put_link(
+                        Link(event_id=ev.id, investigation_id=inv_id, linked_at=ev.linked_at)
+                    )
+            else:
+                ev.linked_at = None
+            return ev
+
+    def get_event(self, event_id: str, *, include_deleted: bool = False) -> Event:
+        """Return one event, with its linked ``investigation_ids``.
+
+        Raises:
+            NotFound: No such event, or it is soft-deleted (unless ``include_deleted``).
+        """
+        with self._lock:
+            ev = self._fetch(Event, event_id, include_deleted=include_deleted)
+            rows = self._rows(
+                "SELECT l.investigation_id, l.linked_at FROM links l "
+                "JOIN investigations i ON i.id = l.investigation_id "
+                "WHERE l.event_id = ? AND i.deleted_at IS NULL "
+                "ORDER BY l.linked_at, l.investigation_id",
+                [event_id],
+            )
+        ev.investigation_ids = [r["investigation_id"] for r in rows]
+        ev.linked_at = max((r["linked_at"] for r in rows), default=None)
+        return ev
+
+    def update_event(self, event_id: str, **changes: Any) -> Event:
+        """Change fields of an event; the whole result is validated first.
+
+        A failed update changes nothing. ``updated_at`` moves when something changed.
+
+        Raises:
+            ValidationFailed: A value is invalid, a field is unknown or read-only.
+            DuplicateRecord: The new ``(source, source_id)`` is taken.
+            NotFound: No such active event.
+        """
+        with self._write():
+            current = self._fetch(Event, event_id, include_deleted=False)
+            if {"source", "source_id"} & set(changes):
+                merged = current.model_dump(exclude=set(Event.derived_fields)) | changes
+                self._require_free_source_key(Event.model_validate(merged))
+            self._update(Event, event_id, changes)
+            return self.get_event(event_id)
+
+    def delete_event(self, event_id: str) -> None:
+        """Soft-delete an event: hidden from reads, kept with its links and history."""
+        self._set_deleted(Event, event_id, deleted=True)
+
+    def restore_event(self, event_id: str) -> Event:
+        """Bring a soft-deleted event back (with its links)."""
+        self._set_deleted(Event, event_id, deleted=False)
+        return self.get_event(event_id)
+
+    def tag_event(self, event_id: str, *tags: str) -> Event:
+        """Add tags to an event (existing tags are kept, duplicates ignored)."""
+        with self._write():
+            current = self._fetch(Event, event_id, include_deleted=False)
+            return self.update_event(event_id, tags=[*current.tags, *tags])
+
+    def untag_event(self, event_id: str, *tags: str) -> Event:
+        """Remove tags from an event (tags it does not have are ignored)."""
+        with self._write():
+            current = self._fetch(Event, event_id, include_deleted=False)
+            drop = {t.strip() for t in tags}
+            return self.update_event(event_id, tags=[t for t in current.tags if t not in drop])
+
+    # --- investigations -------------------------------------------------------------------
+
+    def add_investigation(self, investigation: Investigation | Mapping[str, Any]) -> Investigation:
+        """Validate and store one investigation; returns it as stored.
+
+        ``event_ids`` and ``related_investigation_ids``, when given, become manual
+        links and relations (the records must exist).
+        """
+        inv = self._coerce(Investigation, investigation)
+        with self._write():
+            self._require_new(Investigation, inv)
+            for ev_id in inv.event_ids:
+                self._fetch(Event, ev_id, include_deleted=False)
+            for other in inv.related_investigation_ids:
+                self._fetch(Investigation, other, include_deleted=False)
+            self._insert(Investigation, inv)
+            self._log("investigation", inv.id, "insert", {})
+            for ev_id in inv.event_ids:
+                self._put_link(Link(event_id=ev_id, investigation_id=inv.id))
+            for other in inv.related_investigation_ids:
+                self.relate(inv.id, other)
+            return self.get_investigation(inv.id, include_deleted=True)
+
+    def get_investigation(
+        self, investigation_id: str, *, include_deleted: bool = False
+    ) -> Investigation:
+        """Return one investigation with its ``event_ids`` and related investigations."""
+        with self._lock:
+            inv = self._fetch(Investigation, investigation_id, include_deleted=include_deleted)
+            events = self._rows(
+                "SELECT l.event_id FROM links l JOIN events e ON e.id = l.event_id "
+                "WHERE l.investigation_id = ? AND e.deleted_at IS NULL "
+                "ORDER BY l.linked_at, l.event_id",
+                [investigation_id],
+            )
+            related = self._rows(
+                "SELECT r.other FROM ("
+                "  SELECT related_investigation_id AS other, related_at"
+                "  FROM investigation_relations WHERE investigation_id = ? UNION ALL"
+                "  SELECT investigation_id AS other, related_at FROM investigation_relations"
+                "  WHERE related_investigation_id = ?) r "
+                "JOIN investigations i ON i.id = r.other WHERE i.deleted_at IS NULL "
+                "ORDER BY r.related_at, r.other",
+                [investigation_id, investigation_id],
+            )
+        inv.event_ids = [r["event_id"] for r in events]
+        inv.related_investigation_ids = [r["other"] for r in related]
+        return inv
+
+    def update_investigation(self, investigation_id: str, **changes: Any) -> Investigation:
+        """Change fields of an investigation; validated as a whole, all or nothing.
+
+        >>> store = connect(":memory:")
+        >>> inv = store.add_investigation({"title": "Checkout 500s"})
+        >>> store.update_investigation(inv.id, status="RESOLVED").status
+        <InvestigationStatus.RESOLVED: 'resolved'>
+        """
+        with self._write():
+            self._update(Investigation, investigation_id, changes)
+            return self.get_investigation(investigation_id)
+
+    def delete_investigation(self, investigation_id: str) -> None:
+        """Soft-delete an investigation: hidden from reads, kept with links and history."""
+        self._set_deleted(Investigation, investigation_id, deleted=True)
+
+    def restore_investigation(self, investigation_id: str) -> Investigation:
+        """Bring a soft-deleted investigation back (with its links)."""
+        self._set_deleted(Investigation, investigation_id, deleted=False)
+        return self.get_investigation(investigation_id)
+
+    def tag_investigation(self, investigation_id: str, *tags: str) -> Investigation:
+        """Add tags to an investigation (duplicates ignored)."""
+        with self._write():
+            current = self._fetch(Investigation, investigation_id, include_deleted=False)
+            return self.update_investigation(investigation_id, tags=[*current.tags, *tags])
+
+    def untag_investigation(self, investigation_id: str, *tags: str) -> Investigation:
+        """Remove tags from an investigation (absent tags are ignored)."""
+        with self._write():
+            current = self._fetch(Investigation, investigation_id, include_deleted=False)
+            drop = {t.strip() for t in tags}
+            return self.update_investigation(
+                investigation_id, tags=[t for t in current.tags if t not in drop]
+            )
+
+    # --- links ------------------------------------------------------------------------------
+
+    def link(
+        self,
+        event_id: str,
+        investigation_id: str,
+        *,
+        confidence: float = 1.0,
+        method: LinkMethod | str = LinkMethod.MANUAL,
+        reasons: Sequence[str] | str = (),
+        linked_at: dt.datetime | str | float | None = None,
+    ) -> Link:
+        """Link an event to an investigation (both must be active).
+
+        Linking a pair that is already linked replaces the link's confidence, method
+        and reasons (the change is kept in :meth:`history`).
+
+        Raises:
+            NotFound: Either record is missing or soft-deleted.
+            ValidationFailed: Confidence outside 0..1, unknown method...
+        """
+        fields: dict[str, Any] = {
+            "event_id": event_id,
+            "investigation_id": investigation_id,
+            "confidence": confidence,
+            "method": method,
+            "reasons": reasons,
+        }
+        if linked_at is not None:
+            fields["linked_at"] = linked_at
+        new = Link.model_validate(fields)
+        with self._write():
+            self._fetch(Event, event_id, include_deleted=False)
+            self._fetch(Investigation, investigation_id, include_deleted=False)
+            return self._put_link(new)
+
+    def _put_link(self, new: Link) -> Link:
+        key = [new.event_id, new.investigation_id]
+        old = self._select(Link, "event_id = ? AND investigation_id = ?", key)
+        if old:
+            if old[0].model_dump(exclude={"linked_at"}) == new.model_dump(exclude={"linked_at"}):
+                return old[0]
+            self._execute("DELETE FROM links WHERE event_id = ? AND investigation_id = ?", key)
+        self._insert(Link, new)
+        detail = new.model_dump(mode="json")
+        if old:
+            detail["replaced"] = old[0].model_dump(mode="json")
+        self._log("event", new.event_id, "link", detail)
+        self._log("investigation", new.investigation_id, "link", detail)
+        return new
+
+    def unlink(self, event_id: str, investigation_id: str) -> Link:
+        """Remove the link between an event and an investigation; returns the removed link.
+
+        Raises:
+            NotFound: The two are not linked.
+        """
+        key = [event_id, investigation_id]
+        with self._write():
+            old = self._select(Link, "event_id = ? AND investigation_id = ?", key)
+            if not old:
+                raise NotFound(
+                    f"event {event_id!r} is not linked to investigation {investigation_id!r}"
+                )
+            self._execute("DELETE FROM links WHERE event_id = ? AND investigation_id = ?", key)
+            detail = old[0].model_dump(mode="json")
+            self._log("event", event_id, "unlink", detail)
+            self._log("investigation", investigation_id, "unlink", detail)
+            return old[0]
+
+    def get_links(
+        self, *, event_id: str | None = None, investigation_id: str | None = None
+    ) -> list[Link]:
+        """The stored links of an event and/or an investigation (all, when neither is given)."""
+        where, params = ["TRUE"], []
+        if event_id is not None:
+            where.append("event_id = ?")
+            params.append(event_id)
+        if investigation_id is not None:
+            where.append("investigation_id = ?")
+            params.append(investigation_id)
+        links = self._select(
+            Link, " AND ".join(where) + " ORDER BY linked_at, event_id, investigation_id", params
+        )
+        return links
+
+    def relate(self, investigation_id: str, other_id: str) -> None:
+        """Mark two investigations as related (symmetric; relating twice is harmless)."""
+        if investigation_id == other_id:
+            raise ValidationFailed(
+                [
+                    Failure(
+                        investigation_id,
+                        "related_investigation_ids",
+                        "self_relation",
+                        "an investigation cannot be related to itself",
+                        other_id,
+                    )
+                ],
+                "Relation",
+            )
+        low, high = sorted((investigation_id, other_id))
+        with self._write():
+            self._fetch(Investigation, investigation_id, include_deleted=False)
+            self._fetch(Investigation, other_id, include_deleted=False)
+            if self._select(
+                Relation, "investigation_id = ? AND related_investigation_id = ?", [low, high]
+            ):
+                return
+            self._insert(Relation, Relation(investigation_id=low, related_investigation_id=high))
+            self._log("investigation", investigation_id, "relate", {"other": other_id})
+            self._log("investigation", other_id, "relate", {"other": investigation_id})
+
+    def unrelate(self, investigation_id: str, other_id: str) -> None:
+        """Remove the relation between two investigations.
+
+        Raises:
+            NotFound: They are not related.
+        """
+        low, high = sorted((investigation_id, other_id))
+        with self._write():
+            if not self._select(
+                Relation, "investigation_id = ? AND related_investigation_id = ?", [low, high]
+            ):
+                raise NotFound(
+                    f"investigations {investigation_id!r} and {other_id!r} are not related"
+                )
+            self._execute(
+                "DELETE FROM investigation_relations "
+                "WHERE investigation_id = ? AND related_investigation_id = ?",
+                [low, high],
+            )
+            self._log("investigation", investigation_id, "unrelate", {"other": other_id})
+            self._log("investigation", other_id, "unrelate", {"other": investigation_id})
+
+    # --- SQL escape hatch --------------------------------------------------------------------
+
+    def sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> pd.DataFrame:
+        """Run a read query with ``?`` (or ``$name``) parameters; returns a DataFrame.
+
+        Values are always passed as parameters, never formatted into the text.
+
+        >>> store = connect(":memory:")
+        >>> store.sql("SELECT ? AS answer", [42])["answer"].tolist()
+        [42]
+        """
+        with self._lock:
+            cur = self._connection().execute(
+                query, params if isinstance(params, Mapping) else list(params)
+            )
+            return cur.df()
+
+    # --- history and overview ---------------------------------------------------------------
+
+    def history(self, record_id: str | None = None) -> list[Change]:
+        """The audit trail: inserts, updates (old and new values), deletes, restores, links.
+
+        >>> store = connect(":memory:")
+        >>> inv = store.add_investigation({"title": "Checkout 500s"})
+        >>> _ = store.update_investigation(inv.id, status="resolved")
+        >>> [c.action for c in store.history(inv.id)]
+        ['insert', 'update']
+        """
+        if record_id is None:
+            return self._select(Change, "TRUE ORDER BY seq", [])
+        return self._select(Change, "record_id = ? ORDER BY seq", [record_id])
+
+    def stats(self) -> dict[str, int]:
+        """Record counts: active and soft-deleted events and investigations, links."""
+        row = self._rows(
+            "SELECT "
+            "(SELECT count(*) FROM events WHERE deleted_at IS NULL) AS events, "
+            "(SELECT count(*) FROM events WHERE deleted_at IS NOT NULL) AS deleted_events, "
+            "(SELECT count(*) FROM investigations WHERE deleted_at IS NULL) AS investigations, "
+            "(SELECT count(*) FROM investigations WHERE deleted_at IS NOT NULL) "
+            "  AS deleted_investigations, "
+            "(SELECT count(*) FROM links) AS links"
+        )[0]
+        return {k: int(v) for k, v in row.items()}
+
+    def __repr__(self) -> str:
+        mode = "read-only" if self._read_only else "read-write"
+        if self.closed:
+            return f"<Store {self._label()!r} closed>"
+        s = self.stats()
+        return (
+            f"<Store {self._label()!r} schema v{self._schema_version} {mode}: "
+            f"{s['events']} events, {s['investigations']} investigations, {s['links']} links>"
+        )
+
+    def _repr_html_(self) -> str:
+        rows = [
+            ("path", self._label()),
+            ("schema version", str(self._schema_version)),
+            ("mode", "read-only" if self._read_only else "read-write"),
+        ]
+        if self.closed:
+            rows.append(("state", "closed"))
+        else:
+            s = self.stats()
+            rows += [
+                ("events", f"{s['events']} (+{s['deleted_events']} deleted)"),
+                (
+                    "investigations",
+                    f"{s['investigations']} (+{s['deleted_investigations']} deleted)",
+                ),
+                ("links", str(s["links"])),
+            ]
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+            for k, v in rows
+        )
+        caption = f"rca_analytics {html.escape(__version__)} store"
+        return f"<table><caption>{caption}</caption>{body}</table>"
+
+
+_READ_ONLY_HINTS = {
+    "id": "ids never change; add a new record instead",
+    "created_at": "creation time is kept as recorded",
+    "updated_at": "moves by itself on every change",
+    "deleted_at": "use delete_*() / restore_*()",
+    "investigation_ids": "use link() / unlink()",
+    "event_ids": "use link() / unlink()",
+    "linked_at": "set by link()",
+    "related_investigation_ids": "use relate() / unrelate()",
+}
+
+
+def _param(value: Any) -> Any:
+    """A model value as a DuckDB parameter (JSON columns as text, enums as values)."""
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        return str(value)  # plain str for StrEnum members
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        return str(value)
+    return value

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Project tasks that need nothing but python3 (they create ./.venv themselves).
+
+python3 tasks.py demo [PATH]   build a demo incident store and print its summary
+python3 tasks.py test [ARGS]   install test deps; run ruff, mypy and the whole suite
+                               (ARGS go to pytest)
+python3 tasks.py bench         run the benchmarks in bench/
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def run(*cmd: str | Path) -> None:
+    print("+", " ".join(str(c) for c in cmd), file=sys.stderr, flush=True)
+    result = subprocess.run([str(c) for c in cmd], cwd=ROOT)
+    if result.returncode:
+        sys.exit(result.returncode)
+
+
+def ensure_venv(extras: str) -> None:
+    """Create .venv and install the package with ``extras`` when pyproject changed."""
+    if not PY.exists():
+        print(f"creating {VENV}", file=sys.stderr)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    stamp = VENV / f".installed-{extras or 'base'}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    spec = f".[{extras}]" if extras else "."
+    run(PY, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", spec)
+    stamp.write_text(digest)
+
+
+def demo(args: list[str]) -> None:
+    ensure_venv("")
+    target = args or [str(ROOT / "build" / "demo.duckdb")]
+    run(BIN / "rca", "demo", "--force", *target)
+
+
+def test(args: list[str]) -> None:
+    ensure_venv("dev")
+    run(BIN / "ruff", "check", ".")
+    run(BIN / "ruff", "format", "--check", ".")
+    run(BIN / "mypy")
+    run(PY, "-m", "pytest", *args)
+
+
+def bench(args: list[str]) -> None:
+    ensure_venv("dev")
+    scripts = sorted((ROOT / "bench").glob("bench_*.py"))
+    for script in scripts:
+        run(PY, script, *args)
+
+
+TASKS = {"demo": demo, "test": test, "bench": bench}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in TASKS:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    TASKS[sys.argv[1]](sys.argv[2:])

@@ -1,0 +1,66 @@
+"""Shared fixtures: real DuckDB files under tmp_path, and record factories."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import rca_analytics as rca
+
+UTC = dt.UTC
+T0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "incidents.duckdb"
+
+
+@pytest.fixture
+def store(store_path: Path) -> Iterator[rca.Store]:
+    with rca.connect(store_path) as s:
+        yield s
+
+
+@pytest.fixture
+def event_data() -> Callable[..., dict[str, Any]]:
+    """Factory of valid event dicts; keyword arguments override fields."""
+    counter = iter(range(1_000_000))
+
+    def make(**overrides: Any) -> dict[str, Any]:
+        n = next(counter)
+        data: dict[str, Any] = {
+            "source": "git",
+            "event_type": "commit",
+            "severity": "info",
+            "timestamp": T0 + dt.timedelta(minutes=n),
+            "source_id": f"sha{n:04d}",
+            "component": "payments",
+            "service": "checkout-api",
+            "tags": ["deploy"],
+            "data": {"author": "ana", "files": 3},
+        }
+        data.update(overrides)
+        return data
+
+    return make
+
+
+@pytest.fixture
+def investigation_data() -> Callable[..., dict[str, Any]]:
+    def make(**overrides: Any) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "title": "Checkout 500s",
+            "impact_severity": "critical",
+            "priority": "P0",
+            "detected_at": "2026-03-01T09:15:00Z",
+            "component_affected": "payments",
+        }
+        data.update(overrides)
+        return data
+
+    return make

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import rca_analytics as rca
+from rca_analytics.cli import main
+
+RCA = Path(sys.executable).with_name("rca")
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as excinfo:
+        main(["--version"])
+    assert excinfo.value.code == 0
+    assert capsys.readouterr().out.strip() == f"rca_analytics {rca.__version__}"
+
+
+def test_no_command_prints_help_and_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "demo" in capsys.readouterr().err
+
+
+def test_demo_builds_a_store_and_prints_a_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "demo.duckdb"
+    assert main(["demo", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Checkout 500s after payments deploy" in out
+    assert "top suspect: ci/deploy" in out
+    with rca.connect(path, read_only=True) as store:
+        assert store.stats()["investigations"] == 4
+
+
+def test_demo_refuses_to_overwrite_without_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "precious.duckdb"
+    path.write_text("keep me")
+    assert main(["demo", str(path)]) == 1
+    assert "--force" in capsys.readouterr().err
+    assert path.read_text() == "keep me"
+    assert main(["demo", "--force", str(path)]) == 0
+
+
+def test_force_never_replaces_a_store_another_process_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "team.duckdb"
+    rca.connect(path).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import rca_analytics as r, sys; s = r.connect({str(path)!r}); "
+            "print('ready', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        assert main(["demo", "--force", str(path)]) == 1
+    finally:
+        holder.communicate("")
+    err = capsys.readouterr().err
+    assert err.startswith("rca: error:") and str(holder.pid) in err
+    with rca.connect(path) as store:  # the holder's file is intact and still empty
+        assert store.stats()["events"] == 0
+
+
+@pytest.mark.skipif(not RCA.exists(), reason="console script not installed next to python")
+def test_the_console_script_is_installed(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(RCA), "demo", str(tmp_path / "d.duckdb")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "RCA_DB": ""},
+    )
+    assert "4 investigations" in result.stdout
+    version = subprocess.run([str(RCA), "--version"], capture_output=True, text=True, check=True)
+    assert rca.__version__ in version.stdout

@@ -1,0 +1,93 @@
+"""Pin the public names: adding or removing one is a deliberate API change."""
+
+from __future__ import annotations
+
+import inspect
+
+import rca_analytics as rca
+from rca_analytics import errors
+
+PUBLIC = {
+    "Change",
+    "CorruptStore",
+    "DuplicateRecord",
+    "Event",
+    "EventSeverity",
+    "EventSource",
+    "Failure",
+    "ImpactSeverity",
+    "Investigation",
+    "InvestigationStatus",
+    "Link",
+    "LinkMethod",
+    "NotFound",
+    "Priority",
+    "RcaError",
+    "ReadOnlyStore",
+    "SchemaVersionError",
+    "Store",
+    "StoreError",
+    "StoreLocked",
+    "ValidationFailed",
+    "__version__",
+    "connect",
+}
+
+STORE_METHODS = {
+    "add_event",
+    "get_event",
+    "update_event",
+    "delete_event",
+    "restore_event",
+    "tag_event",
+    "untag_event",
+    "add_investigation",
+    "get_investigation",
+    "update_investigation",
+    "delete_investigation",
+    "restore_investigation",
+    "tag_investigation",
+    "untag_investigation",
+    "link",
+    "unlink",
+    "get_links",
+    "relate",
+    "unrelate",
+    "history",
+    "stats",
+    "sql",
+    "transaction",
+    "close",
+}
+
+
+def test_public_names_are_pinned() -> None:
+    assert set(rca.__all__) == PUBLIC
+    assert sorted(rca.__all__) == rca.__all__
+    for name in rca.__all__:
+        assert hasattr(rca, name), name
+
+
+def test_store_api() -> None:
+    public = {n for n, _ in inspect.getmembers(rca.Store) if not n.startswith("_")}
+    assert public - {"path", "read_only", "schema_version", "closed"} == STORE_METHODS
+    assert hasattr(rca.Store, "__enter__") and hasattr(rca.Store, "__exit__")
+
+
+def test_every_error_derives_from_rca_error_and_is_in_the_drawn_tree() -> None:
+    doc = errors.__doc__ or ""
+    for name in errors.__all__:
+        obj = getattr(errors, name)
+        if name == "Failure":
+            continue
+        assert issubclass(obj, rca.RcaError), name
+        assert name in doc, f"{name} missing from the tree in errors.py"
+        assert getattr(rca, name) is obj
+    assert issubclass(rca.NotFound, LookupError)
+    assert issubclass(rca.StoreLocked, rca.StoreError)
+
+
+def test_package_is_typed() -> None:
+    from importlib.resources import files
+
+    assert files("rca_analytics").joinpath("py.typed").is_file()
