@@ -11,10 +11,12 @@ import datetime as dt
 import difflib
 import enum
 import math
+import numbers
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,6 +25,7 @@ from pydantic_core import PydanticCustomError
 from .errors import Failure
 
 UTC = dt.UTC
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 
 #: Epoch values above this many seconds are taken to be milliseconds or finer by
 #: mistake (1e11 s is the year 5138).
@@ -79,7 +82,10 @@ def to_utc(value: Any) -> dt.datetime:
                 "offset such as '2026-03-01T10:00:00Z'",
                 {"value": str(moment)},
             )
-        return moment.astimezone(UTC)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise _out_of_range(value) from None
     if isinstance(value, bool):
         raise PydanticCustomError(
             "invalid_type", "expected a datetime, ISO string or epoch seconds, got a bool"
@@ -126,9 +132,20 @@ def _from_epoch(value: Any) -> dt.datetime:
             "nanoseconds); divide it to seconds first",
             {"value": str(value)},
         )
-    if isinstance(value, int) or (isinstance(value, Decimal) and value == int(value)):
-        return dt.datetime(1970, 1, 1, tzinfo=UTC) + dt.timedelta(seconds=int(value))
-    return dt.datetime(1970, 1, 1, tzinfo=UTC) + dt.timedelta(microseconds=round(seconds * 1e6))
+    try:
+        if isinstance(value, int) or (isinstance(value, Decimal) and value == int(value)):
+            return EPOCH + dt.timedelta(seconds=int(value))
+        return EPOCH + dt.timedelta(microseconds=round(seconds * 1e6))
+    except OverflowError:
+        raise _out_of_range(value) from None
+
+
+def _out_of_range(value: Any) -> PydanticCustomError:
+    return PydanticCustomError(
+        "invalid_datetime",
+        "{value} is outside the years 1 to 9999 (in UTC)",
+        {"value": _short(value)},
+    )
 
 
 def _from_iso(value: str) -> dt.datetime:
@@ -151,7 +168,10 @@ def _from_iso(value: str) -> dt.datetime:
             "(e.g. '2026-03-01T10:00:00Z')",
             {"value": _short(value)},
         )
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise _out_of_range(value) from None
 
 
 def check_text(value: str) -> str:
@@ -167,16 +187,41 @@ def check_text(value: str) -> str:
     return value
 
 
+#: Largest whole number a float holds exactly; integral floats up to it are names too.
+_MAX_EXACT_FLOAT = 2**53
+
+
+def is_whole_number(value: Any) -> bool:
+    """True for ints (numpy too, not bools) and integral floats up to 2**53."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, numbers.Integral):
+        return True
+    return isinstance(value, float) and value.is_integer() and abs(value) <= _MAX_EXACT_FLOAT
+
+
 def clean_name(value: Any) -> str | None:
-    """Strip an identifier-like string; empty becomes ``None``. Numbers become text."""
+    """Strip an identifier-like string; empty becomes ``None``.
+
+    Whole numbers (``4711``, numpy integers, and floats such as ``4711.0`` that pandas
+    makes of integer columns with gaps) and UUIDs become text.
+
+    >>> clean_name("  payments "), clean_name(4711.0), clean_name("")
+    ('payments', '4711', None)
+    """
     if is_missing(value):
         return None
-    if isinstance(value, bool) or not isinstance(value, (str, int, uuid.UUID)):
+    if isinstance(value, str):
+        text = value
+    elif is_whole_number(value):
+        text = str(int(value))
+    elif isinstance(value, uuid.UUID):
+        text = str(value)
+    else:
         raise PydanticCustomError(
             "invalid_type", "expected text, got {type}", {"type": type(value).__name__}
         )
-    text = check_text(str(value)).strip()
-    return text or None
+    return check_text(text).strip() or None
 
 
 def clean_tags(value: Any) -> list[str]:
@@ -285,6 +330,64 @@ def _json_value(value: Any, path: str, depth: int) -> Any:
 def _not_json(path: str, why: str) -> PydanticCustomError:
     where = f"at {path!r}: " if path else ""
     return PydanticCustomError("not_json", "{where}{why}", {"where": where, "why": why})
+
+
+# --- field rules used by the models' annotations -------------------------------------
+
+
+def enum_lower(value: Any) -> Any:
+    """Normalise enum input: any case, surrounding blanks, '-' or ' ' for '_'."""
+    if isinstance(value, StrEnum):
+        value = value.value
+    if isinstance(value, str):
+        return "_".join(value.strip().replace("-", " ").split()).lower()
+    return value
+
+
+def enum_upper(value: Any) -> Any:
+    """Like :func:`enum_lower`, for upper-case values such as priorities."""
+    value = enum_lower(value)
+    return value.upper() if isinstance(value, str) else value
+
+
+def optional_utc(value: Any) -> dt.datetime | None:
+    """:func:`to_utc` for optional fields: missing markers become ``None``."""
+    return None if is_missing(value) else to_utc(value)
+
+
+def text(value: Any) -> Any:
+    """Free text: kept as given (no stripping); missing markers become ``None``."""
+    if is_missing(value):
+        return None
+    return check_text(value) if isinstance(value, str) else value
+
+
+def required_name(value: Any) -> str:
+    """A name that must be present and not blank."""
+    name = clean_name(value)
+    if name is None:
+        raise PydanticCustomError("empty", "must not be empty")
+    return name
+
+
+def event_type_name(value: Any) -> str:
+    """Event types are lower-case words joined by '_' ('Config Change' -> 'config_change')."""
+    name = required_name(value)
+    return "_".join(name.replace("-", " ").split()).lower()
+
+
+def record_id(value: Any) -> str:
+    """A record id: UUIDs become text; other values must be non-blank names."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return required_name(value)
+
+
+def not_bool(value: Any) -> Any:
+    """Refuse booleans where a number is expected (``True`` is not a confidence)."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("invalid_type", "expected a number, not a bool")
+    return value
 
 
 # --- pydantic errors -> Failures ------------------------------------------------------

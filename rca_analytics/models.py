@@ -22,7 +22,7 @@ import datetime as dt
 import html
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal, Self
 
@@ -35,7 +35,6 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from . import _validate as v
 from .errors import ValidationFailed
@@ -118,57 +117,6 @@ class LinkMethod(StrEnum):
     IMPORT = "import"
 
 
-def _enum_input(upper: bool = False) -> Callable[[Any], Any]:
-    """Normalise enum input: any case, surrounding blanks, '-' or ' ' for '_'."""
-
-    def normalise(value: Any) -> Any:
-        if isinstance(value, StrEnum):
-            value = value.value
-        if isinstance(value, str):
-            text = "_".join(value.strip().replace("-", " ").split())
-            return text.upper() if upper else text.lower()
-        return value
-
-    return normalise
-
-
-def _optional(func: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def wrapped(value: Any) -> Any:
-        return None if v.is_missing(value) else func(value)
-
-    return wrapped
-
-
-def _text(value: Any) -> Any:
-    if v.is_missing(value):
-        return None
-    return v.check_text(value) if isinstance(value, str) else value
-
-
-def _required_name(value: Any) -> str:
-    name = v.clean_name(value)
-    if name is None:
-        raise PydanticCustomError("empty", "must not be empty")
-    return name
-
-
-def _event_type(value: Any) -> str:
-    name = _required_name(value)
-    return "_".join(name.replace("-", " ").split()).lower()
-
-
-def _id(value: Any) -> str:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return _required_name(value)
-
-
-def _confidence(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise PydanticCustomError("invalid_type", "confidence must be a number in 0..1, not a bool")
-    return value
-
-
 def _new_id() -> str:
     return str(uuid.uuid4())
 
@@ -179,21 +127,21 @@ def utc_now() -> dt.datetime:
 
 
 Utc = Annotated[dt.datetime, BeforeValidator(v.to_utc)]
-OptUtc = Annotated[dt.datetime | None, BeforeValidator(_optional(v.to_utc))]
+OptUtc = Annotated[dt.datetime | None, BeforeValidator(v.optional_utc)]
 Name = Annotated[str | None, BeforeValidator(v.clean_name)]
-Id = Annotated[str, BeforeValidator(_id)]
+Id = Annotated[str, BeforeValidator(v.record_id)]
 Tags = Annotated[list[str], BeforeValidator(v.clean_tags)]
 JsonObject = Annotated[dict[str, Any], BeforeValidator(v.to_json_object)]
-Text = Annotated[str | None, BeforeValidator(_text)]
-LongText = Annotated[str | None, BeforeValidator(_text), Field(max_length=MAX_TEXT)]
+Text = Annotated[str | None, BeforeValidator(v.text)]
+LongText = Annotated[str | None, BeforeValidator(v.text), Field(max_length=MAX_TEXT)]
 
 
-SourceIn = Annotated[EventSource, BeforeValidator(_enum_input())]
-SeverityIn = Annotated[EventSeverity, BeforeValidator(_enum_input())]
-StatusIn = Annotated[InvestigationStatus, BeforeValidator(_enum_input())]
-ImpactIn = Annotated[ImpactSeverity, BeforeValidator(_enum_input())]
-PriorityIn = Annotated[Priority, BeforeValidator(_enum_input(upper=True))]
-MethodIn = Annotated[LinkMethod, BeforeValidator(_enum_input())]
+SourceIn = Annotated[EventSource, BeforeValidator(v.enum_lower)]
+SeverityIn = Annotated[EventSeverity, BeforeValidator(v.enum_lower)]
+StatusIn = Annotated[InvestigationStatus, BeforeValidator(v.enum_lower)]
+ImpactIn = Annotated[ImpactSeverity, BeforeValidator(v.enum_lower)]
+PriorityIn = Annotated[Priority, BeforeValidator(v.enum_upper)]
+MethodIn = Annotated[LinkMethod, BeforeValidator(v.enum_lower)]
 
 
 # --- base ---------------------------------------------------------------------------------
@@ -325,7 +273,7 @@ class Event(Record):
     id: Id = Field(default_factory=_new_id, description="UUID4 text, generated when absent.")
     timestamp: Utc = Field(description="When it happened (aware; stored in UTC).")
     source: SourceIn = Field(description="git, ci, logs, metrics, traces or manual.")
-    event_type: Annotated[str, BeforeValidator(_event_type)] = Field(
+    event_type: Annotated[str, BeforeValidator(v.event_type_name)] = Field(
         description="commit, build, deploy, error, alert, ... (lower-case)."
     )
     severity: SeverityIn = Field(description="critical, high, medium, low or info.")
@@ -391,7 +339,7 @@ class Investigation(Record):
     )
 
     id: Id = Field(default_factory=_new_id, description="UUID4 text, generated when absent.")
-    title: Annotated[str, BeforeValidator(_required_name)] = Field(description="Short title.")
+    title: Annotated[str, BeforeValidator(v.required_name)] = Field(description="Short title.")
     description: Text = Field(default=None, description="What happened.")
     status: StatusIn = Field(
         default=InvestigationStatus.OPEN, description="open, in_progress, resolved, closed."
@@ -453,7 +401,7 @@ class Link(Record):
     event_id: Id = Field(description="The event.")
     investigation_id: Id = Field(description="The investigation.")
     confidence: Annotated[
-        float, BeforeValidator(_confidence), Field(ge=0.0, le=1.0, allow_inf_nan=False)
+        float, BeforeValidator(v.not_bool), Field(ge=0.0, le=1.0, allow_inf_nan=False)
     ] = Field(default=1.0, description="How sure the link is, 0..1.")
     method: MethodIn = Field(
         default=LinkMethod.MANUAL, description="manual, rule, linker or import."
