@@ -86,7 +86,9 @@ def to_utc(value: Any) -> dt.datetime:
             return moment.astimezone(UTC)
         except OverflowError:
             raise _out_of_range(value) from None
-    if isinstance(value, bool):
+    if isinstance(value, bool) or (
+        type(value).__module__ == "numpy" and "bool" in type(value).__name__
+    ):
         raise PydanticCustomError(
             "invalid_type", "expected a datetime, ISO string or epoch seconds, got a bool"
         )
@@ -117,14 +119,16 @@ def _from_epoch(value: Any) -> dt.datetime:
         )
     try:
         seconds = float(value)
+    except OverflowError:
+        seconds = math.inf
     except (TypeError, ValueError):
         raise PydanticCustomError(
             "invalid_type",
             "expected a datetime, ISO string or epoch seconds, got {type}",
             {"type": type(value).__name__},
         ) from None
-    if not math.isfinite(seconds):
-        raise PydanticCustomError("invalid_datetime", "epoch seconds must be finite")
+    if math.isnan(seconds):
+        raise PydanticCustomError("invalid_datetime", "epoch seconds must be a number, not NaN")
     if abs(seconds) > MAX_EPOCH_SECONDS:
         raise PydanticCustomError(
             "invalid_datetime",
@@ -133,7 +137,9 @@ def _from_epoch(value: Any) -> dt.datetime:
             {"value": str(value)},
         )
     try:
-        if isinstance(value, int) or (isinstance(value, Decimal) and value == int(value)):
+        if isinstance(value, numbers.Integral) or (
+            isinstance(value, Decimal) and value == int(value)
+        ):
             return EPOCH + dt.timedelta(seconds=int(value))
         return EPOCH + dt.timedelta(microseconds=round(seconds * 1e6))
     except OverflowError:
@@ -231,9 +237,13 @@ def clean_tags(value: Any) -> list[str]:
     ['db', 'timeout']
     >>> clean_tags("deploy")
     ['deploy']
+    >>> clean_tags('["db", "timeout"]')  # JSON text, as the earlier SQLite store kept lists
+    ['db', 'timeout']
     """
     if is_missing(value):
         return []
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        value = _json_list(value)  # lists stored as JSON text, as the earlier system did
     if isinstance(value, str):
         items: Iterable[Any] = [value]
     elif isinstance(value, (set, frozenset)):
@@ -256,6 +266,16 @@ def clean_tags(value: Any) -> list[str]:
         if tag:
             out.setdefault(tag, None)
     return list(out)
+
+
+def _json_list(text: str) -> Any:
+    import json
+
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text  # a tag that happens to start with "["
+    return parsed if isinstance(parsed, list) else text
 
 
 def to_json_object(value: Any) -> dict[str, Any]:
@@ -372,8 +392,10 @@ def required_name(value: Any) -> str:
 
 def event_type_name(value: Any) -> str:
     """Event types are lower-case words joined by '_' ('Config Change' -> 'config_change')."""
-    name = required_name(value)
-    return "_".join(name.replace("-", " ").split()).lower()
+    name = "_".join(required_name(value).replace("-", " ").split()).lower()
+    if not name:
+        raise PydanticCustomError("empty", "must contain a word, not only '-' and blanks")
+    return name
 
 
 def record_id(value: Any) -> str:

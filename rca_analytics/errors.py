@@ -6,6 +6,8 @@ Every error the package raises on purpose derives from :class:`RcaError`, so one
     RcaError
     ├── ValidationFailed        a record (or several, in bulk) failed validation;
     │                           ``.failures`` lists every problem with a reason code
+    ├── QueryError              a query's arguments are wrong (unknown value or column,
+    │                           unparseable time); raised before any SQL runs
     └── StoreError              something about the store or what is in it
         ├── NotFound            no such record / link / store file (also a LookupError)
         ├── DuplicateRecord     the id or (source, source_id) key is taken
@@ -38,6 +40,7 @@ __all__ = [
     "DuplicateRecord",
     "Failure",
     "NotFound",
+    "QueryError",
     "RcaError",
     "ReadOnlyStore",
     "SchemaVersionError",
@@ -111,6 +114,10 @@ class ValidationFailed(RcaError):
             ),
             self.kind,
         )
+
+
+class QueryError(RcaError, ValueError):
+    """A query was given a value, column or time it cannot use."""
 
 
 class StoreError(RcaError):

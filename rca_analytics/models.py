@@ -189,6 +189,8 @@ class Record(BaseModel):
             return str(data["id"])
         if isinstance(data.get("source_id"), (str, int)) and isinstance(data.get("source"), str):
             return f"{data['source'].strip().lower()}:{data['source_id']}"
+        if isinstance(data.get("title"), str) and data["title"].strip():
+            return f"title={data['title'].strip()[:60]!r}"
         return None
 
     @classmethod

@@ -17,8 +17,6 @@ import datetime as dt
 import html
 import json
 import os
-import re
-import threading
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -30,20 +28,23 @@ import duckdb
 if TYPE_CHECKING:
     import pandas as pd
 
-from . import migrations
+from pydantic_core import PydanticUndefined
+
+from . import _connection
+from . import _validate as v
+from ._connection import MEMORY
 from ._version import __version__
 from .errors import (
-    CorruptStore,
     DuplicateRecord,
     Failure,
     NotFound,
+    QueryError,
     ReadOnlyStore,
     StoreError,
-    StoreLocked,
     ValidationFailed,
 )
 from .models import Change, Event, Investigation, Link, LinkMethod, Record, Relation, utc_now
-from .schema import META_TABLE, SCHEMA_VERSION, TABLES, ddl, json_columns, quote
+from .schema import TABLES, json_columns, quote
 
 __all__ = ["Store", "connect", "default_path"]
 
@@ -55,20 +56,10 @@ Entity = Literal["event", "investigation"]
 #: Environment variable naming the default store file.
 ENV_VAR = "RCA_DB"
 DEFAULT_FILE = "rca.duckdb"
-MEMORY = ":memory:"
-
-# Settings applied to every connection: never download or auto-load extensions.
-_CONFIG: dict[str, str | bool | int | float | list[str]] = {
-    "autoinstall_known_extensions": False,
-    "autoload_known_extensions": False,
-}
 
 _TABLE_OF: dict[type[Record], str] = {t.model: name for name, t in TABLES.items()}
 _ENTITY_OF: dict[type[Record], Entity] = {Event: "event", Investigation: "investigation"}
 
-# Stores open in this process, by resolved path, to explain same-process conflicts.
-_OPEN: weakref.WeakValueDictionary[str, Store] = weakref.WeakValueDictionary()
-_OPEN_LOCK = threading.Lock()
 
 _ONE_MICROSECOND = dt.timedelta(microseconds=1)
 
@@ -84,11 +75,12 @@ def connect(path: str | os.PathLike[str] | None = None, *, read_only: bool = Fal
     Args:
         path: The DuckDB file. ``None`` uses ``$RCA_DB``, else ``./rca.duckdb``;
             ``":memory:"`` keeps everything in memory.
-        read_only: Open for reading beside a writer in another process. The file
-            must exist.
+        read_only: Open an existing file for reading only. Several processes may
+            read a file at once; while one process writes, DuckDB lets no other
+            process open it (in the same process, stores share the connection).
 
     Raises:
-        StoreLocked: Another process holds the file for writing.
+        StoreLocked: Another process holds the file.
         CorruptStore: The file is not a readable rca_analytics store.
         SchemaVersionError: The file was written by a newer rca_analytics.
 
@@ -101,141 +93,28 @@ def connect(path: str | os.PathLike[str] | None = None, *, read_only: bool = Fal
 
 
 class Store:
-    """A connection to one store file; use :func:`connect` to make one.
+    """A store file opened for reading and writing records; use :func:`connect`.
 
     All writes run in transactions (a failed call changes nothing); the store may be
-    shared between threads (calls are serialised). Use it as a context manager, or
-    call :meth:`close`, to release the file for other processes.
+    shared between threads (calls are serialised). Stores on the same file in one
+    process share one connection, so re-running a notebook's ``connect`` cell works.
+    Use it as a context manager, or call :meth:`close`, to release the file for other
+    processes.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False):
         raw = os.fspath(path) if path is not None else default_path()
-        self._path: Path | None = None if raw == MEMORY else Path(raw).expanduser().resolve()
+        resolved = None if raw == MEMORY else Path(raw).expanduser().resolve()
+        self._handle = _connection.acquire(resolved, read_only=read_only)
         self._read_only = read_only
-        self._lock = threading.RLock()
-        self._tx_depth = 0
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._con = self._open()
-        try:
-            self._schema_version = self._prepare()
-        except BaseException:
-            self._con.close()
-            self._con = None
-            raise
-        if self._path is not None:
-            with _OPEN_LOCK:
-                _OPEN[str(self._path)] = self
-
-    # --- opening ------------------------------------------------------------------------
-
-    def _open(self) -> duckdb.DuckDBPyConnection:
-        path = self._path
-        if path is None:
-            if self._read_only:
-                raise StoreError("an in-memory store cannot be opened read-only")
-            con = duckdb.connect(MEMORY, config=_CONFIG)
-        else:
-            self._check_file(path)
-            try:
-                con = duckdb.connect(str(path), read_only=self._read_only, config=_CONFIG)
-            except duckdb.Error as err:
-                raise self._open_error(path, err) from err
-        con.execute("SET TimeZone = 'UTC'")
-        return con
-
-    def _check_file(self, path: Path) -> None:
-        if not path.exists():
-            if self._read_only:
-                raise NotFound(
-                    f"no store at {path}; a read-only open needs an existing file "
-                    "(create it with rca.connect(path) first)"
-                )
-            if not path.parent.is_dir():
-                raise NotFound(f"cannot create {path}: folder {path.parent} does not exist")
-            return
-        if path.is_dir():
-            raise CorruptStore(f"{path} is a folder, not a store file", path=path)
-        with path.open("rb") as fh:
-            head = fh.read(16)
-        if head.startswith(b"SQLite format 3"):
-            raise CorruptStore(
-                f"{path} is a SQLite database, not an rca_analytics store; open a new store "
-                "and import it instead",
-                path=path,
-            )
-
-    def _open_error(self, path: Path, err: duckdb.Error) -> StoreError:
-        text = str(err)
-        if "Conflicting lock" in text or "Could not set lock" in text:
-            match = re.search(r"PID (\d+)", text)
-            pid = int(match.group(1)) if match else None
-            holder = f"process {pid}" if pid else "another process"
-            return StoreLocked(
-                f"{path} is open for writing in {holder}; close the store (or notebook) "
-                "there, or open this one with read_only=True once the writer is done",
-                path=path,
-                pid=pid,
-            )
-        if "different configuration" in text:
-            other = _OPEN.get(str(path))
-            mode = "read-only" if other is not None and other.read_only else "for writing"
-            return StoreLocked(
-                f"{path} is already open {mode} in this process ({other!r}); call .close() "
-                "on that store first, or reuse it",
-                path=path,
-                pid=os.getpid(),
-            )
-        if "not a valid DuckDB database" in text or "Corrupt" in text or "checksum" in text:
-            return CorruptStore(
-                f"{path} is not a readable store ({text.splitlines()[0]}); it may be damaged "
-                "or another kind of file. Nothing was changed: restore it from a backup or "
-                "choose another path",
-                path=path,
-            )
-        return StoreError(f"cannot open {path}: {text}")
-
-    def _prepare(self) -> int:
-        con = self._connection()
-        tables = {
-            name
-            for (name,) in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
-            ).fetchall()
-        }
-        if not tables:
-            if self._read_only:
-                raise CorruptStore(
-                    f"{self._path} is an empty DuckDB file, not an rca_analytics store",
-                    path=self._path,
-                )
-            con.execute("BEGIN TRANSACTION")
-            try:
-                for statement in ddl():
-                    con.execute(statement)
-                migrations.write_version(con)
-                con.execute(
-                    f"INSERT INTO {META_TABLE} (key, value) VALUES ('created_at', ?)",  # noqa: S608
-                    [utc_now().isoformat()],
-                )
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            return SCHEMA_VERSION
-        if META_TABLE not in tables:
-            raise CorruptStore(
-                f"{self._path} is a DuckDB database but not an rca_analytics store (it has "
-                f"tables {sorted(tables)[:5]} but no {META_TABLE}); choose another path",
-                path=self._path,
-            )
-        return migrations.check_version(con, self._path, read_only=self._read_only)
+        self._release = weakref.finalize(self, _connection.release, self._handle)
 
     # --- basics -------------------------------------------------------------------------
 
     @property
     def path(self) -> Path | None:
         """The store file, or ``None`` for an in-memory store."""
-        return self._path
+        return self._handle.path
 
     @property
     def read_only(self) -> bool:
@@ -245,23 +124,16 @@ class Store:
     @property
     def schema_version(self) -> int:
         """The schema version of the open file."""
-        return self._schema_version
+        return self._handle.schema_version
 
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` was called."""
-        return self._con is None
+        return not self._release.alive
 
     def close(self) -> None:
-        """Close the connection and release the file. Closing twice is harmless."""
-        with self._lock:
-            if self._con is not None:
-                self._con.close()
-                self._con = None
-                if self._path is not None:
-                    with _OPEN_LOCK:
-                        if _OPEN.get(str(self._path)) is self:
-                            del _OPEN[str(self._path)]
+        """Release the file (the last store on it closes the connection). Idempotent."""
+        self._release()
 
     def __enter__(self) -> Store:
         return self
@@ -270,12 +142,12 @@ class Store:
         self.close()
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
-        if self._con is None:
+        if self.closed:
             raise StoreError(f"the store {self._label()} is closed; open it again with connect()")
-        return self._con
+        return self._handle.con
 
     def _label(self) -> str:
-        return MEMORY if self._path is None else str(self._path)
+        return self._handle.label
 
     def _require_writable(self) -> None:
         if self._read_only:
@@ -288,7 +160,10 @@ class Store:
     def transaction(self) -> Iterator[Store]:
         """Group several calls into one transaction: all of them land, or none.
 
-        Calls inside run in the outer transaction; an exception rolls everything back.
+        Calls inside join the outer transaction. An exception leaving the block rolls
+        everything back; so does a call inside that failed after it had written, even
+        if the exception was caught (DuckDB has no savepoints), in which case leaving
+        the block raises :class:`StoreError`.
 
         >>> store = connect(":memory:")
         >>> try:
@@ -300,43 +175,63 @@ class Store:
         >>> store.stats()["investigations"]
         0
         """
-        with self._lock:
+        h = self._handle
+        with h.lock:
             con = self._connection()
-            if self._tx_depth:
-                self._tx_depth += 1
+            if h.tx_depth:
+                h.tx_depth += 1
+                writes = h.writes
                 try:
                     yield self
+                except BaseException:
+                    if h.writes != writes:
+                        h.inner_failed = True
+                    raise
                 finally:
-                    self._tx_depth -= 1
+                    h.tx_depth -= 1
                 return
             con.execute("BEGIN TRANSACTION")
-            self._tx_depth = 1
+            h.tx_depth, h.inner_failed = 1, False
             try:
                 yield self
             except BaseException:
-                self._tx_depth = 0
+                h.tx_depth = 0
                 with contextlib.suppress(duckdb.Error):  # the transaction may be gone already
                     con.execute("ROLLBACK")
                 raise
-            self._tx_depth = 0
+            h.tx_depth = 0
+            if h.inner_failed:
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                raise StoreError(
+                    "a call inside this transaction failed after writing, so the whole "
+                    "transaction was rolled back; nothing of it was stored"
+                )
             try:
                 con.execute("COMMIT")
             except duckdb.Error as err:
                 raise StoreError(f"commit failed on {self._label()}: {err}") from err
 
-    def _write(self) -> Any:
+    def _write(self) -> contextlib.AbstractContextManager[Store]:
         self._require_writable()
         return self.transaction()
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with self._lock:
-            cur = self._connection().execute(sql, list(params))
-            names = [d[0] for d in cur.description or ()]
-            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        with self._handle.lock:
+            try:
+                cur = self._connection().execute(sql, list(params))
+                names = [d[0] for d in cur.description or ()]
+                return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            except duckdb.Error as err:
+                raise StoreError(f"database error on {self._label()}: {err}") from err
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        with self._lock:
-            self._connection().execute(sql, list(params))
+        with self._handle.lock:
+            self._handle.writes += 1
+            try:
+                self._connection().execute(sql, list(params))
+            except duckdb.Error as err:
+                raise StoreError(f"database error on {self._label()}: {err}") from err
 
     # --- generic record plumbing ----------------------------------------------------------
 
@@ -364,9 +259,10 @@ class Store:
         rows = self._rows(sql, params)
         return [self._load(model, row) for row in rows]
 
-    def _fetch(self, model: type[E], record_id: str, *, include_deleted: bool) -> E:
-        found = self._select(model, "id = ?", [record_id])
+    def _fetch(self, model: type[E], record_id: Any, *, include_deleted: bool) -> E:
         kind = _ENTITY_OF[model]
+        record_id = _key(record_id, kind)
+        found = self._select(model, "id = ?", [record_id])
         if not found:
             raise NotFound(f"no {kind} with id {record_id!r} in {self._label()}")
         record = found[0]
@@ -443,23 +339,34 @@ class Store:
         if rows:
             self._raise_source_clash(event, rows[0]["id"], rows[0]["deleted_at"] is not None)
 
-    def _update(self, model: type[E], record_id: str, changes: Mapping[str, Any]) -> None:
+    def _update(self, model: type[E], record_id: Any, changes: Mapping[str, Any]) -> None:
         """Validate ``changes`` against the whole record, then write only what differs."""
-        blocked = sorted(set(changes) & set(model.read_only_fields))
-        if blocked:
-            raise ValidationFailed(
-                [
-                    Failure(
-                        record_id,
-                        name,
-                        "read_only",
-                        _READ_ONLY_HINTS.get(name, "cannot be changed by an update"),
-                        changes[name],
-                    )
-                    for name in blocked
-                ],
-                model.__name__,
+        record_id = _key(record_id, _ENTITY_OF[model])
+        problems = [
+            Failure(
+                record_id,
+                name,
+                "read_only",
+                _READ_ONLY_HINTS.get(name, "cannot be changed by an update"),
+                changes[name],
             )
+            for name in sorted(set(changes) & set(model.read_only_fields))
+        ]
+        problems += [
+            Failure(
+                record_id,
+                name,
+                "required",
+                "cannot be cleared (None/NaN would mean the default); give a value",
+                value,
+            )
+            for name, value in changes.items()
+            if name in model.model_fields
+            and v.is_missing(value)
+            and model.model_fields[name].default not in (None, PydanticUndefined)
+        ]
+        if problems:
+            raise ValidationFailed(problems, model.__name__)
         current = self._fetch(model, record_id, include_deleted=False)
         merged = current.model_dump(exclude=set(model.derived_fields)) | dict(changes)
         try:
@@ -469,10 +376,12 @@ class Store:
         diff: dict[str, tuple[Any, Any]] = {
             name: (getattr(current, name), getattr(new, name))
             for name in model.stored_fields()
-            if getattr(current, name) != getattr(new, name)
+            if not _same(getattr(current, name), getattr(new, name))
         }
         if not diff:
             return
+        if isinstance(new, Event) and {"source", "source_id"} & set(diff):
+            self._require_free_source_key(new)
         now = max(utc_now(), current.updated_at + _ONE_MICROSECOND)
         diff["updated_at"] = (current.updated_at, now)
         assignments = ", ".join(f"{quote(n)} = ?" for n in diff)
@@ -487,9 +396,19 @@ class Store:
             {n: {"old": old, "new": new_} for n, (old, new_) in diff.items()},
         )
 
-    def _set_deleted(self, model: type[E], record_id: str, *, deleted: bool) -> None:
+    def _touch(self, model: type[Record], *record_ids: str) -> None:
+        """Move ``updated_at`` of records whose links or relations changed."""
+        self._execute(
+            f"UPDATE {_TABLE_OF[model]} "  # noqa: S608 - whitelisted
+            "SET updated_at = greatest(updated_at + INTERVAL 1 MICROSECOND, ?) "
+            "WHERE list_contains(?, id)",
+            [utc_now(), list(record_ids)],
+        )
+
+    def _set_deleted(self, model: type[E], record_id: Any, *, deleted: bool) -> None:
         with self._write():
             current = self._fetch(model, record_id, include_deleted=True)
+            record_id = current.id
             if (current.deleted_at is not None) == deleted:
                 return  # already in the requested state
             now = max(utc_now(), current.updated_at + _ONE_MICROSECOND)
@@ -517,22 +436,17 @@ class Store:
             DuplicateRecord: The id, or ``(source, source_id)``, is taken.
             NotFound: A named investigation does not exist.
         """
-        ev = self._coerce(Event, event).model_copy(deep=True)
+        ev = self._coerce(Event, event)
         with self._write():
             self._require_new(Event, ev)
             for inv_id in ev.investigation_ids:
                 self._fetch(Investigation, inv_id, include_deleted=False)
             self._insert(Event, ev)
             self._log("event", ev.id, "insert", {})
-            if ev.investigation_ids:
-                ev.linked_at = ev.linked_at or utc_now()
-                for inv_id in ev.investigation_ids:
-                    self._put_link(
-                        Link(event_id=ev.id, investigation_id=inv_id, linked_at=ev.linked_at)
-                    )
-            else:
-                ev.linked_at = None
-            return ev
+            linked_at = ev.linked_at or utc_now()
+            for inv_id in ev.investigation_ids:
+                self._put_link(Link(event_id=ev.id, investigation_id=inv_id, linked_at=linked_at))
+            return self.get_event(ev.id, include_deleted=True)
 
     def get_event(self, event_id: str, *, include_deleted: bool = False) -> Event:
         """Return one event, with its linked ``investigation_ids``.
@@ -540,14 +454,14 @@ class Store:
         Raises:
             NotFound: No such event, or it is soft-deleted (unless ``include_deleted``).
         """
-        with self._lock:
+        with self._handle.lock:
             ev = self._fetch(Event, event_id, include_deleted=include_deleted)
             rows = self._rows(
                 "SELECT l.investigation_id, l.linked_at FROM links l "
                 "JOIN investigations i ON i.id = l.investigation_id "
                 "WHERE l.event_id = ? AND i.deleted_at IS NULL "
                 "ORDER BY l.linked_at, l.investigation_id",
-                [event_id],
+                [ev.id],
             )
         ev.investigation_ids = [r["investigation_id"] for r in rows]
         ev.linked_at = max((r["linked_at"] for r in rows), default=None)
@@ -564,10 +478,6 @@ class Store:
             NotFound: No such active event.
         """
         with self._write():
-            current = self._fetch(Event, event_id, include_deleted=False)
-            if {"source", "source_id"} & set(changes):
-                merged = current.model_dump(exclude=set(Event.derived_fields)) | changes
-                self._require_free_source_key(Event.model_validate(merged))
             self._update(Event, event_id, changes)
             return self.get_event(event_id)
 
@@ -620,13 +530,13 @@ class Store:
         self, investigation_id: str, *, include_deleted: bool = False
     ) -> Investigation:
         """Return one investigation with its ``event_ids`` and related investigations."""
-        with self._lock:
+        with self._handle.lock:
             inv = self._fetch(Investigation, investigation_id, include_deleted=include_deleted)
             events = self._rows(
                 "SELECT l.event_id FROM links l JOIN events e ON e.id = l.event_id "
                 "WHERE l.investigation_id = ? AND e.deleted_at IS NULL "
                 "ORDER BY l.linked_at, l.event_id",
-                [investigation_id],
+                [inv.id],
             )
             related = self._rows(
                 "SELECT r.other FROM ("
@@ -636,7 +546,7 @@ class Store:
                 "  WHERE related_investigation_id = ?) r "
                 "JOIN investigations i ON i.id = r.other WHERE i.deleted_at IS NULL "
                 "ORDER BY r.related_at, r.other",
-                [investigation_id, investigation_id],
+                [inv.id, inv.id],
             )
         inv.event_ids = [r["event_id"] for r in events]
         inv.related_investigation_ids = [r["other"] for r in related]
@@ -710,8 +620,8 @@ class Store:
             fields["linked_at"] = linked_at
         new = Link.model_validate(fields)
         with self._write():
-            self._fetch(Event, event_id, include_deleted=False)
-            self._fetch(Investigation, investigation_id, include_deleted=False)
+            self._fetch(Event, new.event_id, include_deleted=False)
+            self._fetch(Investigation, new.investigation_id, include_deleted=False)
             return self._put_link(new)
 
     def _put_link(self, new: Link) -> Link:
@@ -727,6 +637,8 @@ class Store:
             detail["replaced"] = old[0].model_dump(mode="json")
         self._log("event", new.event_id, "link", detail)
         self._log("investigation", new.investigation_id, "link", detail)
+        self._touch(Event, new.event_id)
+        self._touch(Investigation, new.investigation_id)
         return new
 
     def unlink(self, event_id: str, investigation_id: str) -> Link:
@@ -735,6 +647,10 @@ class Store:
         Raises:
             NotFound: The two are not linked.
         """
+        event_id, investigation_id = (
+            _key(event_id, "event"),
+            _key(investigation_id, "investigation"),
+        )
         key = [event_id, investigation_id]
         with self._write():
             old = self._select(Link, "event_id = ? AND investigation_id = ?", key)
@@ -746,6 +662,8 @@ class Store:
             detail = old[0].model_dump(mode="json")
             self._log("event", event_id, "unlink", detail)
             self._log("investigation", investigation_id, "unlink", detail)
+            self._touch(Event, event_id)
+            self._touch(Investigation, investigation_id)
             return old[0]
 
     def get_links(
@@ -755,10 +673,10 @@ class Store:
         where, params = ["TRUE"], []
         if event_id is not None:
             where.append("event_id = ?")
-            params.append(event_id)
+            params.append(_key(event_id, "event"))
         if investigation_id is not None:
             where.append("investigation_id = ?")
-            params.append(investigation_id)
+            params.append(_key(investigation_id, "investigation"))
         links = self._select(
             Link, " AND ".join(where) + " ORDER BY linked_at, event_id, investigation_id", params
         )
@@ -766,6 +684,8 @@ class Store:
 
     def relate(self, investigation_id: str, other_id: str) -> None:
         """Mark two investigations as related (symmetric; relating twice is harmless)."""
+        investigation_id = _key(investigation_id, "investigation")
+        other_id = _key(other_id, "investigation")
         if investigation_id == other_id:
             raise ValidationFailed(
                 [
@@ -790,6 +710,7 @@ class Store:
             self._insert(Relation, Relation(investigation_id=low, related_investigation_id=high))
             self._log("investigation", investigation_id, "relate", {"other": other_id})
             self._log("investigation", other_id, "relate", {"other": investigation_id})
+            self._touch(Investigation, low, high)
 
     def unrelate(self, investigation_id: str, other_id: str) -> None:
         """Remove the relation between two investigations.
@@ -797,6 +718,8 @@ class Store:
         Raises:
             NotFound: They are not related.
         """
+        investigation_id = _key(investigation_id, "investigation")
+        other_id = _key(other_id, "investigation")
         low, high = sorted((investigation_id, other_id))
         with self._write():
             if not self._select(
@@ -812,23 +735,33 @@ class Store:
             )
             self._log("investigation", investigation_id, "unrelate", {"other": other_id})
             self._log("investigation", other_id, "unrelate", {"other": investigation_id})
+            self._touch(Investigation, low, high)
 
     # --- SQL escape hatch --------------------------------------------------------------------
 
     def sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> pd.DataFrame:
-        """Run a read query with ``?`` (or ``$name``) parameters; returns a DataFrame.
+        """Run one read query with ``?`` (or ``$name``) parameters; returns a DataFrame.
 
-        Values are always passed as parameters, never formatted into the text.
+        Values are always passed as parameters, never formatted into the text. Only
+        reading statements run here (SELECT, WITH ..., DESCRIBE, SHOW, EXPLAIN);
+        records change through the store's methods, which validate and keep history.
+
+        Raises:
+            QueryError: Not one read statement, or DuckDB refused the query.
 
         >>> store = connect(":memory:")
         >>> store.sql("SELECT ? AS answer", [42])["answer"].tolist()
         [42]
         """
-        with self._lock:
-            cur = self._connection().execute(
-                query, params if isinstance(params, Mapping) else list(params)
-            )
-            return cur.df()
+        _require_read_statement(query)
+        with self._handle.lock:
+            try:
+                cur = self._connection().execute(
+                    query, params if isinstance(params, Mapping) else list(params)
+                )
+                return cur.df()
+            except duckdb.Error as err:
+                raise QueryError(f"query failed: {err}") from err
 
     # --- history and overview ---------------------------------------------------------------
 
@@ -843,7 +776,7 @@ class Store:
         """
         if record_id is None:
             return self._select(Change, "TRUE ORDER BY seq", [])
-        return self._select(Change, "record_id = ? ORDER BY seq", [record_id])
+        return self._select(Change, "record_id = ? ORDER BY seq", [_key(record_id, "record")])
 
     def stats(self) -> dict[str, int]:
         """Record counts: active and soft-deleted events and investigations, links."""
@@ -864,14 +797,14 @@ class Store:
             return f"<Store {self._label()!r} closed>"
         s = self.stats()
         return (
-            f"<Store {self._label()!r} schema v{self._schema_version} {mode}: "
+            f"<Store {self._label()!r} schema v{self.schema_version} {mode}: "
             f"{s['events']} events, {s['investigations']} investigations, {s['links']} links>"
         )
 
     def _repr_html_(self) -> str:
         rows = [
             ("path", self._label()),
-            ("schema version", str(self._schema_version)),
+            ("schema version", str(self.schema_version)),
             ("mode", "read-only" if self._read_only else "read-write"),
         ]
         if self.closed:
@@ -905,6 +838,43 @@ _READ_ONLY_HINTS = {
     "linked_at": "set by link()",
     "related_investigation_ids": "use relate() / unrelate()",
 }
+
+
+def _key(value: Any, kind: str) -> str:
+    """A record id as stored: UUIDs and whole numbers become text, blanks are stripped."""
+    try:
+        return v.record_id(value)
+    except ValueError:
+        raise NotFound(f"{value!r} is not a valid {kind} id") from None
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Equal as stored: JSON values compare by their JSON text (True is not 1)."""
+    if isinstance(old, dict) or isinstance(new, dict):
+        return json.dumps(old, sort_keys=False) == json.dumps(new, sort_keys=False)
+    return bool(old == new)
+
+
+_READ_STATEMENTS = frozenset(
+    {
+        duckdb.StatementType.SELECT,
+        duckdb.StatementType.EXPLAIN,
+    }
+)
+
+
+def _require_read_statement(query: str) -> None:
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as err:
+        raise QueryError(f"cannot parse the query: {err}") from err
+    if len(statements) != 1:
+        raise QueryError(f"store.sql() runs exactly one statement, got {len(statements)}")
+    if statements[0].type not in _READ_STATEMENTS:
+        raise QueryError(
+            f"store.sql() runs read queries only (got {statements[0].type.name}); change "
+            "records with the store's methods, which validate them and keep their history"
+        )
 
 
 def _param(value: Any) -> Any:

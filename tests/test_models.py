@@ -145,7 +145,19 @@ def test_epoch_milliseconds_are_not_silently_taken_as_seconds() -> None:
     assert "milliseconds" in excinfo.value.failures[0].message
 
 
-@pytest.mark.parametrize("raw", [True, "yesterday", [2026], math.inf])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        True,
+        np.bool_(True),
+        "yesterday",
+        [2026],
+        math.inf,
+        10**400,
+        -7e10,
+        "9999-12-31T23:59:59-01:00",
+    ],
+)
 def test_nonsense_times_are_rejected(raw: Any) -> None:
     with pytest.raises(rca.ValidationFailed) as excinfo:
         ev(timestamp=raw)
@@ -177,6 +189,12 @@ def test_every_problem_is_reported_not_just_the_first() -> None:
     assert str(excinfo.value).startswith("Event: 5 problems")
 
 
+def test_failures_name_an_investigation_by_title_when_there_is_no_id() -> None:
+    with pytest.raises(rca.ValidationFailed) as excinfo:
+        rca.Investigation(title="Checkout 500s", priority="P9")
+    assert excinfo.value.failures[0].record == "title='Checkout 500s'"
+
+
 def test_failures_name_the_record_by_source_key_when_there_is_no_id() -> None:
     with pytest.raises(rca.ValidationFailed) as excinfo:
         ev(severity="bad", source_id="9fceb02")
@@ -193,6 +211,13 @@ def test_long_text_limit_is_2000_characters(field: str) -> None:
     (failure,) = excinfo.value.failures
     assert (failure.field, failure.code) == (field, "too_long")
     assert "2001" in failure.message and "2000" in failure.message
+
+
+def test_event_type_is_lower_case_words() -> None:
+    assert ev(event_type=" Config-Change  now").event_type == "config_change_now"
+    with pytest.raises(rca.ValidationFailed) as excinfo:
+        ev(event_type=" - ")
+    assert failures(excinfo) == {"event_type": "empty"}
 
 
 def test_title_is_required_and_not_blank() -> None:
@@ -255,6 +280,11 @@ def test_blank_optional_names_are_missing() -> None:
 
 def test_tags_drop_duplicates_keeping_first_occurrence_order() -> None:
     assert ev(tags=["db", " timeout", "db", "", "api", "timeout"]).tags == ["db", "timeout", "api"]
+
+
+def test_tags_as_json_text_like_the_earlier_store_kept_them() -> None:
+    assert ev(tags='["db", "timeout", "db"]').tags == ["db", "timeout"]
+    assert ev(tags="[wip]").tags == ["[wip]"]  # not JSON: one tag
 
 
 def test_a_single_tag_string_is_one_tag() -> None:
@@ -323,6 +353,10 @@ def test_uuid_objects_and_numeric_source_ids_become_text() -> None:
     u = uuid.uuid4()
     e = ev(id=u, source_id=4711)
     assert (e.id, e.source_id) == (str(u), "4711")
+    assert ev(source_id=np.int64(4711)).source_id == "4711"
+    assert ev(source_id=4711.0).source_id == "4711"  # pandas makes floats of int columns with gaps
+    with pytest.raises(rca.ValidationFailed):
+        ev(source_id=47.5)
 
 
 def test_updated_at_defaults_to_created_at() -> None:

@@ -57,7 +57,7 @@ EVENTS = st.builds(
     rca.Event,
     timestamp=TIMES,
     source=st.sampled_from(list(rca.EventSource)),
-    event_type=NAME,
+    event_type=NAME.filter(lambda s: s.replace("-", " ").split()),
     severity=st.sampled_from(list(rca.EventSeverity)),
     component=maybe(NAME),
     service=maybe(NAME),

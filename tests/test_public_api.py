@@ -22,6 +22,7 @@ PUBLIC = {
     "LinkMethod",
     "NotFound",
     "Priority",
+    "QueryError",
     "RcaError",
     "ReadOnlyStore",
     "SchemaVersionError",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import itertools
 import os
 import subprocess
@@ -132,16 +133,61 @@ def test_creating_a_store_in_a_missing_folder_says_so(tmp_path: Path) -> None:
         rca.connect(tmp_path / "no" / "such" / "x.duckdb")
 
 
-def test_reopening_in_the_same_process_works_or_fails_clearly(store_path: Path) -> None:
+def test_reopening_in_the_same_process_shares_the_file(
+    store_path: Path, event_data: EventData
+) -> None:
     first = rca.connect(store_path)
     second = rca.connect(store_path)  # a notebook re-running its first cell
-    assert second.stats() == first.stats()
-    with pytest.raises(rca.StoreLocked, match="already open") as excinfo:
-        rca.connect(store_path, read_only=True)
-    assert excinfo.value.pid == os.getpid()
+
+    def write(store: rca.Store, tag: str) -> None:
+        for n in range(30):
+            store.add_event(event_data(source_id=f"{tag}-{n}"))
+
+    threads = [
+        threading.Thread(target=write, args=(first, "a")),
+        threading.Thread(target=write, args=(second, "b")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert first.stats()["events"] == second.stats()["events"] == 60
+    reader = rca.connect(store_path, read_only=True)  # beside the writer, same process
+    assert reader.stats()["events"] == 60
+    with pytest.raises(rca.ReadOnlyStore):
+        reader.add_event(event_data())
     first.close()
+    assert second.stats()["events"] == 60  # still open: the file is shared
     second.close()
-    rca.connect(store_path, read_only=True).close()
+    reader.close()
+
+
+def test_a_read_only_open_blocks_a_writer_in_the_same_process_clearly(store_path: Path) -> None:
+    rca.connect(store_path).close()
+    with rca.connect(store_path, read_only=True):
+        with pytest.raises(rca.StoreLocked, match="read-only in this process") as excinfo:
+            rca.connect(store_path)
+        assert excinfo.value.pid == os.getpid()
+    rca.connect(store_path).close()
+
+
+def _other_process_can_open(path: Path) -> bool:
+    probe = subprocess.run(
+        [sys.executable, "-c", f"import rca_analytics as r; r.connect({str(path)!r}).close()"],
+        capture_output=True,
+        text=True,
+    )
+    return probe.returncode == 0
+
+
+def test_the_file_is_released_when_the_last_store_goes(store_path: Path) -> None:
+    a = rca.connect(store_path)
+    b = rca.connect(store_path)
+    a.close()
+    assert not _other_process_can_open(store_path)
+    del b  # a notebook that drops its store without closing it
+    gc.collect()
+    assert _other_process_can_open(store_path)
 
 
 def test_another_process_holding_the_file_gives_store_locked_with_its_pid(store_path: Path) -> None:
@@ -307,6 +353,54 @@ def test_update_rejects_unknown_and_read_only_fields(
     assert store.get_investigation(inv.id) == inv
 
 
+def test_update_cannot_clear_a_field_that_has_a_default(
+    store: rca.Store, investigation_data: EventData
+) -> None:
+    inv = store.add_investigation(investigation_data(status="in_progress"))
+    with pytest.raises(rca.ValidationFailed) as excinfo:
+        store.update_investigation(
+            inv.id, priority=None, status=float("nan"), impact_severity=pd.NA
+        )
+    assert {(f.field, f.code) for f in excinfo.value.failures} == {
+        ("priority", "required"),
+        ("status", "required"),
+        ("impact_severity", "required"),
+    }
+    assert store.get_investigation(inv.id) == inv
+    cleared = store.update_investigation(inv.id, component_affected=None, tags=None)
+    assert cleared.component_affected is None and cleared.tags == []
+
+
+def test_a_change_of_json_type_is_a_change(store: rca.Store, event_data: EventData) -> None:
+    ev = store.add_event(event_data(data={"retries": True, "ratio": 1}))
+    new = store.update_event(ev.id, data={"retries": 1, "ratio": 1.0})
+    assert new.updated_at > ev.updated_at
+    assert store.get_event(ev.id).data == {"retries": 1, "ratio": 1.0}
+    assert isinstance(store.get_event(ev.id).data["ratio"], float)
+
+
+def test_ids_are_normalised_like_the_models_do(
+    store: rca.Store, investigation_data: EventData, event_data: EventData
+) -> None:
+    store.add_event(event_data())
+    inv = store.add_investigation(investigation_data(id=5))
+    assert inv.id == "5"
+    assert store.get_investigation(5) == inv
+    assert store.get_investigation(" 5 ") == inv
+    with pytest.raises(rca.NotFound):
+        store.get_event(5)
+    with pytest.raises(rca.NotFound, match="not a valid"):
+        store.get_event([1, 2])  # type: ignore[arg-type]
+
+
+def test_update_source_key_checks_read_only_fields_first(
+    store: rca.Store, event_data: EventData
+) -> None:
+    ev = store.add_event(event_data(source_id="a"))
+    with pytest.raises(rca.ValidationFailed, match="read_only"):
+        store.update_event(ev.id, id="new", source="GIT")
+
+
 def test_update_to_a_taken_source_key_is_a_duplicate(
     store: rca.Store, event_data: EventData
 ) -> None:
@@ -382,6 +476,39 @@ def test_a_transaction_is_all_or_nothing(store: rca.Store, event_data: EventData
     assert store.history() == []
 
 
+def test_a_call_that_fails_before_writing_can_be_caught_inside_a_transaction(
+    store: rca.Store, event_data: EventData
+) -> None:
+    with store.transaction():
+        store.add_event(event_data(source_id="dup"))
+        with pytest.raises(rca.DuplicateRecord):
+            store.add_event(event_data(source_id="dup"))  # nothing written: harmless
+        store.add_event(event_data(source_id="other"))
+    assert store.stats()["events"] == 2
+
+
+def test_an_inner_block_that_wrote_and_failed_dooms_the_whole_transaction(
+    store: rca.Store, event_data: EventData
+) -> None:
+    with pytest.raises(rca.StoreError, match="rolled back"), store.transaction():
+        store.add_event(event_data())
+        try:
+            with store.transaction():
+                store.add_investigation({"title": "written, then the block failed"})
+                raise RuntimeError("boom")
+        except RuntimeError:
+            pass
+    assert store.stats() == {
+        "events": 0,
+        "deleted_events": 0,
+        "investigations": 0,
+        "deleted_investigations": 0,
+        "links": 0,
+    }
+    store.add_event(event_data())  # the store works afterwards
+    assert store.stats()["events"] == 1
+
+
 def test_a_failing_call_inside_a_transaction_rolls_the_transaction_back(
     store: rca.Store, event_data: EventData
 ) -> None:
@@ -429,6 +556,23 @@ def test_threads_writing_through_one_store_keep_every_row(
 
 
 # --- sql escape hatch ----------------------------------------------------------------------
+
+
+def test_sql_runs_read_queries_only(store: rca.Store, event_data: EventData) -> None:
+    store.add_event(event_data())
+    for statement in (
+        "UPDATE events SET severity = 'critical'",
+        "DELETE FROM events",
+        "DROP TABLE events",
+        "SELECT 1; DELETE FROM events",
+        "INSERT INTO events SELECT * FROM events",
+    ):
+        with pytest.raises(rca.QueryError):
+            store.sql(statement)
+    with pytest.raises(rca.QueryError, match="query failed"):
+        store.sql("SELECT no_such_column FROM events")
+    assert store.stats()["events"] == 1
+    assert store.sql("WITH x AS (SELECT count(*) AS n FROM events) SELECT n FROM x")["n"][0] == 1
 
 
 def test_sql_is_parameterised_and_returns_a_dataframe(

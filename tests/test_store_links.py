@@ -44,6 +44,27 @@ def test_linking_again_replaces_the_attributes_and_keeps_one_link(
     assert store.history(ev.id)[-1].detail["replaced"]["confidence"] == 0.4
 
 
+def test_linking_moves_updated_at_on_both_sides(
+    store: rca.Store, pair: tuple[rca.Event, rca.Investigation]
+) -> None:
+    ev, inv = pair
+    store.link(ev.id, inv.id)
+    linked_ev, linked_inv = store.get_event(ev.id), store.get_investigation(inv.id)
+    assert linked_ev.updated_at > ev.updated_at
+    assert linked_inv.updated_at > inv.updated_at
+    store.unlink(ev.id, inv.id)
+    assert store.get_investigation(inv.id).updated_at > linked_inv.updated_at
+
+
+def test_add_event_returns_what_get_event_returns(
+    store: rca.Store, event_data: Factory, investigation_data: Factory
+) -> None:
+    a = store.add_investigation(investigation_data(id="zzz"))
+    b = store.add_investigation(investigation_data(id="aaa"))
+    ev = store.add_event(event_data(investigation_ids=[a.id, b.id]))
+    assert ev == store.get_event(ev.id)
+
+
 def test_link_validates_its_attributes(
     store: rca.Store, pair: tuple[rca.Event, rca.Investigation]
 ) -> None:
@@ -113,6 +134,7 @@ def test_relations_are_symmetric_and_stored_once(
     b = store.add_investigation(investigation_data(title="b"))
     c = store.add_investigation(investigation_data(title="c"))
     store.relate(b.id, a.id)
+    assert store.get_investigation(a.id).updated_at > a.updated_at
     store.relate(a.id, b.id)  # harmless repeat
     store.relate(a.id, c.id)
     assert sorted(store.get_investigation(a.id).related_investigation_ids) == sorted([b.id, c.id])

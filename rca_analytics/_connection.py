@@ -1,0 +1,218 @@
+"""Handles on store files: one DuckDB connection per file per process, shared.
+
+DuckDB lets one process hold a file; two connections to it in one process conflict on
+concurrent writes ("Conflict on update"), and opening it again with another mode fails
+with a configuration error. So every :class:`~rca_analytics.Store` on the same file in a
+process shares one handle (connection, lock, transaction state); the file is released
+when the last store on it is closed or garbage-collected.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from . import migrations
+from .errors import CorruptStore, NotFound, StoreError, StoreLocked
+from .models import utc_now
+from .schema import META_TABLE, SCHEMA_VERSION, TABLES, columns, ddl
+
+MEMORY = ":memory:"
+
+#: Settings applied to every connection: never download or auto-load extensions.
+CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
+
+@dataclass(eq=False)
+class Handle:
+    """A connection shared by the stores of one file in this process."""
+
+    path: Path | None
+    con: duckdb.DuckDBPyConnection
+    read_only: bool
+    schema_version: int = SCHEMA_VERSION
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    users: int = 0
+    tx_depth: int = 0
+    writes: int = 0
+    inner_failed: bool = False
+    closed: bool = False
+
+    @property
+    def label(self) -> str:
+        """The file path as text, or ``:memory:``."""
+        return MEMORY if self.path is None else str(self.path)
+
+
+_HANDLES: dict[Path, Handle] = {}
+_HANDLES_LOCK = threading.Lock()
+
+
+def acquire(path: Path | None, *, read_only: bool) -> Handle:
+    """Open (or share) the handle of ``path``; checks and prepares the store."""
+    if path is None:
+        if read_only:
+            raise StoreError("an in-memory store cannot be opened read-only")
+        handle = Handle(None, _connect(None, read_only=False), read_only=False)
+        handle.schema_version = _prepare(handle)
+        handle.users = 1
+        return handle
+    with _HANDLES_LOCK:
+        shared = _HANDLES.get(path)
+        if shared is not None:
+            if shared.read_only and not read_only:
+                raise StoreLocked(
+                    f"{path} is already open read-only in this process ({shared.users} "
+                    "store(s)); close those stores to open it for writing",
+                    path=path,
+                    pid=os.getpid(),
+                )
+            shared.users += 1
+            return shared
+        handle = Handle(path, _connect(path, read_only=read_only), read_only=read_only)
+        try:
+            handle.schema_version = _prepare(handle)
+        except BaseException:
+            handle.con.close()
+            raise
+        handle.users = 1
+        _HANDLES[path] = handle
+        return handle
+
+
+def release(handle: Handle) -> None:
+    """One store less on the handle; the last one closes the connection."""
+    with _HANDLES_LOCK, handle.lock:
+        handle.users -= 1
+        if handle.users > 0 or handle.closed:
+            return
+        handle.closed = True
+        if handle.path is not None and _HANDLES.get(handle.path) is handle:
+            del _HANDLES[handle.path]
+        handle.con.close()
+
+
+def _connect(path: Path | None, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if path is None:
+        con = duckdb.connect(MEMORY, config=CONFIG)
+    else:
+        _check_file(path, read_only=read_only)
+        try:
+            con = duckdb.connect(str(path), read_only=read_only, config=CONFIG)
+        except duckdb.Error as err:
+            raise _open_error(path, err) from err
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def _check_file(path: Path, *, read_only: bool) -> None:
+    if not path.exists():
+        if read_only:
+            raise NotFound(
+                f"no store at {path}; a read-only open needs an existing file "
+                "(create it with rca.connect(path) first)"
+            )
+        if not path.parent.is_dir():
+            raise NotFound(f"cannot create {path}: folder {path.parent} does not exist")
+        return
+    if path.is_dir():
+        raise CorruptStore(f"{path} is a folder, not a store file", path=path)
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    if head.startswith(b"SQLite format 3"):
+        raise CorruptStore(
+            f"{path} is a SQLite database, not an rca_analytics store; open a new store "
+            "and import it instead",
+            path=path,
+        )
+
+
+def _open_error(path: Path, err: duckdb.Error) -> StoreError:
+    text = str(err)
+    if "Conflicting lock" in text or "Could not set lock" in text:
+        match = re.search(r"PID (\d+)", text)
+        pid = int(match.group(1)) if match else None
+        holder = f"process {pid}" if pid else "another process"
+        return StoreLocked(
+            f"{path} is held by {holder}; close the store (or notebook) there, or open this "
+            "one (read_only=True works for several readers) once it is closed",
+            path=path,
+            pid=pid,
+        )
+    if "not a valid DuckDB database" in text or "Corrupt" in text or "checksum" in text:
+        return CorruptStore(
+            f"{path} is not a readable store ({text.splitlines()[0]}); it may be damaged "
+            "or another kind of file. Nothing was changed: restore it from a backup or "
+            "choose another path",
+            path=path,
+        )
+    return StoreError(f"cannot open {path}: {text}")
+
+
+def _prepare(handle: Handle) -> int:
+    """Create the tables of a new store, or check (and upgrade) an existing one."""
+    con = handle.con
+    tables = {
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()
+    }
+    if not tables:
+        if handle.read_only:
+            raise CorruptStore(
+                f"{handle.label} is an empty DuckDB file, not an rca_analytics store",
+                path=handle.path,
+            )
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for statement in ddl():
+                con.execute(statement)
+            migrations.write_version(con)
+            con.execute(
+                f"INSERT INTO {META_TABLE} (key, value) VALUES ('created_at', ?)",  # noqa: S608
+                [utc_now().isoformat()],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return SCHEMA_VERSION
+    if META_TABLE not in tables:
+        raise CorruptStore(
+            f"{handle.label} is a DuckDB database but not an rca_analytics store (it has "
+            f"tables {sorted(tables)[:5]} but no {META_TABLE}); choose another path",
+            path=handle.path,
+        )
+    version = migrations.check_version(con, handle.path, read_only=handle.read_only)
+    if version == SCHEMA_VERSION:
+        _check_columns(handle)
+    return version
+
+
+def _check_columns(handle: Handle) -> None:
+    """Refuse a file whose tables differ from the schema its version promises."""
+    rows = handle.con.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position"
+    ).fetchall()
+    found: dict[str, list[str]] = {}
+    for table, column, _ in rows:
+        found.setdefault(table, []).append(column)
+    for name, table in TABLES.items():
+        expected = [c.name for c in columns(table.model)]
+        if found.get(name) != expected:
+            raise CorruptStore(
+                f"{handle.label}: table {name} has columns {found.get(name)} but schema "
+                f"version {SCHEMA_VERSION} has {expected}; the file was changed outside "
+                "rca_analytics. Nothing was modified",
+                path=handle.path,
+            )
