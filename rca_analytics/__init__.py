@@ -10,6 +10,7 @@ confidence, queried as pandas DataFrames.
 <Priority.P0: 'P0'>
 """
 
+from ._loading import LoadReport
 from ._version import __version__
 from .errors import (
     CorruptStore,
@@ -51,6 +52,7 @@ __all__ = [
     "InvestigationStatus",
     "Link",
     "LinkMethod",
+    "LoadReport",
     "NotFound",
     "Priority",
     "QueryError",

@@ -471,10 +471,8 @@ def build(store: Store, *, seed: int = 7) -> dict[str, int]:
                 )
     events.sort(key=lambda e: e.timestamp)
     with store.transaction():
-        for inv in investigations:
-            store.add_investigation(inv)
-        for ev in events:
-            store.add_event(ev)
+        store.add_investigations(investigations, on_duplicate="raise")
+        store.add_events(events, on_duplicate="raise")
         for link in links:
             store.link(
                 link.event_id,

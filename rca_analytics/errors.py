@@ -30,6 +30,7 @@ to fix it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,14 +60,15 @@ class Failure:
     """One problem with one record.
 
     Attributes:
-        record: Which record: its id, a row index (bulk), or ``"file:line"`` (readers);
-            ``None`` when the record has no identity yet.
+        record: Which record: its id (or ``source:source_id``, or title), or
+            ``"file:line"`` for readers; ``None`` when it has no identity yet.
         field: The field at fault (dotted path for nested values), or ``None`` when the
             problem concerns the whole record.
         code: A stable reason code such as ``"missing"``, ``"unknown_field"``,
             ``"invalid_choice"``, ``"naive_datetime"``, ``"too_long"``.
         message: A human sentence saying what is wrong and how to fix it.
         value: The offending input value (``None`` when not applicable).
+        row: Position of the record in a bulk input, else ``None``.
     """
 
     record: str | int | None
@@ -74,11 +76,15 @@ class Failure:
     code: str
     message: str
     value: Any = None
+    row: int | None = None
 
     def __str__(self) -> str:
-        where = "" if self.record is None else f"record {self.record}: "
+        where = [] if self.row is None else [f"row {self.row}"]
+        if self.record is not None:
+            where.append(f"record {self.record}")
+        prefix = f"{' '.join(where)}: " if where else ""
         what = "" if self.field is None else f"{self.field}: "
-        return f"{where}{what}{self.message} [{self.code}]"
+        return f"{prefix}{what}{self.message} [{self.code}]"
 
 
 class ValidationFailed(RcaError):
@@ -109,7 +115,7 @@ class ValidationFailed(RcaError):
         """Return a copy whose failures name ``record`` (used by bulk paths and readers)."""
         return ValidationFailed(
             (
-                Failure(record, f.field, f.code, f.message, f.value) if f.record is None else f
+                dataclasses.replace(f, record=record) if f.record is None else f
                 for f in self.failures
             ),
             self.kind,

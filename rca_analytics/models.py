@@ -437,10 +437,20 @@ class Change(Record):
 
     seq: int = Field(description="Order of the change in the store.")
     at: Utc = Field(description="When the change was made.")
-    entity: Literal["event", "investigation"] = Field(description="Kind of record.")
-    record_id: Id = Field(description="Id of the changed record.")
+    entity: Literal["event", "investigation", "batch"] = Field(
+        description="Kind of record; 'batch' for a bulk load (one entry per batch)."
+    )
+    record_id: Id = Field(description="Id of the changed record, or of the batch.")
     action: Literal[
-        "insert", "update", "delete", "restore", "link", "unlink", "relate", "unrelate"
+        "insert",
+        "update",
+        "delete",
+        "restore",
+        "link",
+        "unlink",
+        "relate",
+        "unrelate",
+        "bulk_insert",
     ] = Field(description="What was done.")
     detail: JsonObject = Field(default_factory=dict, description="What changed.")
 

@@ -18,21 +18,19 @@ import html
 import json
 import os
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import duckdb
-
-if TYPE_CHECKING:
-    import pandas as pd
-
+import pandas as pd
 from pydantic_core import PydanticUndefined
 
-from . import _connection
+from . import _connection, _loading
 from . import _validate as v
 from ._connection import MEMORY
+from ._loading import LoadReport, OnDuplicate
 from ._version import __version__
 from .errors import (
     DuplicateRecord,
@@ -51,7 +49,7 @@ __all__ = ["Store", "connect", "default_path"]
 R = TypeVar("R", bound=Record)
 #: The two kinds of record with ids, lifecycles and histories.
 E = TypeVar("E", Event, Investigation)
-Entity = Literal["event", "investigation"]
+Entity = Literal["event", "investigation", "batch"]
 
 #: Environment variable naming the default store file.
 ENV_VAR = "RCA_DB"
@@ -225,11 +223,21 @@ class Store:
             except duckdb.Error as err:
                 raise StoreError(f"database error on {self._label()}: {err}") from err
 
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+    def _frame_raw(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> pd.DataFrame:
+        """Run internal SQL (no statement check) and return its result as a DataFrame."""
+        with self._handle.lock:
+            try:
+                args = params if isinstance(params, Mapping) else list(params)
+                return self._connection().execute(sql, args).df()
+            except duckdb.Error as err:
+                raise StoreError(f"database error on {self._label()}: {err}") from err
+
+    def _execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> None:
         with self._handle.lock:
             self._handle.writes += 1
             try:
-                self._connection().execute(sql, list(params))
+                args = params if isinstance(params, Mapping) else list(params)
+                self._connection().execute(sql, args)
             except duckdb.Error as err:
                 raise StoreError(f"database error on {self._label()}: {err}") from err
 
@@ -447,6 +455,65 @@ class Store:
             for inv_id in ev.investigation_ids:
                 self._put_link(Link(event_id=ev.id, investigation_id=inv_id, linked_at=linked_at))
             return self.get_event(ev.id, include_deleted=True)
+
+    def add_events(
+        self,
+        events: pd.DataFrame | Iterable[Event | Mapping[str, Any]],
+        *,
+        on_duplicate: OnDuplicate = "skip",
+        progress: bool | None = None,
+    ) -> LoadReport:
+        """Validate and store many events at once (columnar; one transaction).
+
+        Every row is checked against exactly the rules of :class:`Event`. Valid rows
+        are stored; invalid rows are reported, never silently dropped; rows whose
+        ``(source, source_id)`` (or id) is already stored, or appeared earlier in the
+        input, are duplicates.
+
+        Args:
+            events: A DataFrame (columns named as the fields), an Arrow table, or an
+                iterable of dicts or :class:`Event` models.
+            on_duplicate: ``"skip"`` (default: count and skip; the first occurrence
+                wins), ``"raise"`` (:class:`DuplicateRecord`, nothing stored), or
+                ``"update"`` (overwrite the stored event's fields, keeping its id,
+                creation and deletion times; the last occurrence wins).
+            progress: Show a progress bar; by default only for 50,000 rows or more
+                (``RCA_PROGRESS=0`` turns it off everywhere).
+
+        Returns:
+            A :class:`LoadReport`: counts, and every rejected row with its reasons.
+
+        >>> store = connect(":memory:")
+        >>> report = store.add_events([
+        ...     {"source": "ci", "event_type": "build", "severity": "low",
+        ...      "timestamp": "2026-03-01T10:00:00Z", "source_id": "b1"},
+        ...     {"source": "ci", "event_type": "build", "severity": "low",
+        ...      "timestamp": "2026-03-01T10:00:00Z", "source_id": "b1"},
+        ...     {"source": "ci", "event_type": "build", "severity": "urgent",
+        ...      "timestamp": "2026-03-01T10:05:00Z", "source_id": "b2"},
+        ... ])
+        >>> report
+        <LoadReport inserted=1 updated=0 duplicates=1 rejected=1 rows>
+        >>> report.rejected[["row", "field", "code"]].values.tolist()
+        [[2, 'severity', 'invalid_choice']]
+        """
+        return _loading.load(self, Event, events, on_duplicate=on_duplicate, progress=progress)
+
+    def add_investigations(
+        self,
+        investigations: pd.DataFrame | Iterable[Investigation | Mapping[str, Any]],
+        *,
+        on_duplicate: OnDuplicate = "skip",
+        progress: bool | None = None,
+    ) -> LoadReport:
+        """Validate and store many investigations at once; like :meth:`add_events`.
+
+        Duplicates are rows whose id is already stored or appeared earlier in the input.
+        ``event_ids`` and ``related_investigation_ids`` become links and relations.
+        """
+        return _loading.load(
+            self, Investigation, investigations, on_duplicate=on_duplicate, progress=progress
+        )
 
     def get_event(self, event_id: str, *, include_deleted: bool = False) -> Event:
         """Return one event, with its linked ``investigation_ids``.

@@ -20,6 +20,7 @@ PUBLIC = {
     "InvestigationStatus",
     "Link",
     "LinkMethod",
+    "LoadReport",
     "NotFound",
     "Priority",
     "QueryError",
@@ -36,6 +37,8 @@ PUBLIC = {
 
 STORE_METHODS = {
     "add_event",
+    "add_events",
+    "add_investigations",
     "get_event",
     "update_event",
     "delete_event",

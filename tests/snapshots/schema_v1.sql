@@ -64,9 +64,9 @@ CREATE TABLE investigation_relations (
 CREATE TABLE changes (
   "seq" BIGINT DEFAULT nextval('changes_seq') NOT NULL,
   "at" TIMESTAMPTZ NOT NULL,
-  "entity" VARCHAR NOT NULL CHECK ("entity" IN ('event', 'investigation')),
+  "entity" VARCHAR NOT NULL CHECK ("entity" IN ('event', 'investigation', 'batch')),
   "record_id" VARCHAR NOT NULL,
-  "action" VARCHAR NOT NULL CHECK ("action" IN ('insert', 'update', 'delete', 'restore', 'link', 'unlink', 'relate', 'unrelate')),
+  "action" VARCHAR NOT NULL CHECK ("action" IN ('insert', 'update', 'delete', 'restore', 'link', 'unlink', 'relate', 'unrelate', 'bulk_insert')),
   "detail" JSON NOT NULL,
   PRIMARY KEY ("seq")
 )

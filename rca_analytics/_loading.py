@@ -1,0 +1,445 @@
+"""Bulk loading: validated batches into the store, columnar, in one transaction.
+
+Each batch is validated by :mod:`rca_analytics._bulk`, registered with DuckDB as an
+Arrow table, classified in one SQL pass (new, duplicate of a stored record, duplicate
+within the input, conflicting id, unknown linked record) and written with one
+``INSERT ... SELECT`` per table. Uniqueness of ``id`` and ``(source, source_id)`` is
+enforced here, inside the write transaction, instead of by DuckDB indexes.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import uuid
+import warnings
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import _bulk
+from .errors import DuplicateRecord, Failure
+from .models import Event, Investigation, Record, utc_now
+from .schema import quote
+
+if TYPE_CHECKING:
+    from .store import Store
+
+__all__ = ["LoadReport", "OnDuplicate", "load"]
+
+OnDuplicate = Literal["skip", "raise", "update"]
+
+#: Rows per validated batch; bounds the memory a load needs beyond its input.
+BATCH_ROWS = 500_000
+#: Loads at least this large show a progress bar unless told otherwise.
+PROGRESS_ROWS = 50_000
+
+_REJECTED_COLUMNS = ["row", "record", "field", "code", "message"]
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What a bulk load did.
+
+    Attributes:
+        inserted: Records stored.
+        updated: Stored records changed (``on_duplicate="update"``).
+        duplicates: Input rows not inserted because their key was already stored or
+            appeared earlier in the input.
+        rejected: One row per problem of every rejected input row: ``row`` (position
+            in the input), ``record`` (id or key when known), ``field``, ``code``,
+            ``message``. Valid rows were stored regardless.
+        duplicate_rows: ``row``, ``existing_id`` (the stored record, or None) and
+            ``first_row`` (the earlier input row with the same key, or None).
+    """
+
+    inserted: int
+    updated: int
+    duplicates: int
+    rejected: pd.DataFrame = field(repr=False)
+    duplicate_rows: pd.DataFrame = field(repr=False)
+
+    @property
+    def rejected_rows(self) -> int:
+        """Number of input rows rejected (a row may have several problems)."""
+        return int(self.rejected["row"].nunique())
+
+    def __repr__(self) -> str:
+        return (
+            f"<LoadReport inserted={self.inserted} updated={self.updated} "
+            f"duplicates={self.duplicates} rejected={self.rejected_rows} rows>"
+        )
+
+    def _repr_html_(self) -> str:
+        head = html.escape(repr(self))
+        if self.rejected.empty:
+            return f"<p>{head}</p>"
+        return f"<p>{head}</p>" + self.rejected.head(20).to_html(index=False)
+
+
+def _progress(total: int | None, enabled: bool | None, what: str) -> Any:
+    """A tqdm bar: forced on or off, or (None) on for large loads in a terminal or notebook."""
+    if enabled is None and (
+        os.environ.get("RCA_PROGRESS", "1") == "0" or (total or 0) < PROGRESS_ROWS
+    ):
+        return None
+    if enabled is False:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tqdm.auto may warn about missing ipywidgets
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, unit="rows", desc=what, disable=None if enabled is None else False)
+
+
+@contextmanager
+def _registered(store: Store, name: str, table: pa.Table) -> Iterator[None]:
+    con = store._connection()
+    con.register(name, table)
+    try:
+        yield
+    finally:
+        con.unregister(name)
+
+
+def _validated(
+    model: type[Record], data: Any, now: Any, batch_rows: int
+) -> Iterator[_bulk.Validated]:
+    """Validated batches, the next one validated while the caller stores this one.
+
+    DuckDB works without the GIL, so validation and storage overlap on two cores.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rca-validate") as pool:
+        pending = None
+        for first, chunk in _bulk.chunks(data, batch_rows):
+            job = pool.submit(_bulk.validate, model, chunk, now=now, first_row=first)
+            if pending is not None:
+                yield pending.result()
+            pending = job
+        if pending is not None:
+            yield pending.result()
+
+
+def load(
+    store: Store,
+    model: type[Record],
+    data: Any,
+    *,
+    on_duplicate: OnDuplicate = "skip",
+    progress: bool | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> LoadReport:
+    """Validate and store many records; see :meth:`Store.add_events`."""
+    if on_duplicate not in ("skip", "raise", "update"):
+        raise ValueError(f"on_duplicate must be 'skip', 'raise' or 'update', not {on_duplicate!r}")
+    now = utc_now()
+    total = _bulk.row_count(data)
+    failures: list[Failure] = []
+    dup_frames: list[pd.DataFrame] = []
+    inserted = updated = 0
+    bar = _progress(total, progress, f"add_{model.__name__.lower()}s")
+    try:
+        with store._write():
+            for batch in _validated(model, data, now, batch_rows):
+                failures.extend(batch.failures)
+                if batch.table.num_rows:
+                    ins, upd, dups, rejects = _store_batch(
+                        store, model, batch.table, on_duplicate, now
+                    )
+                    inserted += ins
+                    updated += upd
+                    failures.extend(rejects)
+                    dup_frames.append(dups)
+                if bar is not None:
+                    bar.update(batch.table.num_rows + len({f.record for f in batch.failures}))
+    finally:
+        if bar is not None:
+            bar.close()
+    rejected = pd.DataFrame(
+        [(f.row, f.record, f.field, f.code, f.message) for f in failures],
+        columns=_REJECTED_COLUMNS,
+    ).astype({"row": "int64", "record": "str", "field": "str", "code": "str", "message": "str"})
+    rejected = rejected.sort_values("row", kind="stable", ignore_index=True)
+    duplicate_rows = (
+        pd.concat(dup_frames, ignore_index=True)
+        if dup_frames
+        else pd.DataFrame({"row": [], "existing_id": [], "first_row": []})
+    ).astype({"row": "int64", "existing_id": "str", "first_row": "Int64"})
+    return LoadReport(inserted, updated, len(duplicate_rows), rejected, duplicate_rows)
+
+
+def _store_batch(
+    store: Store,
+    model: type[Record],
+    table: pa.Table,
+    on_duplicate: OnDuplicate,
+    now: Any,
+) -> tuple[int, int, pd.DataFrame, list[Failure]]:
+    """Write one validated batch; returns (inserted, updated, duplicates, rejects)."""
+    name = "events" if model is Event else "investigations"
+    link_columns = [c for c in _LINK_CHECKS[model] if _has_items(table, c[0])]
+    with _registered(store, "_rca_batch", table):
+        store._execute(_plan_sql(model, name, on_duplicate))
+        rejects = _unknown_links(store, link_columns)
+        if rejects:
+            with _registered(store, "_rca_rejected", pa.table({"_row": [f.row for f in rejects]})):
+                store._execute(
+                    "DELETE FROM _rca_plan WHERE _row IN (SELECT _row FROM _rca_rejected)"
+                )
+                store._execute(
+                    "INSERT INTO _rca_plan (_row, action) "
+                    "SELECT DISTINCT _row, 'rejected' FROM _rca_rejected"
+                )
+        odd = store._frame_raw(
+            "SELECT _row, id, action, existing_id, existing_deleted, winner FROM _rca_plan "
+            "WHERE action <> 'rejected' ORDER BY _row"
+        )
+        conflicts = odd[odd["action"] == "conflict"]
+        rejects += [
+            Failure(
+                str(i),
+                "id",
+                "duplicate_id",
+                f"id {i!r} is taken by another record (stored, or earlier in the input); "
+                "leave id empty to get a new one",
+                i,
+                row=int(r),
+            )
+            for r, i in conflicts[["_row", "id"]].itertuples(index=False)
+        ]
+        dup = odd[odd["action"].isin(["duplicate", "update"])]
+        if on_duplicate == "raise" and len(dup):
+            first = dup.iloc[0]
+            owner = first["existing_id"] if pd.notna(first["existing_id"]) else None
+            raise DuplicateRecord(
+                f"{len(dup)} input row(s) duplicate stored records or earlier rows (first: "
+                f"row {int(first['_row'])}, "
+                + (f"stored as {owner!r})" if owner else f"same as row {int(first['winner'])})")
+                + "; nothing was stored. Use on_duplicate='skip' or 'update'",
+                existing_id=owner or "",
+                key={"row": int(first["_row"])},
+                deleted=bool(first["existing_deleted"]),
+            )
+        held_back = store._frame_raw("SELECT count(*) AS n FROM _rca_plan")["n"].iloc[0]
+        inserted = _insert(store, model, name, table.num_rows - int(held_back))
+        updated = _update(store, model, name, now) if (dup["action"] == "update").any() else 0
+        if link_columns:
+            _write_links(store, model, now)
+    if inserted or updated:
+        store._log(
+            "batch",
+            str(uuid.uuid4()),
+            "bulk_insert",
+            {"table": name, "inserted": inserted, "updated": updated, "duplicates": len(dup)},
+        )
+    in_input = dup["existing_id"].isna()
+    dups = pd.DataFrame(
+        {
+            "row": dup["_row"].astype("int64"),
+            "existing_id": dup["existing_id"],
+            "first_row": dup["winner"].where(in_input).astype("Int64"),
+        }
+    )
+    return inserted, updated, dups, rejects
+
+
+_LINK_CHECKS: dict[type[Record], list[tuple[str, str]]] = {
+    Event: [("investigation_ids", "investigations")],
+    Investigation: [("event_ids", "events"), ("related_investigation_ids", "investigations")],
+}
+
+
+def _has_items(table: pa.Table, column: str) -> bool:
+    lengths = pc.list_value_length(table.column(column))
+    return bool((pc.sum(lengths).as_py() or 0) > 0)
+
+
+def _plan_sql(model: type[Record], table: str, on_duplicate: OnDuplicate) -> str:
+    """SQL that finds the batch rows not to insert, into the temp table ``_rca_plan``.
+
+    ``action`` is duplicate (skipped), update, or conflict (an id taken by another
+    record). Events are matched on ``(source, source_id)`` when they have one, else on
+    id; investigations on id. The first occurrence in the input wins, or the last one
+    for updates. Ids generated by the load itself are not looked up.
+    """
+    order = "DESC" if on_duplicate == "update" else "ASC"
+    dup_action = "'update'" if on_duplicate == "update" else "'duplicate'"
+    if model is Event:
+        partition = (
+            "source_id IS NULL, CASE WHEN source_id IS NULL THEN id ELSE source END, source_id"
+        )
+        keyed = "r.source_id IS NOT NULL"
+        key_owner = (
+            "SELECT r._row, s.id, s.deleted_at FROM ranked r "
+            "JOIN events s ON s.source = r.source AND s.source_id = r.source_id"
+        )
+        columns = "_row, id, source, source_id, _generated_id"
+    else:
+        partition, keyed, columns = "id", "FALSE", "_row, id, _generated_id"
+        key_owner = "SELECT NULL::BIGINT AS _row, NULL AS id, NULL::TIMESTAMPTZ AS deleted_at"
+    return f"""
+        CREATE OR REPLACE TEMP TABLE _rca_plan AS
+        WITH ranked AS (
+            SELECT {columns},
+                   row_number() OVER w AS rank,
+                   first_value(_row) OVER w AS winner
+            FROM _rca_batch
+            WINDOW w AS (PARTITION BY {partition} ORDER BY _row {order})
+        ),
+        key_owner AS ({key_owner}),
+        id_owner AS (
+            SELECT r._row, s.id, s.deleted_at FROM ranked r JOIN {table} s ON s.id = r.id
+            WHERE NOT r._generated_id
+        ),
+        id_reused AS (  -- an id may appear once among the rows that will be stored
+            SELECT _row FROM (
+                SELECT _row, row_number() OVER (PARTITION BY id ORDER BY _row) AS k
+                FROM ranked WHERE rank = 1 AND NOT _generated_id
+            ) WHERE k > 1
+        ),
+        classified AS (
+            SELECT r._row, r.id, r.winner,
+                   CASE WHEN {keyed} THEN k.id ELSE i.id END AS existing_id,
+                   CASE WHEN {keyed} THEN k.deleted_at ELSE i.deleted_at END IS NOT NULL
+                       AS existing_deleted,
+                   CASE
+                       WHEN r.rank > 1 THEN 'duplicate'
+                       WHEN {keyed} AND i.id IS NOT NULL AND i.id IS DISTINCT FROM k.id
+                           THEN 'conflict'
+                       WHEN u._row IS NOT NULL THEN 'conflict'
+                       WHEN (CASE WHEN {keyed} THEN k.id ELSE i.id END) IS NOT NULL
+                           THEN {dup_action}
+                       ELSE 'insert'
+                   END AS action
+            FROM ranked r
+            LEFT JOIN key_owner k ON k._row = r._row
+            LEFT JOIN id_owner i ON i._row = r._row
+            LEFT JOIN id_reused u ON u._row = r._row
+        )
+        SELECT * FROM classified WHERE action <> 'insert'
+    """  # noqa: S608 - table names from the schema whitelist
+
+
+def _columns(model: type[Record]) -> list[str]:
+    return list(model.stored_fields())
+
+
+def _insert(store: Store, model: type[Record], table: str, count: int) -> int:
+    """Insert the batch rows the plan does not hold back (stored in time order)."""
+    if count:
+        cols = _columns(model)
+        select = ", ".join(_cast(model, c) for c in cols)
+        order = "ORDER BY b.timestamp" if model is Event else ""
+        store._execute(
+            f"INSERT INTO {table} ({', '.join(quote(c) for c in cols)}) "  # noqa: S608
+            f"SELECT {select} FROM _rca_batch b ANTI JOIN _rca_plan p ON p._row = b._row "
+            f"{order}"
+        )
+    return count
+
+
+def _cast(model: type[Record], column: str) -> str:
+    if column in _bulk.json_fields(model):
+        return f"b.{quote(column)}::JSON"
+    return f"b.{quote(column)}"
+
+
+def _update(store: Store, model: type[Record], table: str, now: Any) -> int:
+    """Overwrite stored records with the batch rows that duplicate them.
+
+    Keeps each stored record's id, creation and deletion times; returns how many
+    records actually changed.
+    """
+    keep = {"id", "created_at", "updated_at", "deleted_at"}
+    cols = [c for c in _columns(model) if c not in keep]
+    json_cols = _bulk.json_fields(model)
+
+    def differs(c: str) -> str:
+        if c in json_cols:
+            return f"json(t.{quote(c)}) IS DISTINCT FROM json(b.{quote(c)})"
+        return f"t.{quote(c)} IS DISTINCT FROM b.{quote(c)}"
+
+    changed_rows = " OR ".join(map(differs, cols))
+    source = (
+        "FROM _rca_plan p JOIN _rca_batch b ON b._row = p._row "
+        "WHERE p.action = 'update' AND p.existing_id = t.id"
+    )
+    changed = store._frame_raw(
+        f"SELECT count(*) AS n FROM {table} t, _rca_plan p JOIN _rca_batch b "  # noqa: S608
+        f"ON b._row = p._row WHERE p.action = 'update' AND p.existing_id = t.id "
+        f"AND ({changed_rows})"
+    )["n"].iloc[0]
+    sets = ", ".join(f"{quote(c)} = {_cast(model, c)}" for c in cols)
+    store._execute(
+        f"UPDATE {table} AS t SET {sets}, updated_at = greatest(t.updated_at + "  # noqa: S608
+        f"INTERVAL 1 MICROSECOND, ?) {source} AND ({changed_rows})",
+        [now],
+    )
+    return int(changed)
+
+
+def _unknown_links(store: Store, checks: list[tuple[str, str]]) -> list[Failure]:
+    """Rows naming linked records that do not exist (or are deleted) are rejected."""
+    failures = []
+    for column, target in checks:
+        missing = store._frame_raw(
+            f"SELECT x._row, x.ref FROM (SELECT _row, unnest({quote(column)}) AS ref "  # noqa: S608
+            f"FROM _rca_batch) x WHERE NOT EXISTS (SELECT 1 FROM {target} t "
+            "WHERE t.id = x.ref AND t.deleted_at IS NULL) ORDER BY x._row"
+        )
+        failures += [
+            Failure(
+                None,
+                column,
+                "not_found",
+                f"no active {target[:-1].replace('_', ' ')} with id {ref!r}",
+                ref,
+                row=int(row),
+            )
+            for row, ref in missing.itertuples(index=False)
+        ]
+    return failures
+
+
+def _write_links(store: Store, model: type[Record], now: Any) -> None:
+    """Links (and relations) named by the rows stored or updated, each pair once."""
+    target = (
+        "FROM _rca_batch b LEFT JOIN _rca_plan p ON p._row = b._row "
+        "WHERE p.action IS NULL OR p.action = 'update'"
+    )
+    own_id = "coalesce(p.existing_id, b.id)"
+    if model is Event:
+        pairs = (
+            f"SELECT {own_id} AS event_id, unnest(b.investigation_ids) AS investigation_id, "
+            f"coalesce(b.linked_at, $now) AS linked_at {target}"
+        )
+    else:
+        pairs = (
+            f"SELECT unnest(b.event_ids) AS event_id, {own_id} AS investigation_id, "
+            f"$now AS linked_at {target}"
+        )
+    store._execute(
+        "INSERT INTO links (event_id, investigation_id, confidence, method, reasons, "  # noqa: S608
+        "linked_at) SELECT DISTINCT ON (event_id, investigation_id) event_id, "
+        "investigation_id, 1.0, 'manual', [], linked_at "
+        f"FROM ({pairs}) x WHERE NOT EXISTS (SELECT 1 FROM links l "
+        "WHERE l.event_id = x.event_id AND l.investigation_id = x.investigation_id)",
+        {"now": now},
+    )
+    if model is Investigation:
+        store._execute(
+            "INSERT INTO investigation_relations (investigation_id, "  # noqa: S608
+            "related_investigation_id, related_at) "
+            "SELECT DISTINCT least(a, o), greatest(a, o), $now FROM ("
+            f"  SELECT {own_id} AS a, unnest(b.related_investigation_ids) AS o {target}) x "
+            "WHERE a <> o AND NOT EXISTS (SELECT 1 FROM investigation_relations r "
+            "WHERE r.investigation_id = least(a, o) "
+            "AND r.related_investigation_id = greatest(a, o))",
+            {"now": now},
+        )

@@ -1,0 +1,245 @@
+"""Bulk loading through the store: counts, duplicates, rejects, links, atomicity."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import rca_analytics as rca
+from rca_analytics import _loading
+
+T0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+
+
+def rows(n: int, start: int = 0, **extra: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "source": "ci",
+            "event_type": "build",
+            "severity": ["info", "low", "high"][i % 3],
+            "timestamp": T0 + dt.timedelta(minutes=i),
+            "source_id": f"b{i}",
+            "component": "payments",
+            "tags": ["ci"],
+            "data": {"n": i},
+            **extra,
+        }
+        for i in range(start, start + n)
+    ]
+
+
+def test_load_a_dataframe_and_read_every_row_back(store: rca.Store) -> None:
+    frame = pd.DataFrame(rows(500))
+    report = store.add_events(frame)
+    assert (report.inserted, report.duplicates, report.updated) == (500, 0, 0)
+    assert report.rejected.empty and list(report.rejected.columns) == [
+        "row",
+        "record",
+        "field",
+        "code",
+        "message",
+    ]
+    assert store.stats()["events"] == 500
+    stored = store.sql("SELECT source_id, data, tags FROM events ORDER BY timestamp")
+    assert stored["source_id"].tolist() == [f"b{i}" for i in range(500)]
+    ev = store.get_event(store.sql("SELECT id FROM events WHERE source_id = 'b7'")["id"][0])
+    assert (
+        ev.data == {"n": 7} and ev.tags == ["ci"] and ev.timestamp == T0 + dt.timedelta(minutes=7)
+    )
+
+
+def test_models_dicts_and_rows_all_load(store: rca.Store) -> None:
+    models = [rca.Event(**r) for r in rows(3)]
+    assert store.add_events(models).inserted == 3
+    assert store.add_events(iter(rows(3, start=10))).inserted == 3
+    assert store.add_events(pd.DataFrame(rows(3, start=20))).inserted == 3
+    assert store.get_event(models[0].id) == models[0]
+
+
+def test_reloading_the_same_input_adds_nothing(store: rca.Store) -> None:
+    data = pd.DataFrame(rows(200))
+    store.add_events(data)
+    again = store.add_events(data)
+    assert (again.inserted, again.duplicates) == (0, 200)
+    assert again.duplicate_rows["existing_id"].notna().all()
+    assert store.stats()["events"] == 200
+
+
+def test_duplicates_within_the_input_keep_the_first(store: rca.Store) -> None:
+    data = rows(2) + rows(1, severity="critical")  # row 2 repeats b0
+    report = store.add_events(data)
+    assert (report.inserted, report.duplicates) == (2, 1)
+    assert report.duplicate_rows["row"].tolist() == [2]
+    assert report.duplicate_rows["first_row"].tolist() == [0]
+    assert report.duplicate_rows["existing_id"].isna().all()
+    assert store.sql("SELECT severity FROM events WHERE source_id = 'b0'")["severity"][0] == "info"
+
+
+def test_on_duplicate_raise_stores_nothing(store: rca.Store) -> None:
+    store.add_events(rows(1))
+    with pytest.raises(rca.DuplicateRecord, match="nothing was stored"):
+        store.add_events(rows(5), on_duplicate="raise")
+    assert store.stats()["events"] == 1
+
+
+def test_on_duplicate_update_overwrites_changed_fields_and_keeps_identity(
+    store: rca.Store,
+) -> None:
+    store.add_events(rows(3))
+    before = {e: store.get_event(e) for e in store.sql("SELECT id FROM events")["id"]}
+    changed = rows(3)
+    changed[1]["severity"] = "critical"
+    changed[1]["data"] = {"n": 1.0}  # a type change is a change
+    changed[2]["tags"] = ["ci"]  # same as stored: not an update
+    report = store.add_events(changed, on_duplicate="update")
+    assert (report.inserted, report.updated, report.duplicates) == (0, 1, 3)
+    for event_id, old in before.items():
+        new = store.get_event(event_id)
+        assert (new.id, new.created_at) == (old.id, old.created_at)
+        if new.source_id in ("b1",):
+            assert new.severity is rca.EventSeverity.CRITICAL
+            assert isinstance(new.data["n"], float)
+            assert new.updated_at > old.updated_at
+        elif new.source_id == "b0":
+            assert new == old
+
+
+def test_update_takes_the_last_occurrence_in_the_input(store: rca.Store) -> None:
+    data = rows(1) + rows(1, severity="high") + rows(1, severity="critical")
+    report = store.add_events(data, on_duplicate="update")
+    assert report.inserted == 1
+    assert store.sql("SELECT severity FROM events")["severity"].tolist() == ["critical"]
+
+
+def test_invalid_rows_are_reported_and_the_rest_stored(store: rca.Store) -> None:
+    data = rows(4)
+    data[1]["severity"] = "sever"
+    data[2]["timestamp"] = "2026-03-01T10:00:00"  # naive
+    data[2]["sevrity"] = "x"
+    report = store.add_events(data)
+    assert report.inserted == 2
+    assert report.rejected_rows == 2
+    assert set(map(tuple, report.rejected[["row", "field", "code"]].values.tolist())) == {
+        (1, "severity", "invalid_choice"),
+        (2, "timestamp", "naive_datetime"),
+        (2, "sevrity", "unknown_field"),
+    }
+    assert report.rejected.loc[report.rejected["row"] == 1, "record"].item() == "ci:b1"
+    assert "rejected=2 rows" in repr(report)
+
+
+def test_links_named_by_rows_are_created_and_unknown_ones_reject_the_row(
+    store: rca.Store,
+) -> None:
+    inv = store.add_investigation({"title": "Checkout 500s"})
+    data = rows(3)
+    data[0]["investigation_ids"] = [inv.id]
+    data[1]["investigation_ids"] = [inv.id, "no-such-investigation"]
+    report = store.add_events(data)
+    assert report.inserted == 2
+    assert report.rejected[["row", "field", "code"]].values.tolist() == [
+        [1, "investigation_ids", "not_found"]
+    ]
+    (event_id,) = store.get_investigation(inv.id).event_ids
+    assert store.get_event(event_id).source_id == "b0"
+    (link,) = store.get_links()
+    assert link.method is rca.LinkMethod.MANUAL
+
+
+def test_explicit_ids_that_clash_are_rejected(store: rca.Store) -> None:
+    first = store.add_event(rows(1)[0])
+    data = rows(2, start=5)
+    data[0]["id"] = first.id  # a different event claiming a stored id
+    data[1]["id"] = "fresh"
+    report = store.add_events(data)
+    assert report.inserted == 1
+    assert report.rejected[["row", "code"]].values.tolist() == [[0, "duplicate_id"]]
+    assert store.get_event("fresh").source_id == "b6"
+
+
+def test_soft_deleted_events_still_own_their_keys(store: rca.Store) -> None:
+    ev = store.add_event(rows(1)[0])
+    store.delete_event(ev.id)
+    report = store.add_events(rows(1))
+    assert (report.inserted, report.duplicates) == (0, 1)
+    assert report.duplicate_rows["existing_id"].tolist() == [ev.id]
+
+
+def test_a_failure_mid_load_leaves_nothing(store: rca.Store) -> None:
+    def feed() -> Iterator[dict[str, Any]]:
+        yield from rows(30)
+        raise RuntimeError("the source went away")
+
+    with pytest.raises(RuntimeError, match="went away"):
+        _loading.load(store, rca.Event, feed(), batch_rows=10)
+    assert store.stats()["events"] == 0
+    assert store.history() == []
+
+
+def test_a_duplicate_in_a_later_batch_with_raise_rolls_back_earlier_batches(
+    store: rca.Store,
+) -> None:
+    data = rows(25) + rows(1)  # the last row repeats b0, in the third batch
+    with pytest.raises(rca.DuplicateRecord):
+        _loading.load(store, rca.Event, data, batch_rows=10, on_duplicate="raise")
+    assert store.stats()["events"] == 0
+
+
+def test_batches_deduplicate_across_each_other(store: rca.Store) -> None:
+    data = rows(25) + rows(5)
+    report = _loading.load(store, rca.Event, data, batch_rows=10)
+    assert (report.inserted, report.duplicates) == (25, 5)
+    assert report.duplicate_rows["existing_id"].notna().all()
+
+
+def test_empty_input(store: rca.Store) -> None:
+    for empty in ([], pd.DataFrame()):
+        report = store.add_events(empty)
+        assert (report.inserted, report.duplicates, report.rejected_rows) == (0, 0, 0)
+
+
+def test_bulk_investigations_with_links_and_relations(store: rca.Store) -> None:
+    ev = store.add_event(rows(1)[0])
+    report = store.add_investigations(
+        [
+            {"id": "a", "title": "A", "priority": "p0", "event_ids": [ev.id]},
+            {"id": "b", "title": "B", "related_investigation_ids": ["a"]},
+            {"id": "c", "title": "", "priority": "P9"},
+            {"id": "a", "title": "A again"},
+        ]
+    )
+    assert (report.inserted, report.duplicates, report.rejected_rows) == (1, 1, 2)
+    assert report.rejected["code"].tolist().count("not_found") == 1  # b names a, not yet stored
+    assert store.get_investigation("a").event_ids == [ev.id]
+    report = store.add_investigations(
+        [{"id": "b", "title": "B", "related_investigation_ids": ["a"]}]
+    )
+    assert report.inserted == 1
+    assert store.get_investigation("a").related_investigation_ids == ["b"]
+
+
+def test_a_bulk_load_leaves_one_history_entry_per_batch(store: rca.Store) -> None:
+    store.add_events(rows(10))
+    (entry,) = store.history()
+    assert (entry.entity, entry.action) == ("batch", "bulk_insert")
+    assert entry.detail["inserted"] == 10
+
+
+def test_progress_bar_can_be_forced_and_is_quiet_by_default(
+    store: rca.Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store.add_events(rows(5))
+    assert capsys.readouterr().err == ""
+    store.add_events(rows(5, start=5), progress=True)
+    assert "rows" in capsys.readouterr().err
+
+
+def test_rows_are_stored_in_time_order(store: rca.Store) -> None:
+    data = list(reversed(rows(50)))
+    store.add_events(data)
+    order = store.sql("SELECT source_id FROM events")["source_id"].tolist()
+    assert order == [f"b{i}" for i in range(50)]
