@@ -25,9 +25,10 @@ from typing import Any, Literal, TypeVar
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 from pydantic_core import PydanticUndefined
 
-from . import _connection, _loading
+from . import _connection, _loading, queries
 from . import _validate as v
 from ._connection import MEMORY
 from ._loading import LoadReport, OnDuplicate
@@ -229,6 +230,14 @@ class Store:
             try:
                 args = params if isinstance(params, Mapping) else list(params)
                 return self._connection().execute(sql, args).df()
+            except duckdb.Error as err:
+                raise StoreError(f"database error on {self._label()}: {err}") from err
+
+    def _arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        """Run internal SQL and return its result as an Arrow table."""
+        with self._handle.lock:
+            try:
+                return self._connection().sql(sql, params=list(params)).to_arrow_table()
             except duckdb.Error as err:
                 raise StoreError(f"database error on {self._label()}: {err}") from err
 
@@ -803,6 +812,246 @@ class Store:
             self._log("investigation", investigation_id, "unrelate", {"other": other_id})
             self._log("investigation", other_id, "unrelate", {"other": investigation_id})
             self._touch(Investigation, low, high)
+
+    # --- DataFrame queries --------------------------------------------------------------------
+
+    def events(
+        self,
+        *,
+        severity: Any = None,
+        min_severity: Any = None,
+        source: Any = None,
+        event_type: Any = None,
+        component: Any = None,
+        service: Any = None,
+        source_id: Any = None,
+        tags: Any = None,
+        match: str = "any",
+        since: Any = None,
+        until: Any = None,
+        investigation_id: Any = None,
+        include_deleted: bool = False,
+        columns: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        """Events as a DataFrame, one row per event, in time order; all filters combine.
+
+        Args:
+            severity: One value or a list (``"critical"``, ``["high", "critical"]``).
+            min_severity: This severity or worse (``"high"`` gives high and critical).
+            source: ``git``, ``ci``, ``logs``, ``metrics``, ``traces``, ``manual``; or a list.
+            event_type: One type or a list (``"deploy"``).
+            component: One component or a list (exact match).
+            service: One service or a list (exact match).
+            source_id: One identifier in the source (commit SHA, build id...) or a list.
+            tags: A tag or a list; ``match="any"`` (default) or ``"all"`` of them.
+            match: How ``tags`` combine.
+            since: Events at or after this time (inclusive).
+            until: Events before this time (exclusive).
+            investigation_id: Events linked to this investigation (or any of a list).
+            include_deleted: Include soft-deleted events (``deleted_at`` tells them).
+            columns: Only these columns (model field names).
+            limit: At most this many rows.
+
+        Raises:
+            QueryError: A filter value, column or time that cannot be used (before
+                any SQL runs).
+
+        >>> store = connect(":memory:")
+        >>> _ = store.add_events([
+        ...     {"source": "ci", "event_type": "deploy", "severity": "info",
+        ...      "timestamp": "2026-03-01T09:28:00Z", "component": "payments"},
+        ...     {"source": "logs", "event_type": "error", "severity": "critical",
+        ...      "timestamp": "2026-03-01T09:14:00Z", "component": "payments"}])
+        >>> store.events(min_severity="high")[["event_type", "severity"]].values.tolist()
+        [['error', 'critical']]
+        >>> store.events(component="payments", since="2026-03-01")["event_type"].tolist()
+        ['error', 'deploy']
+        """
+        return queries.events(
+            self,
+            severity=severity,
+            min_severity=min_severity,
+            source=source,
+            event_type=event_type,
+            component=component,
+            service=service,
+            source_id=source_id,
+            tags=tags,
+            match=match,
+            since=since,
+            until=until,
+            investigation_id=investigation_id,
+            include_deleted=include_deleted,
+            columns=columns,
+            limit=limit,
+        )
+
+    def investigations(
+        self,
+        *,
+        status: Any = None,
+        priority: Any = None,
+        min_priority: Any = None,
+        impact_severity: Any = None,
+        min_impact_severity: Any = None,
+        component: Any = None,
+        service: Any = None,
+        assigned_to: Any = None,
+        created_by: Any = None,
+        tags: Any = None,
+        match: str = "any",
+        since: Any = None,
+        until: Any = None,
+        include_deleted: bool = False,
+        columns: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        """Investigations as a DataFrame, ordered by when they happened.
+
+        ``component``/``service`` match ``component_affected``/``service_affected``;
+        ``since``/``until`` apply to ``detected_at`` (``created_at`` when it is
+        missing); ``min_priority="P1"`` gives P1 and P0. Other filters as in
+        :meth:`events`.
+
+        >>> store = connect(":memory:")
+        >>> _ = store.add_investigations([{"title": "A", "priority": "P0", "status": "open"},
+        ...                               {"title": "B", "priority": "P3"}])
+        >>> store.investigations(min_priority="P1")["title"].tolist()
+        ['A']
+        """
+        return queries.investigations(
+            self,
+            status=status,
+            priority=priority,
+            min_priority=min_priority,
+            impact_severity=impact_severity,
+            min_impact_severity=min_impact_severity,
+            component=component,
+            service=service,
+            assigned_to=assigned_to,
+            created_by=created_by,
+            tags=tags,
+            match=match,
+            since=since,
+            until=until,
+            include_deleted=include_deleted,
+            columns=columns,
+            limit=limit,
+        )
+
+    def event_investigations(
+        self,
+        *,
+        min_confidence: float | None = None,
+        method: Any = None,
+        include_deleted: bool = False,
+        limit: int | None = None,
+        **filters: Any,
+    ) -> pd.DataFrame:
+        """One row per event–investigation link, with both sides' columns.
+
+        Columns are the event's fields prefixed ``event_``, the investigation's
+        prefixed ``investigation_``, then the link's ``confidence``, ``method``,
+        ``reasons`` and ``linked_at``. Event-side filters take the :meth:`events`
+        names (``severity=``, ``component=``, ``since=`` ...), investigation-side
+        filters the :meth:`investigations` names with an ``investigation_`` prefix
+        (``investigation_status="open"``, ``investigation_id=``). Links to
+        soft-deleted records are hidden unless ``include_deleted=True``.
+
+        >>> store = connect(":memory:")
+        >>> ev = store.add_event({"source": "ci", "event_type": "deploy", "severity": "info",
+        ...                       "timestamp": "2026-03-01T09:28:00Z"})
+        >>> inv = store.add_investigation({"title": "Checkout 500s", "status": "open"})
+        >>> _ = store.link(ev.id, inv.id, confidence=0.9)
+        >>> frame = store.event_investigations(min_confidence=0.5, investigation_status="open")
+        >>> frame[["event_event_type", "investigation_title", "confidence"]].values.tolist()
+        [['deploy', 'Checkout 500s', 0.9]]
+        """
+        return queries.event_investigations(
+            self,
+            min_confidence=min_confidence,
+            method=method,
+            include_deleted=include_deleted,
+            limit=limit,
+            **filters,
+        )
+
+    def timeline(
+        self,
+        investigation_id: str,
+        *,
+        before: Any = "2h",
+        after: Any = "30m",
+        include_unrelated: bool = False,
+        include_deleted: bool = False,
+    ) -> pd.DataFrame:
+        """Events around one incident, in time order, with how they relate to it.
+
+        The window runs from ``before`` ahead of the investigation's detection time
+        (or its earliest time when it has none) to ``after`` past it. It holds the
+        events linked to the investigation and the unlinked events of its component
+        or service (all events with ``include_unrelated=True``). Extra columns:
+        ``relation`` (linked, component, service, other), ``offset`` from detection
+        (negative before it) and the link's ``confidence``.
+
+        >>> store = connect(":memory:")
+        >>> inv = store.add_investigation({"title": "t", "detected_at": "2026-03-01T10:00:00Z",
+        ...                                "component_affected": "payments"})
+        >>> _ = store.add_event({"source": "ci", "event_type": "deploy", "severity": "info",
+        ...                      "timestamp": "2026-03-01T09:13:00Z", "component": "payments"})
+        >>> row = store.timeline(inv.id).iloc[0]
+        >>> row["relation"], str(row["offset"])
+        ('component', '-1 days +23:13:00')
+        """
+        return queries.timeline(
+            self,
+            investigation_id,
+            before=before,
+            after=after,
+            include_unrelated=include_unrelated,
+            include_deleted=include_deleted,
+        )
+
+    def counts(
+        self,
+        table: str = "events",
+        *,
+        by: str | Sequence[str] = (),
+        freq: str | None = None,
+        fill: bool = True,
+        include_deleted: bool = False,
+        **filters: Any,
+    ) -> pd.DataFrame:
+        """Record counts grouped by columns and/or time periods.
+
+        Args:
+            table: ``"events"`` or ``"investigations"`` (timed by detection).
+            by: Columns to group by (``"component"``, ``["component", "severity"]``;
+                ``"tags"`` counts a record once per tag).
+            freq: Time periods: fixed (``"15min"``, ``"1h"``, ``"1D"``) or calendar
+                (``"W"`` weeks from Monday, ``"M"`` months, ``"Q"``, ``"Y"``); each
+                labelled by its start, in UTC.
+            fill: With ``freq``, add zero rows for empty periods between ``since``
+                and ``until`` (or the first and last record).
+            include_deleted: Count soft-deleted records too.
+            **filters: The filters of :meth:`events` or :meth:`investigations`.
+
+        Returns:
+            Columns ``period`` (with ``freq``), the ``by`` columns, and ``count``.
+
+        >>> store = connect(":memory:")
+        >>> _ = store.add_events([{"source": "logs", "event_type": "error", "severity": s,
+        ...     "timestamp": f"2026-03-01T{h}:10:00Z"} for s, h in
+        ...     [("high", "09"), ("low", "09"), ("high", "11")]])
+        >>> frame = store.counts(by="severity", freq="1h", min_severity="high",
+        ...                      since="2026-03-01T09:00", until="2026-03-01T12:00")
+        >>> frame["count"].tolist()
+        [1, 0, 1]
+        """
+        return queries.counts(
+            self, table, by=by, freq=freq, fill=fill, include_deleted=include_deleted, **filters
+        )
 
     # --- SQL escape hatch --------------------------------------------------------------------
 
