@@ -452,7 +452,7 @@ def _empty_lists(n: int) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(np.zeros(n + 1, np.int32)), pa.array([], STR))
 
 
-def _json(s: pd.Series) -> _Column:
+def _json(s: pd.Series, conn: duckdb.DuckDBPyConnection) -> _Column:
     """``v.to_json_object``: plain JSON objects (or JSON object text) as compact JSON text."""
     n = len(s)
     values = s.tolist()
@@ -470,6 +470,10 @@ def _json(s: pd.Series) -> _Column:
     else:
         candidate = np.fromiter((type(x) is dict for x in values), bool, n)
     all_dicts = bool(candidate.all())
+    if all_dicts and n >= _STRUCT_MIN_ROWS:
+        texts = _json_by_columns(values, conn)
+        if texts is not None:
+            return _Column(texts, np.zeros(n, bool), missing)
     dicts = values if all_dicts else [values[i] for i in np.flatnonzero(candidate).tolist()]
     plain = _plain_kinds(dicts)
     if plain is None:
@@ -510,6 +514,46 @@ def _json(s: pd.Series) -> _Column:
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+_STRUCT_MIN_ROWS = 1_000
+_STRUCT_TYPES = {str: pa.string(), int: pa.int64(), bool: pa.bool_()}
+
+
+def _json_by_columns(
+    dicts: list[dict[str, Any]], conn: duckdb.DuckDBPyConnection
+) -> pa.Array | None:
+    """JSON text of same-shaped flat dicts, made column by column by DuckDB.
+
+    Applies when every dict has the same keys in the same order and each key holds
+    one of str/int/bool (or None) throughout: then the text is exactly what encoding
+    each dict would give. Floats are left to the per-row path (their text must
+    round-trip exactly). Returns None when the shortcut does not apply.
+    """
+    shapes = set(map(tuple, dicts))
+    if len(shapes) != 1:
+        return None
+    (keys,) = shapes
+    if not keys or not all(type(k) is str for k in keys):
+        return None
+    arrays = []
+    for key in keys:
+        column = [d[key] for d in dicts]
+        kinds = set(map(type, column)) - {type(None)}
+        if len(kinds) != 1 or (kind := next(iter(kinds))) not in _STRUCT_TYPES:
+            return None
+        try:
+            arrays.append(pa.array(column, _STRUCT_TYPES[kind]))
+        except (pa.ArrowException, OverflowError, UnicodeError, TypeError, ValueError):
+            return None  # ints beyond 64 bits, text that is not Unicode: per row
+    try:
+        shaped = pa.table({"s": pa.StructArray.from_arrays(arrays, names=list(keys))})
+        conn.register("_rca_json", shaped)
+        try:
+            out = conn.sql("SELECT to_json(s)::VARCHAR AS j FROM _rca_json").to_arrow_table()
+        finally:
+            conn.unregister("_rca_json")
+    except (duckdb.Error, pa.ArrowException):
+        return None
+    return out.column("j").combine_chunks().cast(STR)
 
 
 def _plain_kinds(dicts: list[dict[str, Any]]) -> set[type] | None:
@@ -530,10 +574,65 @@ _to_json = functools.partial(pydantic_core.to_json, inf_nan_mode="constants")
 
 # --- the per-field plan -------------------------------------------------------------------
 
+Rule = Callable[[pd.Series, duckdb.DuckDBPyConnection], _Column]
 
-def _rule(
-    model: type[Record], name: str
-) -> Callable[[pd.Series, duckdb.DuckDBPyConnection], _Column]:
+#: Rules that judge each value on its own, so they may run on the distinct values only.
+_ELEMENTWISE = frozenset(
+    {
+        v.clean_name,
+        v.required_name,
+        v.event_type_name,
+        v.record_id,
+        v.text,
+        v.enum_lower,
+        v.enum_upper,
+        v.to_utc,
+        v.optional_utc,
+    }
+)
+
+
+def _validator(model: type[Record], name: str) -> Any:
+    funcs = [m.func for m in model.model_fields[name].metadata if isinstance(m, BeforeValidator)]
+    return funcs[0] if len(funcs) == 1 else None
+
+
+def _apply(
+    model: type[Record], name: str, s: pd.Series, conn: duckdb.DuckDBPyConnection
+) -> _Column:
+    """Run a field's rule, on the distinct values only when a few values repeat a lot.
+
+    Columns such as severity, source or component hold a handful of values; checking
+    each once and spreading the verdicts is much cheaper than checking every row.
+    """
+    rule = _rule(model, name)
+    n = len(s)
+    if _validator(model, name) not in _ELEMENTWISE or n < 10_000 or not _few_values(s):
+        return rule(s, conn)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if len(uniques) == 0 or len(uniques) * 4 > n:
+        return rule(s, conn)
+    col = rule(pd.Series(uniques), conn)
+    gaps = codes < 0
+    pick = np.where(gaps, 0, codes)
+    values = col.values.take(pa.array(pick, pa.int64()))
+    slow, missing = col.slow[pick], col.missing[pick]
+    if gaps.any():  # every gap gets the verdict the rule gives one gap
+        gap = rule(s[gaps].iloc[:1].reset_index(drop=True), conn)
+        values = pc.if_else(pa.array(gaps), pa.nulls(n, values.type), values)
+        slow = np.where(gaps, gap.slow[0], slow)
+        missing = np.where(gaps, gap.missing[0], missing)
+    return _Column(values, slow, missing)
+
+
+def _few_values(s: pd.Series) -> bool:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return True
+    head = s.iloc[:2000]
+    return bool(head.nunique(dropna=True) * 20 < len(head))
+
+
+def _rule(model: type[Record], name: str) -> Rule:
     """The vectorised rule for a field, from the validator in its annotation."""
     info = model.model_fields[name]
     funcs = [m.func for m in info.metadata if isinstance(m, BeforeValidator)]
@@ -563,7 +662,7 @@ def _rule(
     if func is v.clean_tags:
         return lambda s, c: _str_list(s)
     if func is v.to_json_object:
-        return lambda s, c: _json(s)
+        return _json
     return _unknown
 
 
@@ -677,7 +776,7 @@ def validate(model: type[Record], data: Any, *, now: dt.datetime, first_row: int
                 else:
                     arrays[name] = default
                 continue
-            col = _rule(model, name)(_series(cols[name], n), conn)
+            col = _apply(model, name, _series(cols[name], n), conn)
             if name == "id":
                 generated = col.missing
             values = col.values.cast(type_) if col.values.type != type_ else col.values

@@ -185,7 +185,8 @@ def _store_batch(
     name = "events" if model is Event else "investigations"
     link_columns = [c for c in _LINK_CHECKS[model] if _has_items(table, c[0])]
     with _registered(store, "_rca_batch", table):
-        store._execute(_plan_sql(model, name, on_duplicate))
+        repeats = store._frame_raw(_repeats_sql(model))["n"].iloc[0] > 0
+        store._execute(_plan_sql(model, name, on_duplicate, repeats=bool(repeats)))
         rejects = _unknown_links(store, link_columns)
         if rejects:
             with _registered(store, "_rca_rejected", pa.table({"_row": [f.row for f in rejects]})):
@@ -227,7 +228,8 @@ def _store_batch(
                 deleted=bool(first["existing_deleted"]),
             )
         held_back = store._frame_raw("SELECT count(*) AS n FROM _rca_plan")["n"].iloc[0]
-        inserted = _insert(store, model, name, table.num_rows - int(held_back))
+        in_order = model is not Event or _ascending(table.column("timestamp"))
+        inserted = _insert(store, model, name, table.num_rows - int(held_back), in_order)
         updated = _update(store, model, name, now) if (dup["action"] == "update").any() else 0
         if link_columns:
             _write_links(store, model, now)
@@ -255,12 +257,35 @@ _LINK_CHECKS: dict[type[Record], list[tuple[str, str]]] = {
 }
 
 
+def _ascending(times: pa.ChunkedArray) -> bool:
+    """Whether a timestamp column is already in non-decreasing order."""
+    us = times.cast(pa.int64()).to_numpy()
+    return bool(len(us) < 2 or (us[1:] >= us[:-1]).all())
+
+
 def _has_items(table: pa.Table, column: str) -> bool:
     lengths = pc.list_value_length(table.column(column))
     return bool((pc.sum(lengths).as_py() or 0) > 0)
 
 
-def _plan_sql(model: type[Record], table: str, on_duplicate: OnDuplicate) -> str:
+def _partition(model: type[Record]) -> str:
+    """The key rows are matched on: (source, source_id) for events that have one, else id."""
+    if model is Event:
+        return "source_id IS NULL, CASE WHEN source_id IS NULL THEN id ELSE source END, source_id"
+    return "id"
+
+
+def _repeats_sql(model: type[Record]) -> str:
+    """SQL counting keys that occur more than once in the batch (usually none)."""
+    return (
+        f"SELECT count(*) AS n FROM (SELECT 1 FROM _rca_batch GROUP BY {_partition(model)} "  # noqa: S608
+        "HAVING count(*) > 1)"
+    )
+
+
+def _plan_sql(
+    model: type[Record], table: str, on_duplicate: OnDuplicate, *, repeats: bool = True
+) -> str:
     """SQL that finds the batch rows not to insert, into the temp table ``_rca_plan``.
 
     ``action`` is duplicate (skipped), update, or conflict (an id taken by another
@@ -270,10 +295,8 @@ def _plan_sql(model: type[Record], table: str, on_duplicate: OnDuplicate) -> str
     """
     order = "DESC" if on_duplicate == "update" else "ASC"
     dup_action = "'update'" if on_duplicate == "update" else "'duplicate'"
+    partition = _partition(model)
     if model is Event:
-        partition = (
-            "source_id IS NULL, CASE WHEN source_id IS NULL THEN id ELSE source END, source_id"
-        )
         keyed = "r.source_id IS NOT NULL"
         key_owner = (
             "SELECT r._row, s.id, s.deleted_at FROM ranked r "
@@ -281,17 +304,18 @@ def _plan_sql(model: type[Record], table: str, on_duplicate: OnDuplicate) -> str
         )
         columns = "_row, id, source, source_id, _generated_id"
     else:
-        partition, keyed, columns = "id", "FALSE", "_row, id, _generated_id"
+        keyed, columns = "FALSE", "_row, id, _generated_id"
         key_owner = "SELECT NULL::BIGINT AS _row, NULL AS id, NULL::TIMESTAMPTZ AS deleted_at"
+    if repeats:
+        ranked = (
+            f"SELECT {columns}, row_number() OVER w AS rank, first_value(_row) OVER w AS winner "  # noqa: S608
+            f"FROM _rca_batch WINDOW w AS (PARTITION BY {partition} ORDER BY _row {order})"
+        )
+    else:  # every key occurs once: each row is the first of its key
+        ranked = f"SELECT {columns}, 1 AS rank, _row AS winner FROM _rca_batch"  # noqa: S608
     return f"""
         CREATE OR REPLACE TEMP TABLE _rca_plan AS
-        WITH ranked AS (
-            SELECT {columns},
-                   row_number() OVER w AS rank,
-                   first_value(_row) OVER w AS winner
-            FROM _rca_batch
-            WINDOW w AS (PARTITION BY {partition} ORDER BY _row {order})
-        ),
+        WITH ranked AS ({ranked}),
         key_owner AS ({key_owner}),
         id_owner AS (
             SELECT r._row, s.id, s.deleted_at FROM ranked r JOIN {table} s ON s.id = r.id
@@ -330,12 +354,16 @@ def _columns(model: type[Record]) -> list[str]:
     return list(model.stored_fields())
 
 
-def _insert(store: Store, model: type[Record], table: str, count: int) -> int:
-    """Insert the batch rows the plan does not hold back (stored in time order)."""
+def _insert(store: Store, model: type[Record], table: str, count: int, in_order: bool) -> int:
+    """Insert the batch rows the plan does not hold back, in time order.
+
+    Events are stored clustered by time, which keeps time-window queries fast (DuckDB
+    skips row groups by their min/max); input already in order is not sorted again.
+    """
     if count:
         cols = _columns(model)
         select = ", ".join(_cast(model, c) for c in cols)
-        order = "ORDER BY b.timestamp" if model is Event else ""
+        order = "ORDER BY b.timestamp" if model is Event and not in_order else ""
         store._execute(
             f"INSERT INTO {table} ({', '.join(quote(c) for c in cols)}) "  # noqa: S608
             f"SELECT {select} FROM _rca_batch b ANTI JOIN _rca_plan p ON p._row = b._row "

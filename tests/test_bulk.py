@@ -433,3 +433,67 @@ def test_tricky_values_agree(field: str, value: Any) -> None:
         for i in range(len(frame))
     ]
     assert_agree(rca.Event, as_pandas, frame)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.text(max_size=6), min_size=1, max_size=4, unique=True).flatmap(
+        lambda keys: st.lists(
+            st.fixed_dictionaries(
+                {k: st.one_of(st.none(), st.text(), st.integers(-(2**63), 2**63 - 1)) for k in keys}
+            ),
+            min_size=1,
+            max_size=5,
+        )
+    ),
+    st.sampled_from([str, int, bool]),
+)
+def test_column_wise_json_of_large_uniform_batches_agrees(
+    sample: list[dict[str, Any]], kind: type
+) -> None:
+    """Batches of >= 1,000 same-shaped dicts take a column-wise path; same answers."""
+    base = {"source": "git", "event_type": "commit", "severity": "info", "timestamp": 0}
+    # one type per key throughout, as the column-wise path requires
+    keys = list(sample[0])
+    typed = [
+        {
+            k: (None if d[k] is None else kind(d[k]) if kind is not bool else bool(d[k]))
+            for k in keys
+        }
+        for d in sample
+        if all(kind is not int or d[k] is None or isinstance(d[k], int) for k in keys)
+    ] or [dict.fromkeys(keys)]
+    rows = [{**base, "data": typed[i % len(typed)]} for i in range(1200)]
+    assert_agree(rca.Event, rows, rows)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_large_batches_with_repeated_values_agree(seed: int) -> None:
+    """Batches of >= 10,000 rows check each distinct value once; same answers."""
+    rng = np.random.default_rng(seed)
+    base = {
+        "source": "git",
+        "event_type": "commit",
+        "severity": "info",
+        "timestamp": "2026-03-01T10:00:00Z",
+    }
+    fields = ["severity", "source", "event_type", "component", "source_id", "timestamp", "id"]
+    rows = []
+    for i in range(12_000):
+        row = dict(base)
+        for f in fields:
+            if rng.random() < 0.3:
+                row[f] = TRICKY[f][int(rng.integers(len(TRICKY[f])))]
+        if "source_id" not in row:
+            row["source_id"] = f"s{i}"
+        rows.append(row)
+    assert_agree(rca.Event, rows, rows)
+    try:
+        frame = pd.DataFrame(rows)
+    except (UnicodeEncodeError, ValueError, TypeError):
+        return
+    as_pandas = [
+        {c: frame[c].iat[i] for c in frame.columns if not _absent(frame[c].iat[i])}
+        for i in range(len(frame))
+    ]
+    assert_agree(rca.Event, as_pandas, frame)
