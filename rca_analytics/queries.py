@@ -362,8 +362,6 @@ def to_frame(table: pa.Table, kinds: Mapping[str, str]) -> pd.DataFrame:
         elif kind in CATEGORIES:
             categories, ordered = CATEGORIES[kind]
             frame[name] = pd.Categorical(frame[name], categories=categories, ordered=ordered)
-        elif kind == "str":
-            frame[name] = frame[name].astype("str")
     return frame
 
 
@@ -552,32 +550,42 @@ def timeline(
     include_deleted: bool = False,
 ) -> pd.DataFrame:
     """See :meth:`Store.timeline`."""
-    inv = store.get_investigation(investigation_id, include_deleted=include_deleted)
+    inv = store._fetch(Investigation, investigation_id, include_deleted=include_deleted)
     anchor = inv.detected_at or min(t for t in (inv.started_at, inv.created_at) if t is not None)
     start = anchor - duration("before", before)
     end = anchor + duration("after", after)
-    fields = list(Event.model_fields)
-    select, derived = _event_select("e", fields, include_deleted)
-    relation = (
-        "CASE WHEN lk.event_id IS NOT NULL THEN 'linked' "
-        "WHEN e.component IS NOT NULL AND e.component = ? THEN 'component' "
-        "WHEN e.service IS NOT NULL AND e.service = ? THEN 'service' ELSE 'other' END"
-    )
+    stored = ", ".join(f"e.{quote(c)}" for c in Event.stored_fields())
     w = _Where()
     w.add("e.timestamp >= ? AND e.timestamp < ?", start, end)
     if not include_deleted:
         w.add("e.deleted_at IS NULL")
-    sql = (
-        f"SELECT * FROM (SELECT {select}, {relation} AS relation, "  # noqa: S608 - whitelisted
-        "epoch_us(e.timestamp) - ? AS offset, lk.confidence "
-        f"FROM events e {derived} "
-        "LEFT JOIN links lk ON lk.event_id = e.id AND lk.investigation_id = ? "
-        f"WHERE {w.sql()}) t "
-        + ("" if include_unrelated else "WHERE relation <> 'other' ")
-        + "ORDER BY timestamp, id"
-    )
+    active = "" if include_deleted else "li.deleted_at IS NULL AND "
+    # The window is small: select it first, then aggregate the links of its events only.
+    sql = f"""
+        WITH sel AS (SELECT {stored} FROM events e WHERE {w.sql()}),
+        lk AS (
+            SELECT l.event_id,
+                   list(l.investigation_id ORDER BY l.linked_at, l.investigation_id) AS ids,
+                   max(l.linked_at) AS last,
+                   max(CASE WHEN l.investigation_id = ? THEN l.confidence END) AS confidence,
+                   bool_or(l.investigation_id = ?) AS mine
+            FROM links l JOIN investigations li ON li.id = l.investigation_id
+            WHERE {active}l.event_id IN (SELECT id FROM sel)
+            GROUP BY l.event_id
+        )
+        SELECT * FROM (
+            SELECT sel.*, coalesce(lk.ids, []::VARCHAR[]) AS investigation_ids,
+                   lk.last AS linked_at,
+                   CASE WHEN lk.mine THEN 'linked'
+                        WHEN sel.component = ? THEN 'component'
+                        WHEN sel.service = ? THEN 'service' ELSE 'other' END AS relation,
+                   epoch_us(sel.timestamp) - ? AS offset, lk.confidence
+            FROM sel LEFT JOIN lk ON lk.event_id = sel.id
+        ) t {"" if include_unrelated else "WHERE relation <> 'other'"}
+        ORDER BY timestamp, id
+    """  # noqa: S608 - whitelisted names
     anchor_us = (anchor - v.EPOCH) // dt.timedelta(microseconds=1)
-    params = [inv.component_affected, inv.service_affected, anchor_us, inv.id, *w.params]
+    params = [*w.params, inv.id, inv.id, inv.component_affected, inv.service_affected, anchor_us]
     frame = to_frame(store._arrow(sql, params), _kinds(Event))
     frame["relation"] = pd.Categorical(
         frame["relation"], categories=["linked", "component", "service", "other"]
@@ -626,12 +634,18 @@ _CALENDAR = {
 
 def _bucket(
     freq: str, column: str
-) -> tuple[str, Callable[[dt.datetime, dt.datetime], list[dt.datetime]]]:
-    """SQL for the period a time falls in (labelled by its start), and all periods."""
+) -> tuple[str, str, Callable[[dt.datetime, dt.datetime], list[dt.datetime]]]:
+    """The period a time falls in, labelled by its start.
+
+    Returns SQL to group by, SQL that turns the group key into a timestamp, and a
+    function listing all periods. Fixed periods group on whole microseconds (much
+    faster than grouping on timestamps).
+    """
     text = str(freq).strip()
     unit = _CALENDAR.get(text.upper())
     if unit is not None:
-        return f"date_trunc('{unit}', {column})", lambda lo, hi: _calendar(unit, lo, hi)
+        every = lambda lo, hi: _calendar(unit, lo, hi)  # noqa: E731
+        return f"date_trunc('{unit}', {column})", "period", every
     try:
         step = pd.Timedelta(text if re.match(r"^\d", text) else "1" + text).to_pytimedelta()
     except ValueError:
@@ -642,7 +656,7 @@ def _bucket(
         raise QueryError(f"freq: {freq!r} must be positive")
     m = step // dt.timedelta(microseconds=1)
     floor = f"(epoch_us({column}) - (((epoch_us({column}) % {m}) + {m}) % {m}))"
-    return f"make_timestamp({floor})::TIMESTAMPTZ", lambda lo, hi: _fixed(step, lo, hi)
+    return floor, "make_timestamp(period)::TIMESTAMPTZ", lambda lo, hi: _fixed(step, lo, hi)
 
 
 _MAX_PERIODS = 1_000_000
@@ -715,29 +729,25 @@ def counts(
         if not include_deleted:
             w.add("i.deleted_at IS NULL")
         _investigation_where(w, a, filters)
-    keys = []
-    select = []
+    keys, inner, outer = [], ["1 AS one"], []
     if freq is not None:
-        bucket, every = _bucket(freq, time_col)
-        select.append(f"{bucket} AS period")
+        bucket, as_time, every = _bucket(freq, time_col)
+        inner.append(f"{bucket} AS period")
+        outer.append(f"{as_time} AS period")
         keys.append("period")
     for name in groups:
         column = allowed[name]
         expr = f"unnest({a}.tags)" if name == "tags" else f"{a}.{quote(column)}"
-        select.append(f"{expr} AS {quote(name)}")
+        inner.append(f"{expr} AS {quote(name)}")
+        outer.append(quote(name))
         keys.append(quote(name))
-    select.append("count(*) AS count")
     group = f" GROUP BY {', '.join(keys)}" if keys else ""
     order = f" ORDER BY {', '.join(keys)}" if keys else ""
-    source = f"{table} {a}"
-    if "tags" in groups:
-        inner = ", ".join([s for s in select if not s.startswith("count(")])
-        sql = (
-            f"SELECT {', '.join(keys)}, count(*) AS count FROM (SELECT {inner} FROM {source} "  # noqa: S608
-            f"WHERE {w.sql()}){group}{order}"
-        )
-    else:
-        sql = f"SELECT {', '.join(select)} FROM {source} WHERE {w.sql()}{group}{order}"  # noqa: S608
+    sql = (
+        f"SELECT {', '.join([*outer, 'count'])} FROM ("  # noqa: S608 - whitelisted names
+        f"SELECT {', '.join(keys) + ', ' if keys else ''}count(*) AS count FROM ("
+        f"SELECT {', '.join(inner)} FROM {table} {a} WHERE {w.sql()}){group}){order}"
+    )
     frame = to_frame(store._arrow(sql, w.params), {})
     frame["count"] = frame["count"].astype("int64")
     for name in groups:
