@@ -108,13 +108,19 @@ def _frame_columns(data: Any) -> tuple[int, dict[str, pd.Series], Callable[[int]
         return len(frame), cols, row
     rows = data if isinstance(data, list) else list(data)
     keys: dict[str, None] = {}
+    shapes = set(map(tuple, (r for r in rows if type(r) is dict)))
+    for shape in shapes:
+        keys.update(dict.fromkeys(shape))
     for r in rows:
-        if isinstance(r, Mapping):
+        if isinstance(r, Mapping) and type(r) is not dict:
             keys.update(dict.fromkeys(r))
-    cols = {
-        str(k): _series([r.get(k) if isinstance(r, Mapping) else None for r in rows], len(rows))
-        for k in keys
-    }
+    if all(type(r) is dict for r in rows):
+        cols = {str(k): _series([r.get(k) for r in rows], len(rows)) for k in keys}
+    else:
+        cols = {
+            str(k): _series([r.get(k) if isinstance(r, Mapping) else None for r in rows], len(rows))
+            for k in keys
+        }
     return len(rows), cols, rows.__getitem__
 
 
@@ -282,8 +288,18 @@ def _time(s: pd.Series, conn: duckdb.DuckDBPyConnection) -> _Column:
         return _from_strings(_arrow(s).cast(STR), ~missing, missing, conn)
     if dtype is not np.dtype(object):
         return _Column(pa.nulls(n, TIME), ~missing, missing)
+    values = s.tolist()
+    if set(map(type, values)) <= {dt.datetime, type(None)}:
+        # Plain datetimes (as dicts carry them): exact integer arithmetic; a naive one
+        # cannot be subtracted from the aware epoch, and sends the column the long way.
+        try:
+            us = [0 if x is None else (x - v.EPOCH) // _ONE_US for x in values]
+        except (TypeError, OverflowError):
+            pass
+        else:
+            return _epoch_us(np.array(us, dtype=np.int64), ~missing, missing)
     # Mixed Python objects: sort them by kind, convert each kind in bulk.
-    kinds = np.fromiter((_time_kind(x) for x in s), np.int8, n)
+    kinds = np.fromiter((_time_kind(x) for x in values), np.int8, n)
     kinds[missing] = 0
     out = _Column(pa.nulls(n, TIME), kinds > 3, missing)
     parts = []

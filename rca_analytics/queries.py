@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -365,6 +366,7 @@ def to_frame(table: pa.Table, kinds: Mapping[str, str]) -> pd.DataFrame:
     return frame
 
 
+@functools.cache
 def _kinds(model: type[Record], prefix: str = "") -> dict[str, str]:
     out: dict[str, str] = {}
     for name, info in model.model_fields.items():
@@ -550,8 +552,15 @@ def timeline(
     include_deleted: bool = False,
 ) -> pd.DataFrame:
     """See :meth:`Store.timeline`."""
-    inv = store._fetch(Investigation, investigation_id, include_deleted=include_deleted)
-    anchor = inv.detected_at or min(t for t in (inv.started_at, inv.created_at) if t is not None)
+    inv = store._peek(
+        Investigation,
+        investigation_id,
+        ("detected_at", "started_at", "created_at", "component_affected", "service_affected"),
+        include_deleted=include_deleted,
+    )
+    anchor = inv["detected_at"] or min(
+        t for t in (inv["started_at"], inv["created_at"]) if t is not None
+    )
     start = anchor - duration("before", before)
     end = anchor + duration("after", after)
     stored = ", ".join(f"e.{quote(c)}" for c in Event.stored_fields())
@@ -585,7 +594,14 @@ def timeline(
         ORDER BY timestamp, id
     """  # noqa: S608 - whitelisted names
     anchor_us = (anchor - v.EPOCH) // dt.timedelta(microseconds=1)
-    params = [*w.params, inv.id, inv.id, inv.component_affected, inv.service_affected, anchor_us]
+    params = [
+        *w.params,
+        inv["id"],
+        inv["id"],
+        inv["component_affected"],
+        inv["service_affected"],
+        anchor_us,
+    ]
     frame = to_frame(store._arrow(sql, params), _kinds(Event))
     frame["relation"] = pd.Categorical(
         frame["relation"], categories=["linked", "component", "service", "other"]
@@ -594,7 +610,7 @@ def timeline(
         "timedelta64[us]"
     )
     frame["confidence"] = frame["confidence"].astype("float64")
-    frame.attrs.update({"investigation_id": inv.id, "anchor": anchor, "window": (start, end)})
+    frame.attrs.update({"investigation_id": inv["id"], "anchor": anchor, "window": (start, end)})
     return frame
 
 
