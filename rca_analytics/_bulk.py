@@ -20,6 +20,7 @@ import datetime as dt
 import functools
 import itertools
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -293,11 +294,11 @@ def _time(s: pd.Series, conn: duckdb.DuckDBPyConnection) -> _Column:
         # Plain datetimes (as dicts carry them): exact integer arithmetic; a naive one
         # cannot be subtracted from the aware epoch, and sends the column the long way.
         try:
-            us = [0 if x is None else (x - v.EPOCH) // _ONE_US for x in values]
+            exact = [0 if x is None else (x - v.EPOCH) // _ONE_US for x in values]
         except (TypeError, OverflowError):
             pass
         else:
-            return _epoch_us(np.array(us, dtype=np.int64), ~missing, missing)
+            return _epoch_us(np.array(exact, dtype=np.int64), ~missing, missing)
     # Mixed Python objects: sort them by kind, convert each kind in bulk.
     kinds = np.fromiter((_time_kind(x) for x in values), np.int8, n)
     kinds[missing] = 0
@@ -531,6 +532,7 @@ def _json(s: pd.Series, conn: duckdb.DuckDBPyConnection) -> _Column:
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 _STRUCT_MIN_ROWS = 1_000
+_PLAIN_KEY = re.compile(r"[\w .:/@$-]+")
 _STRUCT_TYPES = {str: pa.string(), int: pa.int64(), bool: pa.bool_()}
 
 
@@ -548,8 +550,8 @@ def _json_by_columns(
     if len(shapes) != 1:
         return None
     (keys,) = shapes
-    if not keys or not all(type(k) is str for k in keys):
-        return None
+    if not keys or not all(type(k) is str and _PLAIN_KEY.fullmatch(k) for k in keys):
+        return None  # DuckDB treats some field names (empty, NUL...) as unnamed
     arrays = []
     for key in keys:
         column = [d[key] for d in dicts]
@@ -569,7 +571,11 @@ def _json_by_columns(
             conn.unregister("_rca_json")
     except (duckdb.Error, pa.ArrowException):
         return None
-    return out.column("j").combine_chunks().cast(STR)
+    texts = out.column("j").combine_chunks().cast(STR)
+    first = json.loads(texts[0].as_py())
+    if not isinstance(first, dict) or list(first) != list(keys):
+        return None  # not the object we meant: leave it to the per-row path
+    return texts
 
 
 def _plain_kinds(dicts: list[dict[str, Any]]) -> set[type] | None:
