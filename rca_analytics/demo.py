@@ -494,18 +494,13 @@ def _minutes(delta: dt.timedelta) -> str:
 def summary(store: Store) -> str:
     """A short plain-text report of a store: counts, then each investigation's story."""
     stats = store.stats()
-    by_source = store.sql(
-        "SELECT source, count(*) AS n FROM events WHERE deleted_at IS NULL "
-        "GROUP BY source ORDER BY n DESC, source"
-    )
-    inv_ids = store.sql(
-        "SELECT id FROM investigations WHERE deleted_at IS NULL ORDER BY priority, detected_at"
-    )["id"].tolist()
+    by_source = store.counts(by="source").sort_values(["count", "source"], ascending=[False, True])
+    inv_ids = store.investigations().sort_values("priority", ascending=False, kind="stable")["id"]
     lines = [
         f"rca_analytics store {store.path or ':memory:'} (schema v{store.schema_version})",
         f"  {stats['events']} events ("
         + ", ".join(
-            f"{src} {n}" for src, n in zip(by_source["source"], by_source["n"], strict=True)
+            f"{src} {n}" for src, n in zip(by_source["source"], by_source["count"], strict=True)
         )
         + f"), {stats['investigations']} investigations, {stats['links']} links",
         "",
@@ -520,16 +515,15 @@ def summary(store: Store) -> str:
         if inv.detected_at and inv.resolved_at:
             when += f", resolved after {_minutes(inv.resolved_at - inv.detected_at)}"
         lines.append(f"      {when}; {len(inv.event_ids)} linked events")
-        suspects = []
-        for link in store.get_links(investigation_id=inv.id):
-            ev = store.get_event(link.event_id)
-            if ev.event_type in {"deploy", "commit", "config_change"}:
-                suspects.append((link.confidence, ev, link))
-        if suspects:
-            conf, ev, link = max(suspects, key=lambda s: s[0])
+        changes = store.event_investigations(
+            investigation_id=inv.id, event_type=["deploy", "commit", "config_change"]
+        )
+        if not changes.empty:
+            top = changes.sort_values("confidence", ascending=False, kind="stable").iloc[0]
             lines.append(
-                f"      top suspect: {ev.source.value}/{ev.event_type} at "
-                f"{ev.timestamp:%H:%M}Z ({'; '.join(link.reasons)}), confidence {conf:.2f}"
+                f"      top suspect: {top['event_source']}/{top['event_event_type']} at "
+                f"{top['event_timestamp']:%H:%M}Z ({'; '.join(top['reasons'])}), "
+                f"confidence {top['confidence']:.2f}"
             )
         elif inv.detected_at:
             lines.append("      no change linked before detection")

@@ -453,3 +453,19 @@ def test_counts_with_no_grouping(loaded: tuple[rca.Store, dict[str, Any]]) -> No
     store, _ = loaded
     assert store.counts()["count"].tolist() == [89]
     assert store.counts(include_deleted=True)["count"].tolist() == [90]
+
+
+def test_every_query_works_on_an_empty_store(tmp_path: Path) -> None:
+    with rca.connect(tmp_path / "empty.duckdb") as store:
+        events = store.events()
+        assert events.empty and list(events.columns) == list(rca.Event.model_fields)
+        assert str(events["timestamp"].dtype) == "datetime64[us, UTC]"
+        assert store.investigations().empty
+        assert store.event_investigations().empty
+        assert store.counts()["count"].tolist() == [0]
+        assert store.counts(by="severity").empty
+        assert store.counts(freq="1h").empty
+        hourly = store.counts(freq="1h", since="2026-03-01T00:00Z", until="2026-03-01T03:00Z")
+        assert hourly["count"].tolist() == [0, 0, 0]
+        inv = store.add_investigation({"title": "lonely", "detected_at": "2026-03-01T10:00:00Z"})
+        assert store.timeline(inv.id).empty
