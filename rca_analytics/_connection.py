@@ -14,6 +14,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -45,6 +46,8 @@ class Handle:
     writes: int = 0
     inner_failed: bool = False
     closed: bool = False
+    #: Derived data kept between writes, keyed by name: (writes when built, value).
+    cache: dict[str, tuple[int, Any]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:

@@ -8,7 +8,8 @@ Frames follow one convention: one row per record, columns named as the model fie
 in model order, timestamps ``datetime64[us, UTC]``, enum columns as categoricals
 (severity, impact severity, priority and status ordered so that ``>`` means more
 severe / more urgent / further along), list columns (``tags``, ids, ``reasons``) as
-``pandas.ArrowDtype(list<string>)`` whose cells read as Python lists, JSON columns
+``pandas.ArrowDtype(list<string>)`` whose cells read as Python lists (``.apply`` passes
+numpy arrays; the ``.list`` accessor works), JSON columns
 (``data``, ``metadata``) as Python dicts, and text as pandas' ``str`` dtype. Empty
 results have the same columns and dtypes.
 
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pydantic_core
 
 from . import _validate as v
@@ -64,7 +66,12 @@ CATEGORIES: dict[str, tuple[list[str], bool]] = {
     "method": ([m.value for m in LinkMethod], False),
 }
 
+_CAT_DTYPES = {k: pd.CategoricalDtype(c, ordered=o) for k, (c, o) in CATEGORIES.items()}
+_CAT_VALUES = {k: pa.array(c, pa.string()) for k, (c, _) in CATEGORIES.items()}
+_SPECIAL = {"json", *CATEGORIES}
 _LIST_TYPE = pa.list_(pa.string())
+_TIME = pa.timestamp("us", tz="UTC")
+_RELATIONS = pa.array(["linked", "component", "service", "other"])
 _LIST = pd.ArrowDtype(_LIST_TYPE)
 
 
@@ -351,20 +358,22 @@ def to_frame(table: pa.Table, kinds: Mapping[str, str]) -> pd.DataFrame:
     ``kinds`` maps a column to ``json``, ``list`` or a CATEGORIES key; other columns
     keep Arrow's conversion (timestamps as ``datetime64[us, UTC]``, text as ``str``).
     """
-    frame: pd.DataFrame = table.to_pandas(
+    special = {n: kinds[n] for n in table.column_names if kinds.get(n) in _SPECIAL}
+    plain = table.drop_columns(list(special)) if special else table
+    frame: pd.DataFrame = plain.to_pandas(
         types_mapper=lambda t: _LIST if pa.types.is_list(t) else None,
         ignore_metadata=True,
     )
-    for name in frame.columns:
-        kind = kinds.get(name)
+    for name, kind in special.items():
+        column = table.column(name)
         if kind == "json":
-            frame[name] = pd.Series(
-                _json_cells(table.column(name)), index=frame.index, dtype=object
+            frame[name] = pd.Series(_json_cells(column), index=frame.index, dtype=object)
+        else:  # categories, by their codes (far cheaper than re-hashing the values)
+            codes = pc.fill_null(pc.index_in(column, value_set=_CAT_VALUES[kind]), -1)
+            frame[name] = pd.Categorical.from_codes(
+                codes.to_numpy(zero_copy_only=False), dtype=_CAT_DTYPES[kind]
             )
-        elif kind in CATEGORIES:
-            categories, ordered = CATEGORIES[kind]
-            frame[name] = pd.Categorical(frame[name], categories=categories, ordered=ordered)
-    return frame
+    return frame[table.column_names] if special else frame
 
 
 @functools.cache
@@ -543,6 +552,102 @@ def event_investigations(
     return to_frame(store._arrow(sql, w.params), kinds)
 
 
+#: Link tables up to this size are kept in memory, per store file, between writes.
+LINK_INDEX_MAX = 200_000
+
+
+class _LinkIndex:
+    """The links of a store in memory: event -> investigations, investigation -> events.
+
+    Rebuilt after any write through the store (the file has one writer, so nothing
+    else changes it); for very large link tables it asks DuckDB each time instead.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        con = store._connection()
+        (count,) = con.execute("SELECT count(*) FROM links").fetchone() or (0,)
+        self.loaded = count <= LINK_INDEX_MAX
+        self.by_event: dict[str, list[tuple[str, Any]]] = {}
+        self.by_investigation: dict[str, dict[str, float]] = {}
+        self.deleted: set[str] = set()
+        if not self.loaded:
+            return
+        rows = con.execute(
+            "SELECT event_id, investigation_id, linked_at, confidence FROM links "
+            "ORDER BY linked_at, investigation_id"
+        ).fetchall()
+        for event_id, investigation_id, at, confidence in rows:
+            self.by_event.setdefault(event_id, []).append((investigation_id, at))
+            self.by_investigation.setdefault(investigation_id, {})[event_id] = confidence
+        self.deleted = {
+            i
+            for (i,) in con.execute(
+                "SELECT id FROM investigations WHERE deleted_at IS NOT NULL"
+            ).fetchall()
+        }
+
+    def own(self, investigation_id: str) -> dict[str, float]:
+        """Event id -> confidence of the links of one investigation."""
+        if self.loaded:
+            return self.by_investigation.get(investigation_id, {})
+        return dict(
+            self._store._connection()
+            .execute(
+                "SELECT event_id, confidence FROM links WHERE investigation_id = ?",
+                [investigation_id],
+            )
+            .fetchall()
+        )
+
+    def of(
+        self, event_ids: Sequence[str], *, include_deleted: bool
+    ) -> dict[str, tuple[list[str], Any]]:
+        """Event id -> (linked investigation ids in link order, latest link time)."""
+        out: dict[str, tuple[list[str], Any]] = {}
+        if self.loaded:
+            pairs: Iterable[tuple[str, str, Any]] = (
+                (e, i, at) for e in event_ids for i, at in self.by_event.get(e, ())
+            )
+        else:
+            pairs = (
+                self._store._connection()
+                .execute(
+                    "SELECT event_id, investigation_id, linked_at FROM links "
+                    "WHERE event_id IN (SELECT unnest(?::VARCHAR[])) "
+                    "ORDER BY linked_at, investigation_id",
+                    [list(event_ids)],
+                )
+                .fetchall()
+            )
+            self.deleted = {
+                i
+                for (i,) in self._store._connection()
+                .execute("SELECT id FROM investigations WHERE deleted_at IS NOT NULL")
+                .fetchall()
+            }
+        for event_id, investigation_id, at in pairs:
+            if not include_deleted and investigation_id in self.deleted:
+                continue
+            ids, last = out.get(event_id, ([], at))
+            ids.append(investigation_id)
+            out[event_id] = (ids, max(last, at))
+        return out
+
+
+def _link_index(store: Store) -> _LinkIndex:
+    """The store's link index, built again when the store has written since."""
+    handle = store._handle
+    with handle.lock:
+        cached = handle.cache.get("links")
+        if cached is not None and cached[0] == handle.writes:
+            index: _LinkIndex = cached[1]
+            return index
+        index = _LinkIndex(store)
+        handle.cache["links"] = (handle.writes, index)
+        return index
+
+
 def timeline(
     store: Store,
     investigation_id: Any,
@@ -564,13 +669,10 @@ def timeline(
     )
     start = anchor - duration("before", before)
     end = anchor + duration("after", after)
-    # Three small queries beat one with joins here: the investigation's own links, the
-    # window (cut to related events), then the links of the events in it.
-    own = dict(
-        store._connection()
-        .execute("SELECT event_id, confidence FROM links WHERE investigation_id = ?", [inv["id"]])
-        .fetchall()
-    )
+    # Two small steps beat one query with joins here: the window (cut to related
+    # events), and the links of its events, from the store's link index.
+    index = _link_index(store)
+    own = index.own(inv["id"])
     w = _Where()
     w.add("e.timestamp >= ? AND e.timestamp < ?", start, end)
     if not include_deleted:
@@ -588,50 +690,32 @@ def timeline(
         w.params,
     )
     ids = table.column("id").to_pylist()
-    active = (
-        ""
-        if include_deleted
-        else " AND investigation_id NOT IN "
-        "(SELECT id FROM investigations WHERE deleted_at IS NOT NULL)"
-    )
-    linked: dict[str, tuple[list[str], Any]] = {}
-    for event_id, other, at in (
-        store._connection()
-        .execute(
-            "SELECT event_id, investigation_id, linked_at FROM links "  # noqa: S608
-            f"WHERE event_id IN (SELECT unnest(?::VARCHAR[])){active} "
-            "ORDER BY linked_at, investigation_id",
-            [ids],
-        )
-        .fetchall()
-    ):
-        entry = linked.setdefault(event_id, ([], at))
-        entry[0].append(other)
-        linked[event_id] = (entry[0], max(entry[1], at))
-    table = table.append_column(
-        "investigation_ids", pa.array([linked.get(i, ([], None))[0] for i in ids], _LIST_TYPE)
-    ).append_column(
-        "linked_at",
-        pa.array([linked.get(i, ([], None))[1] for i in ids], pa.timestamp("us", tz="UTC")),
-    )
-    frame = to_frame(table, _kinds(Event))
+    linked = index.of(ids, include_deleted=include_deleted)
     comps = table.column("component").to_pylist()
     svcs = table.column("service").to_pylist()
-    frame["relation"] = pd.Categorical(
-        [
-            "linked"
-            if i in own
-            else "component"
-            if c is not None and c == inv["component_affected"]
-            else "service"
-            if s_ is not None and s_ == inv["service_affected"]
-            else "other"
-            for i, c, s_ in zip(ids, comps, svcs, strict=True)
-        ],
-        categories=["linked", "component", "service", "other"],
-    )
-    frame["offset"] = (frame["timestamp"] - pd.Timestamp(anchor)).astype("timedelta64[us]")
-    frame["confidence"] = pd.array([own.get(i) for i in ids], dtype="float64")
+    relation = [
+        0
+        if i in own
+        else 1
+        if c is not None and c == inv["component_affected"]
+        else 2
+        if s_ is not None and s_ == inv["service_affected"]
+        else 3
+        for i, c, s_ in zip(ids, comps, svcs, strict=True)
+    ]
+    anchor_us = (anchor - v.EPOCH) // dt.timedelta(microseconds=1)
+    offsets = pc.subtract(table.column("timestamp").cast(pa.int64()), anchor_us)
+    no_links: tuple[list[str], Any] = ([], None)  # (investigation ids, latest link time)
+    extra = {
+        "investigation_ids": pa.array([linked.get(i, no_links)[0] for i in ids], _LIST_TYPE),
+        "linked_at": pa.array([linked.get(i, no_links)[1] for i in ids], _TIME),
+        "relation": pa.DictionaryArray.from_arrays(pa.array(relation, pa.int8()), _RELATIONS),
+        "offset": offsets.cast(pa.duration("us")),
+        "confidence": pa.array([own.get(i) for i in ids], pa.float64()),
+    }
+    for name, column in extra.items():
+        table = table.append_column(name, column)
+    frame = to_frame(table, _kinds(Event))
     frame.attrs.update({"investigation_id": inv["id"], "anchor": anchor, "window": (start, end)})
     return frame
 
