@@ -280,6 +280,19 @@ def _absent(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def assert_agree_as_frame(rows: list[dict[str, Any]]) -> None:
+    """The same rows as a DataFrame: the bulk path and the model on pandas' values."""
+    try:
+        frame = pd.DataFrame(rows)
+    except (UnicodeEncodeError, ValueError, TypeError):
+        return  # pandas itself cannot hold these values
+    as_pandas = [
+        {c: frame[c].iat[i] for c in frame.columns if not _absent(frame[c].iat[i])}
+        for i in range(len(frame))
+    ]
+    assert_agree(rca.Event, as_pandas, frame)
+
+
 def test_typed_dataframe_columns_take_the_fast_path() -> None:
     frame = pd.DataFrame(
         {
@@ -424,15 +437,7 @@ def test_tricky_values_agree(field: str, value: Any) -> None:
     }
     rows = [dict(base), {**base, field: value}, {**base, field: value, "source_id": "other"}]
     assert_agree(rca.Event, rows, rows)
-    try:
-        frame = pd.DataFrame(rows)
-    except (UnicodeEncodeError, ValueError, TypeError):
-        return
-    as_pandas = [
-        {c: frame[c].iat[i] for c in frame.columns if not _absent(frame[c].iat[i])}
-        for i in range(len(frame))
-    ]
-    assert_agree(rca.Event, as_pandas, frame)
+    assert_agree_as_frame(rows)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -488,12 +493,4 @@ def test_large_batches_with_repeated_values_agree(seed: int) -> None:
             row["source_id"] = f"s{i}"
         rows.append(row)
     assert_agree(rca.Event, rows, rows)
-    try:
-        frame = pd.DataFrame(rows)
-    except (UnicodeEncodeError, ValueError, TypeError):
-        return
-    as_pandas = [
-        {c: frame[c].iat[i] for c in frame.columns if not _absent(frame[c].iat[i])}
-        for i in range(len(frame))
-    ]
-    assert_agree(rca.Event, as_pandas, frame)
+    assert_agree_as_frame(rows)
