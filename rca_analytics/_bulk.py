@@ -73,6 +73,8 @@ class Validated:
 
     table: pa.Table
     failures: list[Failure]
+    #: The fields the input carried (a bulk update writes only these).
+    given: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -101,7 +103,16 @@ def _frame_columns(data: Any) -> tuple[int, dict[str, pd.Series], Callable[[int]
         frame = data.reset_index(drop=True)
         cols = {str(c): frame[c] for c in frame.columns}
         if len(cols) != len(frame.columns):
-            raise TypeError("the DataFrame has duplicate column names")
+            twice = sorted(
+                {str(c) for c in frame.columns if list(map(str, frame.columns)).count(str(c)) > 1}
+            )
+            raise ValidationFailed(
+                [
+                    Failure(None, name, "duplicate_column", "the column appears twice; keep one")
+                    for name in twice
+                ],
+                "DataFrame",
+            )
 
         def row(i: int) -> Any:
             return {k: s.iat[i] for k, s in cols.items()}
@@ -150,10 +161,11 @@ def _strings(s: pd.Series) -> tuple[pa.Array, np.ndarray, np.ndarray]:
         return _arrow(s).cast(STR), ~missing, missing
     if s.dtype != object:
         return pa.nulls(n, STR), np.zeros(n, bool), missing
-    try:
-        return _arrow(s, STR), ~missing, missing
-    except (pa.ArrowException, UnicodeError, TypeError, ValueError):
-        pass
+    if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        try:  # (Arrow would also take bytes as text: only str elements come this way)
+            return _arrow(s, STR), ~missing, missing
+        except (pa.ArrowException, UnicodeError, TypeError, ValueError):
+            pass
     ok = np.fromiter((isinstance(x, str) and _encodable(x) for x in s), bool, n)
     values = [x if good else None for x, good in zip(s, ok, strict=True)]
     return pa.array(values, STR), ok, missing
@@ -277,14 +289,12 @@ def _time(s: pd.Series, conn: duckdb.DuckDBPyConnection) -> _Column:
         return _epoch_us(us, ~missing, missing)
     if pd.api.types.is_datetime64_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
         return _Column(pa.nulls(n, TIME), ~missing, missing)  # naive / bool: the model refuses
-    if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype):
-        return _from_numbers(
-            s.to_numpy(
-                dtype="float64" if pd.api.types.is_float_dtype(dtype) else "int64", na_value=0
-            ),
-            ~missing,
-            missing,
-        )
+    if pd.api.types.is_float_dtype(dtype):
+        return _from_numbers(s.to_numpy(dtype="float64", na_value=0), ~missing, missing)
+    if pd.api.types.is_integer_dtype(dtype):
+        unsigned = pd.api.types.is_unsigned_integer_dtype(dtype)
+        raw = s.to_numpy(dtype="uint64" if unsigned else "int64", na_value=0)
+        return _from_numbers(raw, ~missing, missing)
     if _is_text_dtype(s):
         return _from_strings(_arrow(s).cast(STR), ~missing, missing, conn)
     if dtype is not np.dtype(object):
@@ -419,7 +429,11 @@ def _str_list(s: pd.Series) -> _Column:
     """``v.clean_tags``: lists of clean, distinct strings; anything else to the model."""
     n = len(s)
     missing = s.isna().to_numpy(dtype=bool)
-    if isinstance(s.dtype, pd.ArrowDtype) and pa.types.is_list(s.dtype.pyarrow_dtype):
+    if (
+        isinstance(s.dtype, pd.ArrowDtype)
+        and pa.types.is_list(s.dtype.pyarrow_dtype)
+        and pa.types.is_string(s.dtype.pyarrow_dtype.value_type)
+    ):
         arr = _arrow(s).cast(STR_LIST)
         candidate = ~missing
     elif s.dtype == object:
@@ -429,7 +443,10 @@ def _str_list(s: pd.Series) -> _Column:
         else:
             candidate = np.fromiter((type(x) in _SEQUENCES for x in values), bool, n)
             values = [x if c else None for x, c in zip(values, candidate, strict=True)]
+        elements = set(map(type, itertools.chain.from_iterable(x for x in values if x is not None)))
         try:
+            if not all(issubclass(t, str) for t in elements):
+                raise TypeError("not all text")  # Arrow would take bytes as text
             arr = pa.array(values, STR_LIST)
         except (pa.ArrowException, UnicodeError, TypeError, ValueError):
             candidate &= np.fromiter(
@@ -631,7 +648,10 @@ def _apply(
     n = len(s)
     if _validator(model, name) not in _ELEMENTWISE or n < 10_000 or not _few_values(s):
         return rule(s, conn)
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    try:
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    except TypeError:  # unhashable values: the rule judges them one by one
+        return rule(s, conn)
     if len(uniques) == 0 or len(uniques) * 4 > n:
         return rule(s, conn)
     col = rule(pd.Series(uniques), conn)
@@ -648,10 +668,20 @@ def _apply(
 
 
 def _few_values(s: pd.Series) -> bool:
+    """Whether a column repeats few values, of one kind (so that equal means identical).
+
+    Object columns qualify only when they hold text: factorizing would merge values that
+    compare equal but mean different things to the model (``True``, ``1``, ``1.0``).
+    """
     if isinstance(s.dtype, pd.CategoricalDtype):
-        return True
+        return pd.api.types.infer_dtype(s.cat.categories, skipna=True) == "string"
+    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) != "string":
+        return False
     head = s.iloc[:2000]
-    return bool(head.nunique(dropna=True) * 20 < len(head))
+    try:
+        return bool(head.nunique(dropna=True) * 20 < len(head))
+    except TypeError:
+        return False
 
 
 def _rule(model: type[Record], name: str) -> Rule:
@@ -764,7 +794,7 @@ def validate(model: type[Record], data: Any, *, now: dt.datetime, first_row: int
         data = data if isinstance(data, list) else list(data)
         if data and all(isinstance(r, model) for r in data):
             rows = np.arange(first_row, first_row + len(data))
-            return Validated(from_models(model, data, rows), [])
+            return Validated(from_models(model, data, rows), [], frozenset(model.model_fields))
         data = [r.model_dump() if isinstance(r, Record) else r for r in data]
     n, cols, original = _frame_columns(data)
     fields = list(model.model_fields)
@@ -850,7 +880,7 @@ def validate(model: type[Record], data: Any, *, now: dt.datetime, first_row: int
     if good:
         table = pa.concat_tables([table, from_models(model, good, np.array(good_rows))])
         table = table.sort_by(ROW)
-    return Validated(table, failures)
+    return Validated(table, failures, frozenset(cols) & frozenset(fields))
 
 
 def from_models(model: type[Record], records: Sequence[Record], rows: np.ndarray) -> pa.Table:

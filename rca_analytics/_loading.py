@@ -47,11 +47,14 @@ _REJECTED_COLUMNS = ["row", "record", "field", "code", "message"]
 class LoadReport:
     """What a bulk load did.
 
+    Every input row is counted once: ``inserted + updated + duplicates +
+    rejected_rows`` is the number of input rows.
+
     Attributes:
         inserted: Records stored.
-        updated: Stored records changed (``on_duplicate="update"``).
-        duplicates: Input rows not inserted because their key was already stored or
-            appeared earlier in the input.
+        updated: Input rows that changed a stored record (``on_duplicate="update"``).
+        duplicates: Input rows whose key was already stored or appeared elsewhere in
+            the input, and that changed nothing.
         rejected: One row per problem of every rejected input row: ``row`` (position
             in the input), ``record`` (id or key when known), ``field``, ``code``,
             ``message``. Valid rows were stored regardless.
@@ -150,7 +153,7 @@ def load(
                 failures.extend(batch.failures)
                 if batch.table.num_rows:
                     ins, upd, dups, rejects = _store_batch(
-                        store, model, batch.table, on_duplicate, now
+                        store, model, batch.table, on_duplicate, now, batch.given
                     )
                     inserted += ins
                     updated += upd
@@ -180,26 +183,24 @@ def _store_batch(
     table: pa.Table,
     on_duplicate: OnDuplicate,
     now: Any,
+    given: frozenset[str],
 ) -> tuple[int, int, pd.DataFrame, list[Failure]]:
     """Write one validated batch; returns (inserted, updated, duplicates, rejects)."""
     name = "events" if model is Event else "investigations"
     link_columns = [c for c in _LINK_CHECKS[model] if _has_items(table, c[0])]
+    rejects: list[Failure] = []
+    if link_columns:  # rows naming unknown records leave the batch before anything else
+        with _registered(store, "_rca_batch", table):
+            rejects = _unknown_links(store, link_columns)
+        if rejects:
+            bad = pa.array(sorted({f.row for f in rejects if f.row is not None}), pa.int64())
+            table = table.filter(pc.invert(pc.is_in(table.column("_row"), value_set=bad)))
     with _registered(store, "_rca_batch", table):
         repeats = store._frame_raw(_repeats_sql(model))["n"].iloc[0] > 0
         store._execute(_plan_sql(model, name, on_duplicate, repeats=bool(repeats)))
-        rejects = _unknown_links(store, link_columns)
-        if rejects:
-            with _registered(store, "_rca_rejected", pa.table({"_row": [f.row for f in rejects]})):
-                store._execute(
-                    "DELETE FROM _rca_plan WHERE _row IN (SELECT _row FROM _rca_rejected)"
-                )
-                store._execute(
-                    "INSERT INTO _rca_plan (_row, action) "
-                    "SELECT DISTINCT _row, 'rejected' FROM _rca_rejected"
-                )
         odd = store._frame_raw(
             "SELECT _row, id, action, existing_id, existing_deleted, winner FROM _rca_plan "
-            "WHERE action <> 'rejected' ORDER BY _row"
+            "ORDER BY _row"
         )
         conflicts = odd[odd["action"] == "conflict"]
         rejects += [
@@ -227,19 +228,26 @@ def _store_batch(
                 key={"row": int(first["_row"])},
                 deleted=bool(first["existing_deleted"]),
             )
-        held_back = store._frame_raw("SELECT count(*) AS n FROM _rca_plan")["n"].iloc[0]
         in_order = model is not Event or _ascending(table.column("timestamp"))
-        inserted = _insert(store, model, name, table.num_rows - int(held_back), in_order)
-        updated = _update(store, model, name, now) if (dup["action"] == "update").any() else 0
+        inserted = _insert(store, model, name, table.num_rows - len(odd), in_order)
+        changed: set[int] = set()
+        if (dup["action"] == "update").any():
+            changed = _update(store, model, name, now, given)
         if link_columns:
             _write_links(store, model, now)
-    if inserted or updated:
+    if inserted or changed:
         store._log(
             "batch",
             str(uuid.uuid4()),
             "bulk_insert",
-            {"table": name, "inserted": inserted, "updated": updated, "duplicates": len(dup)},
+            {
+                "table": name,
+                "inserted": inserted,
+                "updated": len(changed),
+                "duplicates": len(dup) - len(changed),
+            },
         )
+    dup = dup[~dup["_row"].isin(changed)]  # rows that changed a stored record are updates
     in_input = dup["existing_id"].isna()
     dups = pd.DataFrame(
         {
@@ -248,7 +256,7 @@ def _store_batch(
             "first_row": dup["winner"].where(in_input).astype("Int64"),
         }
     )
-    return inserted, updated, dups, rejects
+    return inserted, len(changed), dups, rejects
 
 
 _LINK_CHECKS: dict[type[Record], list[tuple[str, str]]] = {
@@ -337,6 +345,9 @@ def _plan_sql(
                        WHEN {keyed} AND i.id IS NOT NULL AND i.id IS DISTINCT FROM k.id
                            THEN 'conflict'
                        WHEN u._row IS NOT NULL THEN 'conflict'
+                       -- a soft-deleted record keeps its key; restoring it is the way back
+                       WHEN (CASE WHEN {keyed} THEN k.deleted_at ELSE i.deleted_at END)
+                           IS NOT NULL THEN 'duplicate'
                        WHEN (CASE WHEN {keyed} THEN k.id ELSE i.id END) IS NOT NULL
                            THEN {dup_action}
                        ELSE 'insert'
@@ -346,7 +357,12 @@ def _plan_sql(
             LEFT JOIN id_owner i ON i._row = r._row
             LEFT JOIN id_reused u ON u._row = r._row
         )
-        SELECT * FROM classified WHERE action <> 'insert'
+        SELECT _row, id, winner, existing_id, existing_deleted,
+               -- one update per stored record: the last row that names it
+               CASE WHEN action = 'update' AND row_number() OVER (
+                        PARTITION BY existing_id, action ORDER BY _row DESC) > 1
+                    THEN 'duplicate' ELSE action END AS action
+        FROM classified WHERE action <> 'insert'
     """  # noqa: S608 - table names from the schema whitelist
 
 
@@ -378,14 +394,19 @@ def _cast(model: type[Record], column: str) -> str:
     return f"b.{quote(column)}"
 
 
-def _update(store: Store, model: type[Record], table: str, now: Any) -> int:
+def _update(
+    store: Store, model: type[Record], table: str, now: Any, given: frozenset[str]
+) -> set[int]:
     """Overwrite stored records with the batch rows that duplicate them.
 
-    Keeps each stored record's id, creation and deletion times; returns how many
-    records actually changed.
+    Only the fields the input carries are written (a column missing from the input
+    keeps its stored values); each record keeps its id, creation and deletion times.
+    Returns the input rows that changed a record.
     """
     keep = {"id", "created_at", "updated_at", "deleted_at"}
-    cols = [c for c in _columns(model) if c not in keep]
+    cols = [c for c in _columns(model) if c not in keep and c in given]
+    if not cols:
+        return set()
     json_cols = _bulk.json_fields(model)
 
     def differs(c: str) -> str:
@@ -394,22 +415,21 @@ def _update(store: Store, model: type[Record], table: str, now: Any) -> int:
         return f"t.{quote(c)} IS DISTINCT FROM b.{quote(c)}"
 
     changed_rows = " OR ".join(map(differs, cols))
-    source = (
-        "FROM _rca_plan p JOIN _rca_batch b ON b._row = p._row "
-        "WHERE p.action = 'update' AND p.existing_id = t.id"
-    )
     changed = store._frame_raw(
-        f"SELECT count(*) AS n FROM {table} t, _rca_plan p JOIN _rca_batch b "  # noqa: S608
+        f"SELECT p._row FROM {table} t, _rca_plan p JOIN _rca_batch b "  # noqa: S608
         f"ON b._row = p._row WHERE p.action = 'update' AND p.existing_id = t.id "
         f"AND ({changed_rows})"
-    )["n"].iloc[0]
+    )["_row"]
+    if changed.empty:
+        return set()
     sets = ", ".join(f"{quote(c)} = {_cast(model, c)}" for c in cols)
     store._execute(
         f"UPDATE {table} AS t SET {sets}, updated_at = greatest(t.updated_at + "  # noqa: S608
-        f"INTERVAL 1 MICROSECOND, ?) {source} AND ({changed_rows})",
+        "INTERVAL 1 MICROSECOND, ?) FROM _rca_plan p JOIN _rca_batch b ON b._row = p._row "
+        f"WHERE p.action = 'update' AND p.existing_id = t.id AND ({changed_rows})",
         [now],
     )
-    return int(changed)
+    return {int(r) for r in changed}
 
 
 def _unknown_links(store: Store, checks: list[tuple[str, str]]) -> list[Failure]:
@@ -453,12 +473,26 @@ def _write_links(store: Store, model: type[Record], now: Any) -> None:
             f"$now AS linked_at {target}"
         )
     store._execute(
-        "INSERT INTO links (event_id, investigation_id, confidence, method, reasons, "  # noqa: S608
-        "linked_at) SELECT DISTINCT ON (event_id, investigation_id) event_id, "
-        "investigation_id, 1.0, 'manual', [], linked_at "
-        f"FROM ({pairs}) x WHERE NOT EXISTS (SELECT 1 FROM links l "
+        "CREATE OR REPLACE TEMP TABLE _rca_new_links AS "  # noqa: S608
+        "SELECT DISTINCT ON (event_id, investigation_id) event_id, investigation_id, "
+        f"linked_at FROM ({pairs}) x WHERE NOT EXISTS (SELECT 1 FROM links l "
         "WHERE l.event_id = x.event_id AND l.investigation_id = x.investigation_id)",
         {"now": now},
+    )
+    store._execute(
+        "INSERT INTO links (event_id, investigation_id, confidence, method, reasons, "
+        "linked_at) SELECT event_id, investigation_id, 1.0, 'manual', [], linked_at "
+        "FROM _rca_new_links"
+    )
+    # The records on the other side of a new link changed (their lists did), as
+    # link() records it; the loaded rows themselves were just written.
+    other, column = (
+        ("investigations", "investigation_id") if model is Event else ("events", "event_id")
+    )
+    store._execute(
+        f"UPDATE {other} SET updated_at = greatest(updated_at + INTERVAL 1 MICROSECOND, ?) "  # noqa: S608
+        f"WHERE id IN (SELECT {column} FROM _rca_new_links)",
+        [now],
     )
     if model is Investigation:
         store._execute(

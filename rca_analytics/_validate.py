@@ -198,12 +198,15 @@ _MAX_EXACT_FLOAT = 2**53
 
 
 def is_whole_number(value: Any) -> bool:
-    """True for ints (numpy too, not bools) and integral floats up to 2**53."""
-    if isinstance(value, bool):
+    """True for ints and integral floats up to 2**53 (numpy's too), never for bools."""
+    if isinstance(value, bool) or type(value).__name__ in ("bool", "bool_"):
         return False
     if isinstance(value, numbers.Integral):
         return True
-    return isinstance(value, float) and value.is_integer() and abs(value) <= _MAX_EXACT_FLOAT
+    if not isinstance(value, numbers.Real):
+        return False
+    number = float(value)
+    return number.is_integer() and abs(number) <= _MAX_EXACT_FLOAT
 
 
 def clean_name(value: Any) -> str | None:

@@ -52,6 +52,7 @@ from .models import (
 from .schema import quote
 
 if TYPE_CHECKING:
+    from ._connection import Handle
     from .store import Store
 
 __all__ = ["CATEGORIES", "counts", "event_investigations", "events", "investigations", "timeline"]
@@ -124,7 +125,25 @@ def _tags(name: str, value: Any) -> list[str]:
 
 
 def utc_bound(name: str, value: Any) -> dt.datetime:
-    """A time bound: aware values as given; dates and naive values read as UTC."""
+    """A time bound: aware values as given; dates and naive values read as UTC.
+
+    A bound finer than a microsecond is moved up to the next microsecond, so that
+    comparisons with stored (microsecond) times mean what they say.
+    """
+    bound = _utc_bound(name, value)
+    if _sub_microsecond(value):
+        bound += dt.timedelta(microseconds=1)
+    return bound
+
+
+def _sub_microsecond(value: Any) -> bool:
+    if isinstance(value, str):
+        match = re.search(r"\.\d{6}(\d+)", value)
+        return bool(match and match.group(1).strip("0"))
+    return bool(getattr(value, "nanosecond", 0))
+
+
+def _utc_bound(name: str, value: Any) -> dt.datetime:
     if isinstance(value, dt.datetime) and (value.tzinfo is None or value.utcoffset() is None):
         value = value.replace(tzinfo=dt.UTC)
     elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
@@ -150,9 +169,13 @@ def utc_bound(name: str, value: Any) -> dt.datetime:
 
 
 def duration(name: str, value: Any) -> dt.timedelta:
-    """A window length: ``"2h"``, ``"30m"``, ``"1d"``, a timedelta or pandas Timedelta."""
+    """A window length: ``"2h"``, ``"30m"``, ``"1d"``, a timedelta, or a number of seconds."""
+    if isinstance(value, bool):
+        raise QueryError(f"{name}: expected a duration such as '2h', not {value!r}")
     try:
-        delta = pd.Timedelta(value)
+        delta = (
+            pd.Timedelta(seconds=value) if isinstance(value, (int, float)) else pd.Timedelta(value)
+        )
     except (ValueError, TypeError):
         raise QueryError(
             f"{name}: cannot read {value!r} as a duration; use e.g. '2h', '30m'"
@@ -340,6 +363,8 @@ def _fields(model: type[Record], columns: Sequence[str] | None) -> list[str]:
     if columns is None:
         return names
     wanted = [columns] if isinstance(columns, str) else list(columns)
+    if len(set(wanted)) != len(wanted):
+        raise QueryError(f"columns: each column once, please (got {wanted})")
     for name in wanted:
         if name not in names:
             raise QueryError(
@@ -559,46 +584,45 @@ LINK_INDEX_MAX = 200_000
 class _LinkIndex:
     """The links of a store in memory: event -> investigations, investigation -> events.
 
-    Rebuilt after any write through the store (the file has one writer, so nothing
-    else changes it); for very large link tables it asks DuckDB each time instead.
+    Rebuilt after any write through the store (the file has one writer, and every write
+    goes through the store's handle); for very large link tables it asks DuckDB each
+    time instead. It holds the shared connection handle, not a store, so it serves every
+    store on the file.
     """
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        con = store._connection()
-        (count,) = con.execute("SELECT count(*) FROM links").fetchone() or (0,)
+    def __init__(self, handle: Handle) -> None:
+        self._con = handle.con
+        (count,) = self._con.execute("SELECT count(*) FROM links").fetchone() or (0,)
         self.loaded = count <= LINK_INDEX_MAX
         self.by_event: dict[str, list[tuple[str, Any]]] = {}
         self.by_investigation: dict[str, dict[str, float]] = {}
         self.deleted: set[str] = set()
         if not self.loaded:
             return
-        rows = con.execute(
+        rows = self._con.execute(
             "SELECT event_id, investigation_id, linked_at, confidence FROM links "
             "ORDER BY linked_at, investigation_id"
         ).fetchall()
         for event_id, investigation_id, at, confidence in rows:
             self.by_event.setdefault(event_id, []).append((investigation_id, at))
             self.by_investigation.setdefault(investigation_id, {})[event_id] = confidence
-        self.deleted = {
-            i
-            for (i,) in con.execute(
-                "SELECT id FROM investigations WHERE deleted_at IS NOT NULL"
-            ).fetchall()
-        }
+        self.deleted = self._deleted()
+
+    def _deleted(self) -> set[str]:
+        rows = self._con.execute(
+            "SELECT id FROM investigations WHERE deleted_at IS NOT NULL"
+        ).fetchall()
+        return {i for (i,) in rows}
 
     def own(self, investigation_id: str) -> dict[str, float]:
         """Event id -> confidence of the links of one investigation."""
         if self.loaded:
             return self.by_investigation.get(investigation_id, {})
-        return dict(
-            self._store._connection()
-            .execute(
-                "SELECT event_id, confidence FROM links WHERE investigation_id = ?",
-                [investigation_id],
-            )
-            .fetchall()
-        )
+        rows = self._con.execute(
+            "SELECT event_id, confidence FROM links WHERE investigation_id = ?",
+            [investigation_id],
+        ).fetchall()
+        return dict(rows)
 
     def of(
         self, event_ids: Sequence[str], *, include_deleted: bool
@@ -610,22 +634,13 @@ class _LinkIndex:
                 (e, i, at) for e in event_ids for i, at in self.by_event.get(e, ())
             )
         else:
-            pairs = (
-                self._store._connection()
-                .execute(
-                    "SELECT event_id, investigation_id, linked_at FROM links "
-                    "WHERE event_id IN (SELECT unnest(?::VARCHAR[])) "
-                    "ORDER BY linked_at, investigation_id",
-                    [list(event_ids)],
-                )
-                .fetchall()
-            )
-            self.deleted = {
-                i
-                for (i,) in self._store._connection()
-                .execute("SELECT id FROM investigations WHERE deleted_at IS NOT NULL")
-                .fetchall()
-            }
+            pairs = self._con.execute(
+                "SELECT event_id, investigation_id, linked_at FROM links "
+                "WHERE event_id IN (SELECT unnest(?::VARCHAR[])) "
+                "ORDER BY linked_at, investigation_id",
+                [list(event_ids)],
+            ).fetchall()
+            self.deleted = self._deleted()
         for event_id, investigation_id, at in pairs:
             if not include_deleted and investigation_id in self.deleted:
                 continue
@@ -643,7 +658,8 @@ def _link_index(store: Store) -> _LinkIndex:
         if cached is not None and cached[0] == handle.writes:
             index: _LinkIndex = cached[1]
             return index
-        index = _LinkIndex(store)
+        store._connection()  # a closed store says so
+        index = _LinkIndex(handle)
         handle.cache["links"] = (handle.writes, index)
         return index
 
@@ -740,6 +756,7 @@ _COUNT_BY = {
         "tags": "tags",
     },
 }
+#: Calendar periods (matched exactly: "ms" is milliseconds, not month start).
 _CALENDAR = {
     "W": "week",
     "M": "month",
@@ -764,28 +781,41 @@ def _bucket(
     faster than grouping on timestamps).
     """
     text = str(freq).strip()
-    unit = _CALENDAR.get(text.upper())
+    unit = _CALENDAR.get(text)
     if unit is not None:
         every = lambda lo, hi: _calendar(unit, lo, hi)  # noqa: E731
         return f"date_trunc('{unit}', {column})", "period", every
+    weeks = re.fullmatch(r"(\d+)W", text)
     try:
-        step = pd.Timedelta(text if re.match(r"^\d", text) else "1" + text).to_pytimedelta()
+        if weeks:  # n-week periods start on Mondays, like "W"
+            step = dt.timedelta(weeks=int(weeks.group(1)))
+        else:
+            step = pd.Timedelta(text if re.match(r"^\d", text) else "1" + text).to_pytimedelta()
     except ValueError:
         raise QueryError(
-            f"freq: cannot read {freq!r}; use e.g. '15min', '1h', '1D', 'W', 'M', 'Q', 'Y'"
+            f"freq: cannot read {freq!r}; use e.g. '15min', '1h', '1D', 'W', '2W', 'M', 'Q', 'Y'"
         ) from None
     if step <= dt.timedelta(0):
         raise QueryError(f"freq: {freq!r} must be positive")
+    origin = _MONDAY if weeks else v.EPOCH
     m = step // dt.timedelta(microseconds=1)
-    floor = f"(epoch_us({column}) - (((epoch_us({column}) % {m}) + {m}) % {m}))"
-    return floor, "make_timestamp(period)::TIMESTAMPTZ", lambda lo, hi: _fixed(step, lo, hi)
+    o = (origin - v.EPOCH) // dt.timedelta(microseconds=1)
+    shifted = f"(epoch_us({column}) - {o})"
+    floor = f"({shifted} - ((({shifted} % {m}) + {m}) % {m}) + {o})"
+    every = lambda lo, hi: _fixed(step, origin, lo, hi)  # noqa: E731
+    return floor, "make_timestamp(period)::TIMESTAMPTZ", every
 
 
 _MAX_PERIODS = 1_000_000
 
 
-def _fixed(step: dt.timedelta, lo: dt.datetime, hi: dt.datetime) -> list[dt.datetime]:
-    t = (lo - v.EPOCH) // step * step + v.EPOCH
+_MONDAY = dt.datetime(1970, 1, 5, tzinfo=dt.UTC)
+
+
+def _fixed(
+    step: dt.timedelta, origin: dt.datetime, lo: dt.datetime, hi: dt.datetime
+) -> list[dt.datetime]:
+    t = (lo - origin) // step * step + origin
     if (hi - t) / step > _MAX_PERIODS:
         raise QueryError("freq: more than a million periods; use a coarser freq or a shorter span")
     out = []
@@ -831,6 +861,8 @@ def counts(
     if table not in _COUNT_BY:
         raise QueryError(f"counts(): table must be 'events' or 'investigations', not {table!r}")
     groups = [by] if isinstance(by, str) else list(by)
+    if len(set(groups)) != len(groups):
+        raise QueryError(f"counts(): group by each column once (got {groups})")
     allowed = _COUNT_BY[table]
     for name in groups:
         if name not in allowed:

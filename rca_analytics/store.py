@@ -17,6 +17,7 @@ import datetime as dt
 import html
 import json
 import os
+import re
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -195,11 +196,13 @@ class Store:
                 yield self
             except BaseException:
                 h.tx_depth = 0
+                h.cache.clear()  # anything derived inside the transaction is gone with it
                 with contextlib.suppress(duckdb.Error):  # the transaction may be gone already
                     con.execute("ROLLBACK")
                 raise
             h.tx_depth = 0
             if h.inner_failed:
+                h.cache.clear()
                 with contextlib.suppress(duckdb.Error):
                     con.execute("ROLLBACK")
                 raise StoreError(
@@ -476,8 +479,11 @@ class Store:
             self._insert(Event, ev)
             self._log("event", ev.id, "insert", {})
             linked_at = ev.linked_at or utc_now()
-            for inv_id in ev.investigation_ids:
-                self._put_link(Link(event_id=ev.id, investigation_id=inv_id, linked_at=linked_at))
+            for inv_id in ev.investigation_ids:  # part of the new event: it is not "updated"
+                self._put_link(
+                    Link(event_id=ev.id, investigation_id=inv_id, linked_at=linked_at),
+                    touch_event=False,
+                )
             return self.get_event(ev.id, include_deleted=True)
 
     def add_events(
@@ -612,7 +618,9 @@ class Store:
             self._insert(Investigation, inv)
             self._log("investigation", inv.id, "insert", {})
             for ev_id in inv.event_ids:
-                self._put_link(Link(event_id=ev_id, investigation_id=inv.id))
+                self._put_link(
+                    Link(event_id=ev_id, investigation_id=inv.id), touch_investigation=False
+                )
             for other in inv.related_investigation_ids:
                 self.relate(inv.id, other)
             return self.get_investigation(inv.id, include_deleted=True)
@@ -716,7 +724,9 @@ class Store:
             self._fetch(Investigation, new.investigation_id, include_deleted=False)
             return self._put_link(new)
 
-    def _put_link(self, new: Link) -> Link:
+    def _put_link(
+        self, new: Link, *, touch_event: bool = True, touch_investigation: bool = True
+    ) -> Link:
         key = [new.event_id, new.investigation_id]
         old = self._select(Link, "event_id = ? AND investigation_id = ?", key)
         if old:
@@ -729,8 +739,10 @@ class Store:
             detail["replaced"] = old[0].model_dump(mode="json")
         self._log("event", new.event_id, "link", detail)
         self._log("investigation", new.investigation_id, "link", detail)
-        self._touch(Event, new.event_id)
-        self._touch(Investigation, new.investigation_id)
+        if touch_event:
+            self._touch(Event, new.event_id)
+        if touch_investigation:
+            self._touch(Investigation, new.investigation_id)
         return new
 
     def unlink(self, event_id: str, investigation_id: str) -> Link:
@@ -1202,9 +1214,15 @@ def _require_read_statement(query: str) -> None:
         raise QueryError(f"cannot parse the query: {err}") from err
     if len(statements) != 1:
         raise QueryError(f"store.sql() runs exactly one statement, got {len(statements)}")
-    if statements[0].type not in _READ_STATEMENTS:
+    kind = statements[0].type
+    if kind == duckdb.StatementType.EXPLAIN:
+        # EXPLAIN ANALYZE runs the statement it explains: that one must read, too.
+        inner = re.sub(r"^\s*EXPLAIN(\s+ANALY[SZ]E)?\s+", "", query, flags=re.IGNORECASE)
+        _require_read_statement(inner)
+        return
+    if kind not in _READ_STATEMENTS:
         raise QueryError(
-            f"store.sql() runs read queries only (got {statements[0].type.name}); change "
+            f"store.sql() runs read queries only (got {kind.name}); change "
             "records with the store's methods, which validate them and keep their history"
         )
 

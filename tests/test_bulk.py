@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import math
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -421,6 +422,12 @@ TRICKY: dict[str, list[Any]] = {
 }
 
 
+# Found by review: values Arrow or pandas would take but the model refuses.
+TRICKY["component"] += [b"bytes", np.float32(4711.0), np.float32(47.5), np.uint64(7)]
+TRICKY["tags"] += [[b"db"], np.array([b"a"])]
+TRICKY["timestamp"] += [np.uint64(2**64 - 1), np.float32(1.5)]
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [(f, v) for f, values in TRICKY.items() for v in values],
@@ -494,3 +501,57 @@ def test_large_batches_with_repeated_values_agree(seed: int) -> None:
         rows.append(row)
     assert_agree(rca.Event, rows, rows)
     assert_agree_as_frame(rows)
+
+
+@pytest.mark.parametrize(
+    ("column", "dtype", "values"),
+    [
+        ("component", "float32", [4711.0, 47.5, None]),
+        ("component", "Float32", [4711.0, None, 3.0]),
+        ("component", "UInt64", [2**64 - 1, 5, None]),
+        ("timestamp", "uint64", [2**64 - 1, 1_772_355_720, 0]),
+        ("timestamp", "UInt64", [2**63, 1_772_355_720, None]),
+        ("timestamp", "float32", [1.7e9, 1.5, None]),
+        ("tags", pd.ArrowDtype(pa.list_(pa.int64())), [[1, 2], [], None]),
+        ("tags", pd.ArrowDtype(pa.list_(pa.string())), [["a", "a"], [" b"], None]),
+        ("severity", "category", ["HIGH", "low", None]),
+        ("component", "string[pyarrow]", ["a", " b ", None]),
+    ],
+)
+def test_unusual_dtypes_agree(column: str, dtype: Any, values: list[Any]) -> None:
+    base = {
+        "source": "git",
+        "event_type": "commit",
+        "severity": "info",
+        "timestamp": "2026-03-01T10:00:00Z",
+    }
+    frame = pd.DataFrame([dict(base) for _ in values])
+    frame[column] = pd.Series(values, dtype=dtype)
+    as_pandas = [
+        {c: frame[c].iat[i] for c in frame.columns if not _absent(frame[c].iat[i])}
+        for i in range(len(frame))
+    ]
+    assert_agree(rca.Event, as_pandas, frame)
+
+
+def test_distinct_value_path_keeps_values_that_only_compare_equal_apart() -> None:
+    """True == 1 == Decimal(1) for pandas.factorize, not for the model."""
+    base = {
+        "source": "git",
+        "event_type": "commit",
+        "severity": "info",
+        "timestamp": "2026-03-01T10:00:00Z",
+    }
+    odd: list[Any] = [True, 1, Decimal(1), np.float32(1), 1.0, ["oops"], "1"]
+    rows = [
+        {**base, "component": odd[i % len(odd)], "timestamp": odd[i % len(odd)]}
+        for i in range(12_000)
+    ]
+    assert_agree(rca.Event, rows, rows)
+
+
+def test_a_frame_with_a_repeated_column_is_refused_clearly() -> None:
+    frame = pd.DataFrame([[1, 2]], columns=["severity", "severity"])
+    with pytest.raises(rca.ValidationFailed) as excinfo:
+        _bulk.validate(rca.Event, frame, now=NOW)
+    assert excinfo.value.failures[0].code == "duplicate_column"

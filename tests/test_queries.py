@@ -521,3 +521,88 @@ def test_timeline_sees_every_write_and_the_big_table_path_agrees(
         small = store.timeline(inv.id)
         pd.testing.assert_frame_equal(big, small)
         assert big["relation"].tolist() == ["linked", "component"]
+
+
+def test_the_link_index_never_outlives_a_rollback_or_its_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rca_analytics import queries
+
+    path = tmp_path / "c.duckdb"
+    first = rca.connect(path)
+    inv = first.add_investigation({"title": "t", "detected_at": T0})
+    ev = first.add_event(
+        {
+            "source": "ci",
+            "event_type": "deploy",
+            "severity": "info",
+            "timestamp": T0,
+            "component": "x",
+        }
+    )
+    with pytest.raises(RuntimeError), first.transaction():
+        first.link(ev.id, inv.id, confidence=0.4)
+        assert first.timeline(inv.id)["relation"].tolist() == ["linked"]  # index built here
+        raise RuntimeError("roll back")
+    assert first.timeline(inv.id).empty
+    monkeypatch.setattr(queries, "LINK_INDEX_MAX", 0)
+    second = rca.connect(path)
+    first.link(ev.id, inv.id)
+    first.timeline(inv.id)
+    first.close()
+    assert second.timeline(inv.id)["relation"].tolist() == ["linked"]
+    second.close()
+
+
+def test_freq_aliases_and_durations_mean_what_they_say(tmp_path: Path) -> None:
+    with rca.connect(tmp_path / "f.duckdb") as store:
+        store.add_events(
+            [
+                {
+                    "source": "ci",
+                    "event_type": "build",
+                    "severity": "low",
+                    "timestamp": T0 + dt.timedelta(milliseconds=n),
+                }
+                for n in (0, 1, 1)
+            ]
+        )
+        assert store.counts(freq="ms", fill=False)["count"].tolist() == [1, 2]  # milliseconds
+        fortnights = store.counts(freq="2W", since="2026-02-01", until="2026-04-01")
+        assert fortnights["period"].dt.day_of_week.eq(0).all()
+        inv = store.add_investigation(
+            {"title": "t", "detected_at": T0 + dt.timedelta(hours=1), "component_affected": None}
+        )
+        assert len(store.timeline(inv.id, before=3600, include_unrelated=True)) == 3  # seconds
+        with pytest.raises(rca.QueryError):
+            store.timeline(inv.id, before=True)
+
+
+def test_bounds_finer_than_a_microsecond_round_up(tmp_path: Path) -> None:
+    with rca.connect(tmp_path / "b.duckdb") as store:
+        store.add_event(
+            {
+                "source": "ci",
+                "event_type": "build",
+                "severity": "low",
+                "timestamp": "2026-03-01T10:00:00Z",
+            }
+        )
+        assert len(store.events(until="2026-03-01T10:00:00.0000005Z")) == 1
+        assert len(store.events(since="2026-03-01T10:00:00.0000005Z")) == 0
+        assert len(store.events(until=pd.Timestamp("2026-03-01T10:00:00.000000001Z"))) == 1
+
+
+def test_sql_refuses_explain_analyze_of_a_write(store_path: Path) -> None:
+    with rca.connect(store_path) as store:
+        with pytest.raises(rca.QueryError, match="read queries only"):
+            store.sql("EXPLAIN ANALYZE DELETE FROM links")
+        assert len(store.sql("EXPLAIN SELECT * FROM events")) >= 1
+
+
+def test_repeated_columns_and_groups_are_refused(loaded: tuple[rca.Store, dict[str, Any]]) -> None:
+    store, _ = loaded
+    with pytest.raises(rca.QueryError, match="once"):
+        store.events(columns=["severity", "severity"])
+    with pytest.raises(rca.QueryError, match="once"):
+        store.counts(by=["severity", "severity"], freq="1h")

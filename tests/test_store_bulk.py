@@ -96,7 +96,7 @@ def test_on_duplicate_update_overwrites_changed_fields_and_keeps_identity(
     changed[1]["data"] = {"n": 1.0}  # a type change is a change
     changed[2]["tags"] = ["ci"]  # same as stored: not an update
     report = store.add_events(changed, on_duplicate="update")
-    assert (report.inserted, report.updated, report.duplicates) == (0, 1, 3)
+    assert (report.inserted, report.updated, report.duplicates) == (0, 1, 2)
     for event_id, old in before.items():
         new = store.get_event(event_id)
         assert (new.id, new.created_at) == (old.id, old.created_at)
@@ -243,3 +243,74 @@ def test_rows_are_stored_in_time_order(store: rca.Store) -> None:
     store.add_events(data)
     order = store.sql("SELECT source_id FROM events")["source_id"].tolist()
     assert order == [f"b{i}" for i in range(50)]
+
+
+def test_every_input_row_is_counted_once(store: rca.Store) -> None:
+    store.add_events(rows(5))
+    data = rows(8) + rows(2)  # 5 stored, 3 new, 2 repeats in the input
+    data[6]["severity"] = "bogus"
+    data[9]["severity"] = "critical"  # the last row for b1 changes a stored record
+    report = store.add_events(data, on_duplicate="update")
+    total = report.inserted + report.updated + report.duplicates + report.rejected_rows
+    assert total == len(data)
+    assert (report.inserted, report.updated, report.rejected_rows) == (2, 1, 1)
+
+
+def test_a_rejected_row_does_not_shadow_a_valid_duplicate(store: rca.Store) -> None:
+    data = rows(1, investigation_ids=["no-such"]) + rows(1)  # same key; the first is bad
+    report = store.add_events(data)
+    assert (report.inserted, report.duplicates, report.rejected_rows) == (1, 0, 1)
+    assert store.stats()["events"] == 1
+
+
+def test_update_never_touches_a_soft_deleted_record(store: rca.Store) -> None:
+    inv = store.add_investigation({"title": "t"})
+    ev = store.add_event(rows(1)[0])
+    store.delete_event(ev.id)
+    report = store.add_events(
+        rows(1, severity="critical", investigation_ids=[inv.id]), on_duplicate="update"
+    )
+    assert (report.updated, report.duplicates) == (0, 1)
+    assert store.get_event(ev.id, include_deleted=True).severity is rca.EventSeverity.INFO
+    assert store.get_links() == []
+
+
+def test_two_rows_naming_one_stored_record_update_it_once_last_wins(store: rca.Store) -> None:
+    ev = store.add_event(rows(1)[0])
+    by_id = {
+        "id": ev.id,
+        "source": "ci",
+        "event_type": "build",
+        "severity": "high",
+        "timestamp": T0,
+        "source_id": "b0",
+    }
+    by_key = {**rows(1)[0], "severity": "critical"}
+    report = store.add_events([by_id, by_key], on_duplicate="update")
+    assert (report.updated, report.duplicates) == (1, 1)
+    assert store.get_event(ev.id).severity is rca.EventSeverity.CRITICAL
+
+
+def test_update_writes_only_the_fields_the_input_carries(store: rca.Store) -> None:
+    ev = store.add_event({**rows(1)[0], "service": "checkout-api"})
+    slim = pd.DataFrame(
+        [
+            {
+                "source": "ci",
+                "source_id": "b0",
+                "event_type": "build",
+                "severity": "high",
+                "timestamp": T0,
+            }
+        ]
+    )
+    assert store.add_events(slim, on_duplicate="update").updated == 1
+    after = store.get_event(ev.id)
+    assert after.severity is rca.EventSeverity.HIGH
+    assert (after.service, after.component, after.tags) == ("checkout-api", "payments", ["ci"])
+
+
+def test_bulk_links_move_the_other_side_like_link_does(store: rca.Store) -> None:
+    inv = store.add_investigation({"title": "t"})
+    store.add_events(rows(2, investigation_ids=[inv.id]))
+    assert store.get_investigation(inv.id).updated_at > inv.updated_at
