@@ -389,16 +389,21 @@ def to_frame(table: pa.Table, kinds: Mapping[str, str]) -> pd.DataFrame:
         types_mapper=lambda t: _LIST if pa.types.is_list(t) else None,
         ignore_metadata=True,
     )
-    for name, kind in special.items():
-        column = table.column(name)
-        if kind == "json":
-            frame[name] = pd.Series(_json_cells(column), index=frame.index, dtype=object)
+    if not special:
+        return frame
+    columns: dict[str, Any] = {}
+    for name in table.column_names:
+        kind = special.get(name)
+        if kind is None:
+            columns[name] = frame[name]
+        elif kind == "json":
+            columns[name] = pd.Series(_json_cells(table.column(name)), dtype=object)
         else:  # categories, by their codes (far cheaper than re-hashing the values)
-            codes = pc.fill_null(pc.index_in(column, value_set=_CAT_VALUES[kind]), -1)
-            frame[name] = pd.Categorical.from_codes(
+            codes = pc.fill_null(pc.index_in(table.column(name), value_set=_CAT_VALUES[kind]), -1)
+            columns[name] = pd.Categorical.from_codes(
                 codes.to_numpy(zero_copy_only=False), dtype=_CAT_DTYPES[kind]
             )
-    return frame[table.column_names] if special else frame
+    return pd.DataFrame(columns, copy=False)
 
 
 @functools.cache
