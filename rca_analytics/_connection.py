@@ -48,6 +48,8 @@ class Handle:
     closed: bool = False
     #: Derived data kept between writes, keyed by name: (writes when built, value).
     cache: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    #: The columns each table has in this file (older schema versions have fewer).
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -59,13 +61,13 @@ _HANDLES: dict[Path, Handle] = {}
 _HANDLES_LOCK = threading.Lock()
 
 
-def acquire(path: Path | None, *, read_only: bool) -> Handle:
+def acquire(path: Path | None, *, read_only: bool, backup: bool = False) -> Handle:
     """Open (or share) the handle of ``path``; checks and prepares the store."""
     if path is None:
         if read_only:
             raise StoreError("an in-memory store cannot be opened read-only")
         handle = Handle(None, _connect(None, read_only=False), read_only=False)
-        handle.schema_version = _prepare(handle)
+        handle.schema_version = _prepare(handle, backup=False)
         handle.users = 1
         return handle
     with _HANDLES_LOCK:
@@ -82,7 +84,7 @@ def acquire(path: Path | None, *, read_only: bool) -> Handle:
             return shared
         handle = Handle(path, _connect(path, read_only=read_only), read_only=read_only)
         try:
-            handle.schema_version = _prepare(handle)
+            handle.schema_version = _prepare(handle, backup=backup)
         except BaseException:
             handle.con.close()
             raise
@@ -160,8 +162,21 @@ def _open_error(path: Path, err: duckdb.Error) -> StoreError:
     return StoreError(f"cannot open {path}: {text}")
 
 
-def _prepare(handle: Handle) -> int:
+def _prepare(handle: Handle, *, backup: bool) -> int:
     """Create the tables of a new store, or check (and upgrade) an existing one."""
+    version = _prepare_tables(handle, backup=backup)
+    rows = handle.con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position"
+    ).fetchall()
+    found: dict[str, list[str]] = {}
+    for table, column in rows:
+        found.setdefault(table, []).append(column)
+    handle.columns = {table: tuple(cols) for table, cols in found.items()}
+    return version
+
+
+def _prepare_tables(handle: Handle, *, backup: bool) -> int:
     con = handle.con
     tables = {
         name
@@ -195,7 +210,7 @@ def _prepare(handle: Handle) -> int:
             f"tables {sorted(tables)[:5]} but no {META_TABLE}); choose another path",
             path=handle.path,
         )
-    version = migrations.check_version(con, handle.path, read_only=handle.read_only)
+    version = migrations.check_version(con, handle.path, read_only=handle.read_only, backup=backup)
     if version == SCHEMA_VERSION:
         _check_columns(handle)
     return version

@@ -8,6 +8,7 @@ naming the package version it needs.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,8 +20,75 @@ from .schema import META_TABLE, SCHEMA_VERSION
 
 __all__ = ["STEPS", "check_version"]
 
+# Each step is frozen SQL: it must keep doing exactly what it did when it was written,
+# whatever the models look like later. tests/test_migrations.py checks that a migrated
+# file ends up with the same tables as a new one.
+
+_INVESTIGATIONS_V1_COLUMNS = (
+    "id, title, description, status, impact_severity, priority, detected_at, started_at, "
+    "resolved_at, root_cause, remediation, lessons_learned, component_affected, "
+    "service_affected, tags, created_by, assigned_to, created_at, updated_at, deleted_at"
+)
+
+_INVESTIGATIONS_V2 = """
+CREATE TABLE investigations_v2 (
+  "id" VARCHAR NOT NULL,
+  "title" VARCHAR NOT NULL,
+  "description" VARCHAR,
+  "status" VARCHAR NOT NULL CHECK ("status" IN ('open', 'in_progress', 'resolved', 'closed')),
+  "impact_severity" VARCHAR NOT NULL
+    CHECK ("impact_severity" IN ('critical', 'high', 'medium', 'low')),
+  "priority" VARCHAR NOT NULL CHECK ("priority" IN ('P0', 'P1', 'P2', 'P3')),
+  "impact_started_at" TIMESTAMPTZ,
+  "detected_at" TIMESTAMPTZ,
+  "started_at" TIMESTAMPTZ,
+  "mitigated_at" TIMESTAMPTZ,
+  "resolved_at" TIMESTAMPTZ,
+  "root_cause" VARCHAR CHECK (length("root_cause") <= 2000),
+  "remediation" VARCHAR CHECK (length("remediation") <= 2000),
+  "lessons_learned" VARCHAR CHECK (length("lessons_learned") <= 2000),
+  "component_affected" VARCHAR,
+  "service_affected" VARCHAR,
+  "tags" VARCHAR[] NOT NULL,
+  "created_by" VARCHAR,
+  "assigned_to" VARCHAR,
+  "created_at" TIMESTAMPTZ NOT NULL,
+  "updated_at" TIMESTAMPTZ NOT NULL,
+  "deleted_at" TIMESTAMPTZ,
+  PRIMARY KEY ("id")
+)
+"""
+
+_IMPORT_REJECTS_V2 = """
+CREATE TABLE import_rejects (
+  "source" VARCHAR NOT NULL,
+  "table_name" VARCHAR NOT NULL CHECK ("table_name" IN ('events', 'investigations', 'links')),
+  "record_id" VARCHAR,
+  "field" VARCHAR,
+  "code" VARCHAR NOT NULL,
+  "message" VARCHAR NOT NULL,
+  "imported_at" TIMESTAMPTZ NOT NULL
+)
+"""
+
+
+def _to_v2(con: duckdb.DuckDBPyConnection) -> None:
+    """Investigations gain impact_started_at and mitigated_at; import_rejects is new.
+
+    The new times sit among the other times, so the table is rebuilt in that order.
+    """
+    con.execute(_INVESTIGATIONS_V2)
+    con.execute(
+        f"INSERT INTO investigations_v2 ({_INVESTIGATIONS_V1_COLUMNS}) "  # noqa: S608 - frozen
+        f"SELECT {_INVESTIGATIONS_V1_COLUMNS} FROM investigations"
+    )
+    con.execute("DROP TABLE investigations")
+    con.execute("ALTER TABLE investigations_v2 RENAME TO investigations")
+    con.execute(_IMPORT_REJECTS_V2)
+
+
 #: ``STEPS[n]`` upgrades a store from schema version ``n - 1`` to ``n``.
-STEPS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {}
+STEPS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {2: _to_v2}
 
 
 def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -28,10 +96,14 @@ def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute(f"SELECT key, value FROM {META_TABLE}").fetchall())  # noqa: S608
 
 
-def check_version(con: duckdb.DuckDBPyConnection, path: Path | None, *, read_only: bool) -> int:
+def check_version(
+    con: duckdb.DuckDBPyConnection, path: Path | None, *, read_only: bool, backup: bool = False
+) -> int:
     """Check the store's schema version, upgrading older files when writable.
 
-    Returns the schema version the store is at afterwards.
+    A read-only open of an older file leaves it as it is (queries fill the columns it
+    lacks with nulls). With ``backup=True`` the file is copied next to itself before an
+    upgrade. Returns the schema version the store is at afterwards.
     """
     meta = read_meta(con)
     try:
@@ -62,6 +134,8 @@ def check_version(con: duckdb.DuckDBPyConnection, path: Path | None, *, read_onl
             found=found,
             supported=SCHEMA_VERSION,
         )
+    if backup and path is not None:
+        copy_of(con, path, found)
     con.execute("BEGIN TRANSACTION")
     try:
         for n in range(found + 1, SCHEMA_VERSION + 1):
@@ -72,6 +146,22 @@ def check_version(con: duckdb.DuckDBPyConnection, path: Path | None, *, read_onl
         con.execute("ROLLBACK")
         raise
     return SCHEMA_VERSION
+
+
+def copy_of(con: duckdb.DuckDBPyConnection, path: Path, version: int) -> Path:
+    """Copy the store file (after a checkpoint, so the copy is complete) before a change.
+
+    The copy is ``<file>.v<version>.bak`` (numbered if that exists) and opens as a store
+    of that schema version.
+    """
+    con.execute("CHECKPOINT")
+    target = path.with_name(f"{path.name}.v{version}.bak")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.v{version}.{n}.bak")
+    shutil.copy2(path, target)
+    return target
 
 
 def write_version(con: duckdb.DuckDBPyConnection) -> None:

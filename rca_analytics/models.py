@@ -350,8 +350,14 @@ class Investigation(Record):
         default=ImpactSeverity.MEDIUM, description="critical, high, medium or low."
     )
     priority: PriorityIn = Field(default=Priority.P2, description="P0 (most urgent) to P3.")
+    impact_started_at: OptUtc = Field(
+        default=None, description="When users started to be affected (schema v2)."
+    )
     detected_at: OptUtc = Field(default=None, description="When the problem was noticed.")
     started_at: OptUtc = Field(default=None, description="When work on it started.")
+    mitigated_at: OptUtc = Field(
+        default=None, description="When the impact was stopped or worked around (schema v2)."
+    )
     resolved_at: OptUtc = Field(default=None, description="When it was resolved.")
     root_cause: LongText = Field(default=None, description="At most 2,000 characters.")
     remediation: LongText = Field(default=None, description="At most 2,000 characters.")
@@ -426,6 +432,27 @@ class Relation(Record):
 
     def _summary(self) -> str:
         return f"{self.investigation_id} <-> {self.related_investigation_id}"
+
+
+class ImportReject(Record):
+    """A row of an import that could not be brought across, kept in the store.
+
+    Rejected rows and dropped (dangling) links of :meth:`Store.import_sqlite` land
+    here with the file, table, record id and the reason, next to the returned report.
+    """
+
+    source: str = Field(description="The file imported from.")
+    table_name: Literal["events", "investigations", "links"] = Field(
+        description="Which table of the file the row came from."
+    )
+    record_id: Name = Field(default=None, description="Id of the row (or link) in the file.")
+    field: Name = Field(default=None, description="The field at fault, when one is.")
+    code: Annotated[str, BeforeValidator(v.required_name)] = Field(description="Reason code.")
+    message: Annotated[str, BeforeValidator(v.required_name)] = Field(description="Why.")
+    imported_at: Utc = Field(default_factory=utc_now, description="When the import ran.")
+
+    def _summary(self) -> str:
+        return f"{self.table_name} {self.record_id} {self.code}"
 
 
 class Change(Record):

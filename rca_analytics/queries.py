@@ -424,7 +424,7 @@ def _kinds(model: type[Record], prefix: str = "") -> dict[str, str]:
 
 
 def _event_select(
-    a: str, fields: Sequence[str], include_deleted: bool, prefix: str = ""
+    store: Store, a: str, fields: Sequence[str], include_deleted: bool, prefix: str = ""
 ) -> tuple[str, str]:
     """Select list of event fields (with derived lists), and the join that derives them."""
     derived = (
@@ -442,13 +442,13 @@ def _event_select(
         elif name == "linked_at":
             parts.append(f"{a}_l.last AS {quote(prefix + name)}")
         else:
-            parts.append(f"{a}.{quote(name)} AS {quote(prefix + name)}")
+            parts.append(store._column(_MODEL[a], name, a, prefix + name))
     needs = {"investigation_ids", "linked_at"} & set(fields)
     return ", ".join(parts), derived if needs else ""
 
 
 def _investigation_select(
-    a: str, fields: Sequence[str], include_deleted: bool, prefix: str = ""
+    store: Store, a: str, fields: Sequence[str], include_deleted: bool, prefix: str = ""
 ) -> tuple[str, str]:
     active_e = "" if include_deleted else " WHERE le.deleted_at IS NULL"
     active_r = "" if include_deleted else " WHERE ri.deleted_at IS NULL"
@@ -474,7 +474,7 @@ def _investigation_select(
             )
             parts.append(f"coalesce({a}_r.ids, []::VARCHAR[]) AS {quote(prefix + name)}")
         else:
-            parts.append(f"{a}.{quote(name)} AS {quote(prefix + name)}")
+            parts.append(store._column(_MODEL[a], name, a, prefix + name))
     return ", ".join(parts), " ".join(joins)
 
 
@@ -504,7 +504,7 @@ def events(
     if not include_deleted:
         w.add("e.deleted_at IS NULL")
     _event_where(w, "e", filters)
-    select, derived = _event_select("e", fields, include_deleted)
+    select, derived = _event_select(store, "e", fields, include_deleted)
     sql = (
         f"SELECT {select} FROM events e {derived} WHERE {w.sql()} "  # noqa: S608 - whitelisted
         f"ORDER BY e.timestamp, e.id{_limit(limit)}"
@@ -527,7 +527,7 @@ def investigations(
     if not include_deleted:
         w.add("i.deleted_at IS NULL")
     _investigation_where(w, "i", filters)
-    select, joins = _investigation_select("i", fields, include_deleted)
+    select, joins = _investigation_select(store, "i", fields, include_deleted)
     sql = (
         f"SELECT {select} FROM investigations i {joins} WHERE {w.sql()} "  # noqa: S608
         f"ORDER BY {INVESTIGATION_TIME.format(a='i')}, i.id{_limit(limit)}"
@@ -536,6 +536,7 @@ def investigations(
 
 
 _LINK_FIELDS = ("confidence", "method", "reasons", "linked_at")
+_MODEL: dict[str, type[Record]] = {"e": Event, "i": Investigation}
 
 
 def event_investigations(
@@ -570,8 +571,10 @@ def event_investigations(
         w.one_of("l.method", _enum_values("method", method, LinkMethod))
     e_fields = list(Event.stored_fields())
     i_fields = list(Investigation.stored_fields())
-    e_select = ", ".join(f"e.{quote(f)} AS {quote('event_' + f)}" for f in e_fields)
-    i_select = ", ".join(f"i.{quote(f)} AS {quote('investigation_' + f)}" for f in i_fields)
+    e_select = ", ".join(store._column(Event, f, "e", "event_" + f) for f in e_fields)
+    i_select = ", ".join(
+        store._column(Investigation, f, "i", "investigation_" + f) for f in i_fields
+    )
     l_select = ", ".join(f"l.{quote(f)}" for f in _LINK_FIELDS)
     sql = (
         f"SELECT {e_select}, {i_select}, {l_select} FROM links l "  # noqa: S608 - whitelisted
@@ -705,7 +708,7 @@ def timeline(
             inv["service_affected"],
             list(own),
         )
-    stored = ", ".join(f"e.{quote(c)}" for c in Event.stored_fields())
+    stored = ", ".join(store._column(Event, c, "e") for c in Event.stored_fields())
     table = store._arrow(
         f"SELECT {stored} FROM events e WHERE {w.sql()} ORDER BY e.timestamp, e.id",  # noqa: S608
         w.params,

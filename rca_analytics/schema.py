@@ -30,13 +30,15 @@ from typing import Any, Literal, Union, get_args, get_origin
 import annotated_types
 from pydantic.fields import FieldInfo
 
-from .models import Change, Event, Investigation, Link, Record, Relation
+from .models import Change, Event, ImportReject, Investigation, Link, Record, Relation
 
 __all__ = ["SCHEMA_VERSION", "TABLES", "Column", "Table", "columns", "create_table_sql", "ddl"]
 
 #: Version of the table layout written by this package. Bump it together with a
-#: migration step in :mod:`rca_analytics.migrations`.
-SCHEMA_VERSION = 1
+#: migration step in :mod:`rca_analytics.migrations` and a DDL snapshot in tests/snapshots.
+#: 1: events, investigations, links, relations, changes. 2: investigations gain
+#: impact_started_at and mitigated_at; import_rejects.
+SCHEMA_VERSION = 2
 
 #: Key/value table holding the schema version and provenance of a store file.
 META_TABLE = "rca_meta"
@@ -89,6 +91,7 @@ TABLES: dict[str, Table] = {
             defaults={"seq": "nextval('changes_seq')"},
             sequences=("changes_seq",),
         ),
+        Table("import_rejects", ImportReject, ()),
     )
 }
 

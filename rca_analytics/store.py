@@ -44,7 +44,7 @@ from .errors import (
     ValidationFailed,
 )
 from .models import Change, Event, Investigation, Link, LinkMethod, Record, Relation, utc_now
-from .schema import TABLES, json_columns, quote
+from .schema import TABLES, columns, json_columns, quote
 
 __all__ = ["Store", "connect", "default_path"]
 
@@ -69,7 +69,9 @@ def default_path() -> str:
     return os.environ.get(ENV_VAR) or DEFAULT_FILE
 
 
-def connect(path: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> Store:
+def connect(
+    path: str | os.PathLike[str] | None = None, *, read_only: bool = False, backup: bool = False
+) -> Store:
     """Open (or create) a store.
 
     Args:
@@ -78,6 +80,9 @@ def connect(path: str | os.PathLike[str] | None = None, *, read_only: bool = Fal
         read_only: Open an existing file for reading only. Several processes may
             read a file at once; while one process writes, DuckDB lets no other
             process open it (in the same process, stores share the connection).
+            A read-only open of a file written by an older rca_analytics leaves it
+            untouched; a writable open upgrades it in place, in one transaction.
+        backup: Before upgrading an older file, copy it to ``<file>.v<N>.bak``.
 
     Raises:
         StoreLocked: Another process holds the file.
@@ -89,7 +94,7 @@ def connect(path: str | os.PathLike[str] | None = None, *, read_only: bool = Fal
     0
     >>> store.close()
     """
-    return Store(path, read_only=read_only)
+    return Store(path, read_only=read_only, backup=backup)
 
 
 class Store:
@@ -102,10 +107,16 @@ class Store:
     processes.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False):
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        read_only: bool = False,
+        backup: bool = False,
+    ):
         raw = os.fspath(path) if path is not None else default_path()
         resolved = None if raw == MEMORY else Path(raw).expanduser().resolve()
-        self._handle = _connection.acquire(resolved, read_only=read_only)
+        self._handle = _connection.acquire(resolved, read_only=read_only, backup=backup)
         self._read_only = read_only
         self._release = weakref.finalize(self, _connection.release, self._handle)
 
@@ -273,8 +284,22 @@ class Store:
                 row[name] = json.loads(row[name])
         return model.model_validate(row)
 
+    def _column(
+        self, model: type[Record], name: str, alias: str = "", as_name: str | None = None
+    ) -> str:
+        """SQL for one stored field: the column, or a typed null.
+
+        A file of an older schema version, opened read-only, lacks the newer columns.
+        """
+        table = _TABLE_OF[model]
+        label = f" AS {quote(as_name)}" if as_name is not None else ""
+        if name in self._handle.columns.get(table, ()):
+            return f"{alias + '.' if alias else ''}{quote(name)}{label}"
+        sql_type = next(c.sql_type for c in columns(model) if c.name == name)
+        return f"NULL::{sql_type} AS {quote(as_name or name)}"
+
     def _select(self, model: type[R], where: str, params: Sequence[Any]) -> list[R]:
-        cols = ", ".join(quote(c) for c in model.stored_fields())
+        cols = ", ".join(self._column(model, c) for c in model.stored_fields())
         sql = f"SELECT {cols} FROM {_TABLE_OF[model]} WHERE {where}"  # noqa: S608 - whitelisted
         rows = self._rows(sql, params)
         return [self._load(model, row) for row in rows]
@@ -299,7 +324,7 @@ class Store:
         """A few columns of one record (cheaper than :meth:`_fetch`); same NotFound rules."""
         kind = _ENTITY_OF[model]
         record_id = _key(record_id, kind)
-        wanted = ", ".join(quote(c) for c in ("id", "deleted_at", *columns))
+        wanted = ", ".join(self._column(model, c) for c in ("id", "deleted_at", *columns))
         rows = self._rows(
             f"SELECT {wanted} FROM {_TABLE_OF[model]} WHERE id = ?",  # noqa: S608 - whitelisted
             [record_id],

@@ -9,7 +9,7 @@ import pytest
 
 import rca_analytics as rca
 from rca_analytics import schema
-from rca_analytics.models import Change, Relation
+from rca_analytics.models import Change, ImportReject, Relation
 
 TYPES = {
     "events": {
@@ -41,6 +41,7 @@ def test_every_table_has_exactly_its_models_stored_fields(store_path: Path) -> N
         "links": rca.Link,
         "investigation_relations": Relation,
         "changes": Change,
+        "import_rejects": ImportReject,
     }
     assert set(schema.TABLES) == set(expected)
     for table, model in expected.items():
@@ -170,47 +171,3 @@ def test_a_file_whose_tables_were_changed_outside_is_refused(store_path: Path) -
         con.execute("ALTER TABLE links DROP COLUMN reasons")
     with pytest.raises(rca.CorruptStore, match="links"):
         rca.connect(store_path)
-
-
-def test_an_older_file_is_upgraded_by_the_migration_steps(
-    store_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from rca_analytics import migrations
-
-    rca.connect(store_path).close()
-    with duckdb.connect(str(store_path)) as con:  # pretend the file is one version older
-        con.execute("UPDATE rca_meta SET value = '0' WHERE key = 'schema_version'")
-    ran: list[int] = []
-    monkeypatch.setitem(migrations.STEPS, 1, lambda con: ran.append(1))
-    with rca.connect(store_path, read_only=True) as store:  # read-only: no upgrade, no write
-        assert store.schema_version == 0
-    assert ran == []
-    with rca.connect(store_path) as store:
-        assert store.schema_version == schema.SCHEMA_VERSION
-    assert ran == [1]
-    with rca.connect(store_path, read_only=True) as store:
-        assert store.schema_version == schema.SCHEMA_VERSION
-
-
-def test_a_failing_migration_leaves_the_file_as_it_was(
-    store_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from rca_analytics import migrations
-
-    rca.connect(store_path).close()
-    with duckdb.connect(str(store_path)) as con:
-        con.execute("UPDATE rca_meta SET value = '0' WHERE key = 'schema_version'")
-
-    def broken(con: duckdb.DuckDBPyConnection) -> None:
-        con.execute("ALTER TABLE events ADD COLUMN half_done VARCHAR")
-        raise RuntimeError("step failed")
-
-    monkeypatch.setitem(migrations.STEPS, 1, broken)
-    with pytest.raises(RuntimeError, match="step failed"):
-        rca.connect(store_path)
-    with duckdb.connect(str(store_path), read_only=True) as con:
-        assert con.execute(
-            "SELECT value FROM rca_meta WHERE key = 'schema_version'"
-        ).fetchone() == ("0",)
-        cols = [r[0] for r in con.execute("DESCRIBE events").fetchall()]
-        assert "half_done" not in cols
