@@ -10,6 +10,7 @@ confidence, queried as pandas DataFrames.
 <Priority.P0: 'P0'>
 """
 
+from ._importing import ImportReport
 from ._loading import LoadReport
 from ._version import __version__
 from .errors import (
@@ -19,6 +20,7 @@ from .errors import (
     NotFound,
     QueryError,
     RcaError,
+    ReaderError,
     ReadOnlyStore,
     SchemaVersionError,
     StoreError,
@@ -48,6 +50,7 @@ __all__ = [
     "EventSource",
     "Failure",
     "ImpactSeverity",
+    "ImportReport",
     "Investigation",
     "InvestigationStatus",
     "Link",
@@ -58,6 +61,7 @@ __all__ = [
     "QueryError",
     "RcaError",
     "ReadOnlyStore",
+    "ReaderError",
     "SchemaVersionError",
     "Store",
     "StoreError",

@@ -13,7 +13,7 @@ import html
 import os
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -112,7 +112,7 @@ def _registered(store: Store, name: str, table: pa.Table) -> Iterator[None]:
 
 
 def _validated(
-    model: type[Record], data: Any, now: Any, batch_rows: int
+    model: type[Record], chunks: Iterable[tuple[int, Any]], now: Any
 ) -> Iterator[_bulk.Validated]:
     """Validated batches, the next one validated while the caller stores this one.
 
@@ -120,7 +120,7 @@ def _validated(
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rca-validate") as pool:
         pending = None
-        for first, chunk in _bulk.chunks(data, batch_rows):
+        for first, chunk in chunks:
             job = pool.submit(_bulk.validate, model, chunk, now=now, first_row=first)
             if pending is not None:
                 yield pending.result()
@@ -139,17 +139,40 @@ def load(
     batch_rows: int = BATCH_ROWS,
 ) -> LoadReport:
     """Validate and store many records; see :meth:`Store.add_events`."""
+    return load_chunks(
+        store,
+        model,
+        _bulk.chunks(data, batch_rows),
+        total=_bulk.row_count(data),
+        on_duplicate=on_duplicate,
+        progress=progress,
+    )
+
+
+def load_chunks(
+    store: Store,
+    model: type[Record],
+    chunks: Iterable[tuple[int, Any]],
+    *,
+    total: int | None = None,
+    on_duplicate: OnDuplicate = "skip",
+    progress: bool | None = None,
+) -> LoadReport:
+    """:func:`load` for input that arrives in batches: ``(first row, batch)`` pairs.
+
+    Rows are numbered across batches (``first row`` of each batch counts on from the
+    rows before it), as if the batches were one input.
+    """
     if on_duplicate not in ("skip", "raise", "update"):
         raise ValueError(f"on_duplicate must be 'skip', 'raise' or 'update', not {on_duplicate!r}")
     now = utc_now()
-    total = _bulk.row_count(data)
     failures: list[Failure] = []
     dup_frames: list[pd.DataFrame] = []
     inserted = updated = 0
     bar = _progress(total, progress, f"add_{model.__name__.lower()}s")
     try:
         with store._write():
-            for batch in _validated(model, data, now, batch_rows):
+            for batch in _validated(model, chunks, now):
                 failures.extend(batch.failures)
                 if batch.table.num_rows:
                     ins, upd, dups, rejects = _store_batch(

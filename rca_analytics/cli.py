@@ -49,6 +49,15 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_sqlite(args: argparse.Namespace) -> int:
+    from .store import connect
+
+    with connect(args.into) as store:
+        report = store.import_sqlite(args.legacy, progress=None if args.progress else False)
+    print(report.summary())
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rca", description="Incident root-cause analysis on an embedded DuckDB store."
@@ -62,6 +71,17 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--force", action="store_true", help="replace the file if it exists")
     demo.add_argument("--seed", type=int, default=7, help="random seed of the noise (default 7)")
     demo.set_defaults(func=_demo)
+    legacy = commands.add_parser(
+        "import-sqlite", help="import a SQLite store of the earlier system into a store"
+    )
+    legacy.add_argument("legacy", help="the earlier system's SQLite file (read only)")
+    legacy.add_argument(
+        "--into", default=None, help="the store to import into (default: $RCA_DB or ./rca.duckdb)"
+    )
+    legacy.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="no progress bar on stderr"
+    )
+    legacy.set_defaults(func=_import_sqlite)
     return parser
 
 

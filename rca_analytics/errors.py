@@ -8,6 +8,7 @@ Every error the package raises on purpose derives from :class:`RcaError`, so one
     │                           ``.failures`` lists every problem with a reason code
     ├── QueryError              a query's arguments are wrong (unknown value or column,
     │                           unparseable time); raised before any SQL runs
+    ├── ReaderError             an input (a file of another system) cannot be read at all
     └── StoreError              something about the store or what is in it
         ├── NotFound            no such record / link / store file (also a LookupError)
         ├── DuplicateRecord     the id or (source, source_id) key is taken
@@ -44,6 +45,7 @@ __all__ = [
     "QueryError",
     "RcaError",
     "ReadOnlyStore",
+    "ReaderError",
     "SchemaVersionError",
     "StoreError",
     "StoreLocked",
@@ -124,6 +126,13 @@ class ValidationFailed(RcaError):
 
 class QueryError(RcaError, ValueError):
     """A query was given a value, column or time it cannot use."""
+
+
+class ReaderError(RcaError):
+    """An input cannot be read at all (missing, another format, unreadable).
+
+    Single bad records inside a readable input are not errors: readers report them.
+    """
 
 
 class StoreError(RcaError):

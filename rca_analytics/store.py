@@ -29,9 +29,10 @@ import pandas as pd
 import pyarrow as pa
 from pydantic_core import PydanticUndefined
 
-from . import _connection, _loading, queries
+from . import _connection, _importing, _loading, queries
 from . import _validate as v
 from ._connection import MEMORY
+from ._importing import ImportReport
 from ._loading import LoadReport, OnDuplicate
 from ._version import __version__
 from .errors import (
@@ -865,6 +866,34 @@ class Store:
             self._log("investigation", investigation_id, "unrelate", {"other": other_id})
             self._log("investigation", other_id, "unrelate", {"other": investigation_id})
             self._touch(Investigation, low, high)
+
+    # --- import -------------------------------------------------------------------------------
+
+    def import_sqlite(
+        self, path: str | os.PathLike[str], *, progress: bool | None = None
+    ) -> ImportReport:
+        """Bring a SQLite store of the earlier system across, in one transaction.
+
+        Every event and investigation is loaded through the same validation as
+        :meth:`add_events`: JSON-text lists and dicts become lists and dicts,
+        ``investigation_ids``/``event_ids`` become links (method ``import``, each pair
+        once), related investigations become relations, lower-case enums and ``p0``-``p3``
+        are read, timestamps without an offset are taken as UTC (and counted),
+        soft-deleted rows stay soft-deleted, first-generation investigation tables get
+        defaults. Rows that cannot come across (bad JSON, unknown value, missing field)
+        and links with a missing side are listed in the report and kept in the
+        ``import_rejects`` table; everything else is imported. Running it again adds
+        nothing; an interruption leaves the store as it was.
+
+        Args:
+            path: The SQLite file (opened read-only with Python's ``sqlite3``).
+            progress: Show a progress bar (by default for 50,000 rows or more).
+
+        Raises:
+            ReaderError: The file is missing or is not a store of the earlier system.
+        """
+        self._require_writable()
+        return _importing.import_sqlite(self, path, progress=progress)
 
     # --- DataFrame queries --------------------------------------------------------------------
 

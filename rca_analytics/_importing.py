@@ -1,0 +1,366 @@
+"""Import of the earlier system's SQLite store into a store, in one transaction.
+
+Records go through the bulk loader (same validation as everything else; duplicates
+skipped, so a second import adds nothing); links and relations named by either side are
+deduplicated and written with method ``import``; everything that could not come across
+is listed in the returned report and in the store's ``import_rejects`` table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow as pa
+
+from . import _loading
+from .errors import Failure
+from .ingest.sqlite_legacy import LegacyFile, Table
+from .models import Event, ImportReject, Investigation, utc_now
+
+if TYPE_CHECKING:
+    from .store import Store
+
+__all__ = ["ImportReport", "import_sqlite"]
+
+_REJECT_COLUMNS = ["table", "id", "field", "code", "message"]
+#: Rows read from the earlier store at a time.
+BATCH_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What :meth:`Store.import_sqlite` did.
+
+    Attributes:
+        source: The file imported.
+        tables: Per table (``events``, ``investigations``): rows ``read``,
+            ``imported``, ``duplicates`` (already in the store), ``rejected``.
+        links: ``named`` (distinct pairs named by either side), ``imported``,
+            ``existing`` (already in the store), ``dangling`` (a side is missing).
+        relations: The same for relations between investigations.
+        naive_times: Timestamps without an offset, taken as UTC.
+        rejects: One row per problem: ``table``, ``id``, ``field``, ``code``,
+            ``message`` (also kept in the store's ``import_rejects`` table).
+    """
+
+    source: str
+    tables: dict[str, dict[str, int]]
+    links: dict[str, int]
+    relations: dict[str, int]
+    naive_times: int
+    rejects: pd.DataFrame = field(repr=False)
+
+    def summary(self) -> str:
+        """A few lines for people: counts per table, links, rejects."""
+        lines = [f"imported {self.source}"]
+        for table, c in self.tables.items():
+            lines.append(
+                f"  {table}: {c['read']} read, {c['imported']} imported, "
+                f"{c['duplicates']} already there, {c['rejected']} rejected"
+            )
+        for name, c in (("links", self.links), ("relations", self.relations)):
+            lines.append(
+                f"  {name}: {c['named']} named, {c['imported']} imported, "
+                f"{c['existing']} already there, {c['dangling']} dangling (dropped)"
+            )
+        if self.naive_times:
+            lines.append(f"  {self.naive_times} timestamps had no offset and were taken as UTC")
+        if not self.rejects.empty:
+            counts = self.rejects.groupby(["table", "code"]).size().reset_index(name="n")
+            for table, reason, n in counts.itertuples(index=False, name=None):
+                lines.append(f"  rejected: {n} × {reason} in {table}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        t = self.tables
+        return (
+            f"<ImportReport {Path(self.source).name}: "
+            + ", ".join(f"{k} {v['imported']}/{v['read']}" for k, v in t.items())
+            + f", links {self.links['imported']}, rejects {len(self.rejects)}>"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(self.summary())}</pre>"
+
+
+def import_sqlite(
+    store: Store, path: str | os.PathLike[str], *, progress: bool | None = None
+) -> ImportReport:
+    """See :meth:`Store.import_sqlite`."""
+    source = str(Path(path).resolve())
+    now = utc_now()
+    with LegacyFile(path) as old:
+        totals = {t: old.count(t) for t in ("investigations", "events")}
+        bar = _loading._progress(sum(totals.values()), progress, "import_sqlite")
+        read = _Read()
+        try:
+            with store.transaction():
+                order: tuple[tuple[Table, type[Investigation] | type[Event]], ...] = (
+                    ("investigations", Investigation),
+                    ("events", Event),
+                )
+                for table, model in order:
+                    if table in old.columns:  # a first-generation file has no events table
+                        read.tables[table] = _load_table(store, old, table, model, read, bar)
+                link_counts = _links(store, read.links, now, read.rejects)
+                relation_counts = _relations(store, read.relations, now, read.rejects)
+                _keep_rejects(store, source, read.rejects, now)
+        finally:
+            if bar is not None:
+                bar.close()
+    frame = pd.DataFrame(
+        [(t, f.record, f.field, f.code, f.message) for t, f in read.rejects],
+        columns=_REJECT_COLUMNS,
+    ).astype("str")
+    return ImportReport(source, read.tables, link_counts, relation_counts, read.naive, frame)
+
+
+@dataclass
+class _Read:
+    """What the import has gathered so far."""
+
+    tables: dict[str, dict[str, int]] = field(default_factory=dict)
+    rejects: list[tuple[str, Failure]] = field(default_factory=list)
+    links: dict[tuple[str, str], Any] = field(default_factory=dict)
+    relations: set[tuple[str, str]] = field(default_factory=set)
+    naive: int = 0
+
+
+def _load_table(
+    store: Store,
+    old: LegacyFile,
+    table: Table,
+    model: type[Event] | type[Investigation],
+    read: _Read,
+    bar: Any,
+) -> dict[str, int]:
+    """Load one table through the bulk loader (read, validate and store overlap)."""
+    ids: list[str] = []  # the earlier id of every row handed to the loader, in order
+    rejected: set[str] = set()
+    links: list[tuple[str, str, Any]] = []
+    relations: list[tuple[str, str]] = []
+    rows = 0
+
+    def chunks() -> Iterator[tuple[int, pd.DataFrame]]:
+        nonlocal rows
+        for batch in old.batches(table, BATCH_ROWS):
+            first = len(ids)
+            ids.extend(batch.ids)
+            rows += batch.rows
+            read.naive += batch.naive_times
+            rejected.update(f.record for f in batch.rejects if isinstance(f.record, str))
+            read.rejects.extend((table, f) for f in batch.rejects)
+            links.extend(batch.links)
+            relations.extend(batch.relations)
+            if bar is not None:
+                bar.update(batch.rows)
+            yield first, batch.frame
+
+    report = _loading.load_chunks(store, model, chunks(), on_duplicate="skip", progress=False)
+    for row, fld, code, message in zip(
+        report.rejected["row"].tolist(),
+        report.rejected["field"].tolist(),
+        report.rejected["code"].tolist(),
+        report.rejected["message"].tolist(),
+        strict=True,
+    ):
+        legacy_id = ids[int(row)]
+        rejected.add(legacy_id)
+        field_name = fld if isinstance(fld, str) else None
+        read.rejects.append((table, Failure(legacy_id, field_name, str(code), str(message))))
+    side = 0 if table == "events" else 1  # which side of a link this table's row is
+    for event_id, inv_id, at in links:
+        if (event_id, inv_id)[side] in rejected:
+            continue
+        if read.links.get((event_id, inv_id)) is None:  # a time wins over none
+            read.links[(event_id, inv_id)] = at
+    read.relations.update(
+        (a, b) if a < b else (b, a) for a, b in relations if a not in rejected and a != b
+    )
+    return {
+        "read": rows,
+        "imported": report.inserted,
+        "duplicates": report.duplicates,
+        "rejected": len(rejected),
+    }
+
+
+def _existing(store: Store, table: str, ids: set[str]) -> set[str]:
+    """Which of ``ids`` are records of ``table`` (soft-deleted ones too)."""
+    if not ids:
+        return set()
+    con = store._connection()
+    con.register("_rca_ids", pa.table({"id": pa.array(sorted(ids), pa.string())}))
+    try:
+        rows = con.execute(
+            f"SELECT t.id FROM {table} t SEMI JOIN _rca_ids i ON i.id = t.id"  # noqa: S608
+        ).fetchall()
+    finally:
+        con.unregister("_rca_ids")
+    return {r[0] for r in rows}
+
+
+def _links(
+    store: Store,
+    pairs: dict[tuple[str, str], Any],
+    now: dt.datetime,
+    rejects: list[tuple[str, Failure]],
+) -> dict[str, int]:
+    """Write the links named by either side (once), dropping those with a missing side."""
+    events = _existing(store, "events", {e for e, _ in pairs})
+    investigations = _existing(store, "investigations", {i for _, i in pairs})
+    good: list[tuple[str, str, Any]] = []
+    dangling = 0
+    for (event_id, inv_id), at in pairs.items():
+        missing = []
+        if event_id not in events:
+            missing.append(f"event {event_id!r}")
+        if inv_id not in investigations:
+            missing.append(f"investigation {inv_id!r}")
+        if missing:
+            dangling += 1
+            rejects.append(
+                (
+                    "links",
+                    Failure(
+                        f"{event_id}->{inv_id}",
+                        None,
+                        "dangling_link",
+                        f"{' and '.join(missing)} not found; link dropped",
+                    ),
+                )
+            )
+            continue
+        good.append((event_id, inv_id, at))
+    existing = 0
+    imported = 0
+    if good:
+        table = pa.table(
+            {
+                "event_id": pa.array([g[0] for g in good], pa.string()),
+                "investigation_id": pa.array([g[1] for g in good], pa.string()),
+                "linked_at": pa.array([g[2] for g in good], pa.string()),
+            }
+        )
+        con = store._connection()
+        con.register("_rca_import_links", table)
+        try:
+            (existing,) = con.execute(
+                "SELECT count(*) FROM _rca_import_links n SEMI JOIN links l "
+                "ON l.event_id = n.event_id AND l.investigation_id = n.investigation_id"
+            ).fetchone() or (0,)
+            store._execute(
+                "INSERT INTO links (event_id, investigation_id, confidence, method, reasons, "
+                "linked_at) SELECT n.event_id, n.investigation_id, 1.0, 'import', "
+                "['imported from the earlier store'], "
+                "coalesce(TRY_CAST(n.linked_at AS TIMESTAMPTZ), ?) FROM _rca_import_links n "
+                "ANTI JOIN links l ON l.event_id = n.event_id "
+                "AND l.investigation_id = n.investigation_id",
+                [now],
+            )
+        finally:
+            con.unregister("_rca_import_links")
+        imported = len(good) - int(existing)
+    return {
+        "named": len(pairs),
+        "imported": imported,
+        "existing": int(existing),
+        "dangling": dangling,
+    }
+
+
+def _relations(
+    store: Store, pairs: set[tuple[str, str]], now: dt.datetime, rejects: list[tuple[str, Failure]]
+) -> dict[str, int]:
+    investigations = _existing(store, "investigations", {x for p in pairs for x in p})
+    good = [p for p in sorted(pairs) if p[0] in investigations and p[1] in investigations]
+    for a, b in sorted(set(pairs) - set(good)):
+        rejects.append(
+            (
+                "investigations",
+                Failure(
+                    a,
+                    "related_investigation_ids",
+                    "dangling_link",
+                    f"related investigation {b!r} or {a!r} not found; relation dropped",
+                    b,
+                ),
+            )
+        )
+    existing = 0
+    if good:
+        con = store._connection()
+        con.register(
+            "_rca_import_rel",
+            pa.table({"a": [p[0] for p in good], "b": [p[1] for p in good]}),
+        )
+        try:
+            (existing,) = con.execute(
+                "SELECT count(*) FROM _rca_import_rel n SEMI JOIN investigation_relations r "
+                "ON r.investigation_id = n.a AND r.related_investigation_id = n.b"
+            ).fetchone() or (0,)
+            store._execute(
+                "INSERT INTO investigation_relations SELECT n.a, n.b, ? FROM _rca_import_rel n "
+                "ANTI JOIN investigation_relations r ON r.investigation_id = n.a "
+                "AND r.related_investigation_id = n.b",
+                [now],
+            )
+        finally:
+            con.unregister("_rca_import_rel")
+    return {
+        "named": len(pairs),
+        "imported": len(good) - int(existing),
+        "existing": int(existing),
+        "dangling": len(pairs) - len(good),
+    }
+
+
+def _keep_rejects(
+    store: Store, source: str, rejects: list[tuple[str, Failure]], now: dt.datetime
+) -> None:
+    """Store the rejects (a reject already kept from an earlier run is not kept twice)."""
+    if not rejects:
+        return
+    rows = [
+        ImportReject(
+            source=source,
+            table_name=t,
+            record_id=f.record,
+            field=f.field,
+            code=f.code,
+            message=f.message,
+            imported_at=now,
+        )
+        for t, f in rejects
+    ]
+    con = store._connection()
+    con.register(
+        "_rca_rejects",
+        pa.table(
+            {
+                "source": [r.source for r in rows],
+                "table_name": [r.table_name for r in rows],
+                "record_id": pa.array([r.record_id for r in rows], pa.string()),
+                "field": pa.array([r.field for r in rows], pa.string()),
+                "code": [r.code for r in rows],
+                "message": [r.message for r in rows],
+                "imported_at": pa.array([now] * len(rows), pa.timestamp("us", tz="UTC")),
+            }
+        ),
+    )
+    try:
+        store._execute(
+            "INSERT INTO import_rejects SELECT n.* FROM _rca_rejects n ANTI JOIN import_rejects "
+            "o ON o.source = n.source AND o.table_name = n.table_name "
+            "AND o.record_id IS NOT DISTINCT FROM n.record_id "
+            "AND o.field IS NOT DISTINCT FROM n.field AND o.code = n.code"
+        )
+    finally:
+        con.unregister("_rca_rejects")
