@@ -1,7 +1,8 @@
 """The ``rca`` command: a thin layer over the Python API for scripts.
 
 Data goes to stdout, progress and errors to stderr; the exit status is 0 on
-success, 1 on an rca_analytics error and 2 on a usage error.
+success, 1 on an rca_analytics error, 2 on a usage error and 3 when records were
+rejected (the good ones are stored; ``--allow-rejects`` makes that a success).
 """
 
 from __future__ import annotations
@@ -55,7 +56,13 @@ def _import_sqlite(args: argparse.Namespace) -> int:
     with connect(args.into) as store:
         report = store.import_sqlite(args.legacy, progress=None if args.progress else False)
     print(report.summary())
-    return 0
+    if report.rejects.empty:
+        return 0
+    for row in report.rejects.itertuples(index=False):
+        named = isinstance(row.field, str) and row.field
+        where = f"{row.table} {row.id!r}" + (f" field {row.field}" if named else "")
+        print(f"rca: rejected: {where}: {row.code}: {row.message}", file=sys.stderr)
+    return 0 if args.allow_rejects else 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,6 +87,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     legacy.add_argument(
         "--no-progress", dest="progress", action="store_false", help="no progress bar on stderr"
+    )
+    legacy.add_argument(
+        "--allow-rejects",
+        action="store_true",
+        help="exit 0 even when rows or links were rejected (they are listed on stderr)",
     )
     legacy.set_defaults(func=_import_sqlite)
     return parser

@@ -333,10 +333,16 @@ def test_the_command_line_imports_and_summarises(
     hostile: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = tmp_path / "into.duckdb"
-    assert main(["import-sqlite", str(hostile), "--into", str(target)]) == 0
-    out = capsys.readouterr().out
+    assert main(["import-sqlite", str(hostile), "--into", str(target)]) == 3
+    out, err = capsys.readouterr()
     assert f"events: {EVENTS} read, {EVENTS - 6} imported" in out
     assert "dangling" in out and "bad_json" in out
+    assert "rca: rejected: events 'ev-1' field data: bad_json: not JSON" in err
+    assert "rca: rejected: links 'ev-7->inv-missing': dangling_link" in err
+    assert len(err.strip().splitlines()) == 12  # every reject, one line each
+    again = ["import-sqlite", str(hostile), "--into", str(target), "--allow-rejects"]
+    assert main(again) == 0  # the same rejects, allowed; nothing new imported
+    assert "0 imported" in capsys.readouterr().out
     with rca.connect(target, read_only=True) as store:
         assert store.stats()["investigations"] + store.stats()["deleted_investigations"] == (
             INVESTIGATIONS - 2
