@@ -26,6 +26,7 @@ from .errors import (
     StoreError,
     StoreLocked,
     ValidationFailed,
+    WriteFailed,
 )
 from .models import (
     Change,
@@ -67,6 +68,7 @@ __all__ = [
     "StoreError",
     "StoreLocked",
     "ValidationFailed",
+    "WriteFailed",
     "__version__",
     "connect",
 ]

@@ -813,7 +813,11 @@ def validate(model: type[Record], data: Any, *, now: dt.datetime, first_row: int
     generated = np.ones(n, bool)
     conn = duckdb.connect(
         ":memory:",
-        config={"autoload_known_extensions": False, "autoinstall_known_extensions": False},
+        config={
+            "autoload_known_extensions": False,
+            "autoinstall_known_extensions": False,
+            "enable_external_access": False,
+        },
     )
     try:
         conn.execute("SET TimeZone = 'UTC'")

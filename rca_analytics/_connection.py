@@ -9,9 +9,11 @@ when the last store on it is closed or garbage-collected.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from typing import Any
 import duckdb
 
 from . import migrations
-from .errors import CorruptStore, NotFound, StoreError, StoreLocked
+from .errors import CorruptStore, NotFound, QueryError, StoreError, StoreLocked, WriteFailed
 from .models import utc_now
 from .schema import META_TABLE, SCHEMA_VERSION, TABLES, columns, ddl
 
@@ -30,6 +32,42 @@ CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
 }
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a store's connection may touch besides its own file.
+
+    By default nothing: DuckDB's ``enable_external_access`` is off, so SQL run
+    through the store cannot read or write other files, fetch URLs, ``ATTACH``
+    databases or load extensions; the configuration is then locked so no statement
+    can turn it back on. ``dirs`` are folders it may read and write (e.g. for
+    Parquet exports); ``external=True`` lifts the restriction altogether.
+    """
+
+    external: bool = False
+    dirs: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, external: bool, dirs: Any) -> Access:
+        """From ``connect()``'s arguments (a folder or a list of folders)."""
+        if isinstance(dirs, (str, os.PathLike)):
+            dirs = [dirs]
+        folders = []
+        for d in dirs or ():
+            folder = Path(d).expanduser().resolve()
+            if not folder.is_dir():
+                raise NotFound(f"allowed folder {folder} does not exist (or is not a folder)")
+            folders.append(str(folder) + os.sep)
+        return cls(bool(external), tuple(sorted(set(folders))))
+
+    def describe(self) -> str:
+        """For messages: what is allowed."""
+        if self.external:
+            return "external access on"
+        if self.dirs:
+            return f"access to {', '.join(self.dirs)} only"
+        return "no external access"
 
 
 @dataclass(eq=False)
@@ -50,6 +88,9 @@ class Handle:
     cache: dict[str, tuple[int, Any]] = field(default_factory=dict)
     #: The columns each table has in this file (older schema versions have fewer).
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    access: Access = field(default_factory=Access)
+    #: Why DuckDB gave up on this connection (after a fatal error), else None.
+    failure: str | None = None
 
     @property
     def label(self) -> str:
@@ -61,15 +102,40 @@ _HANDLES: dict[Path, Handle] = {}
 _HANDLES_LOCK = threading.Lock()
 
 
-def acquire(path: Path | None, *, read_only: bool, backup: bool = False) -> Handle:
-    """Open (or share) the handle of ``path``; checks and prepares the store."""
+def acquire(
+    path: Path | None,
+    *,
+    read_only: bool,
+    backup: bool = False,
+    access: Access | None = None,
+    wait: float = 0.0,
+) -> Handle:
+    """Open (or share) the handle of ``path``; checks and prepares the store.
+
+    While another process holds the file, tries again for up to ``wait`` seconds.
+    """
+    access = access or Access()
     if path is None:
         if read_only:
             raise StoreError("an in-memory store cannot be opened read-only")
-        handle = Handle(None, _connect(None, read_only=False), read_only=False)
+        handle = Handle(None, _connect(None, read_only=False, access=access), read_only=False)
+        handle.access = access
         handle.schema_version = _prepare(handle, backup=False)
         handle.users = 1
         return handle
+    deadline = time.monotonic() + max(wait, 0.0)
+    pause = 0.05
+    while True:
+        try:
+            return _acquire_file(path, read_only=read_only, backup=backup, access=access)
+        except StoreLocked as err:
+            if err.pid == os.getpid() or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)
+
+
+def _acquire_file(path: Path, *, read_only: bool, backup: bool, access: Access) -> Handle:
     with _HANDLES_LOCK:
         shared = _HANDLES.get(path)
         if shared is not None:
@@ -80,11 +146,20 @@ def acquire(path: Path | None, *, read_only: bool, backup: bool = False) -> Hand
                     path=path,
                     pid=os.getpid(),
                 )
+            if shared.access != access:
+                raise StoreError(
+                    f"{path} is already open in this process with {shared.access.describe()}; "
+                    f"close those stores to open it with {access.describe()}"
+                )
             shared.users += 1
             return shared
-        handle = Handle(path, _connect(path, read_only=read_only), read_only=read_only)
+        con = _connect(path, read_only=read_only, access=access)
+        handle = Handle(path, con, read_only=read_only, access=access)
         try:
             handle.schema_version = _prepare(handle, backup=backup)
+        except duckdb.Error as err:
+            handle.con.close()
+            raise db_error(handle, err, "opening") from err
         except BaseException:
             handle.con.close()
             raise
@@ -105,7 +180,7 @@ def release(handle: Handle) -> None:
         handle.con.close()
 
 
-def _connect(path: Path | None, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+def _connect(path: Path | None, *, read_only: bool, access: Access) -> duckdb.DuckDBPyConnection:
     if path is None:
         con = duckdb.connect(MEMORY, config=CONFIG)
     else:
@@ -114,8 +189,22 @@ def _connect(path: Path | None, *, read_only: bool) -> duckdb.DuckDBPyConnection
             con = duckdb.connect(str(path), read_only=read_only, config=CONFIG)
         except duckdb.Error as err:
             raise _open_error(path, err) from err
-    con.execute("SET TimeZone = 'UTC'")
+    try:
+        lock_down(con, access)
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+def lock_down(con: duckdb.DuckDBPyConnection, access: Access = Access()) -> None:
+    """UTC session time; no files, URLs or extensions beyond ``access``; settings locked."""
+    con.execute("SET TimeZone = 'UTC'")
+    if not access.external:
+        if access.dirs:
+            con.execute("SET allowed_directories = ?", [list(access.dirs)])
+        con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
 
 
 def _check_file(path: Path, *, read_only: bool) -> None:
@@ -152,7 +241,7 @@ def _open_error(path: Path, err: duckdb.Error) -> StoreError:
             path=path,
             pid=pid,
         )
-    if "not a valid DuckDB database" in text or "Corrupt" in text or "checksum" in text:
+    if _CORRUPT.search(text):
         return CorruptStore(
             f"{path} is not a readable store ({text.splitlines()[0]}); it may be damaged "
             "or another kind of file. Nothing was changed: restore it from a backup or "
@@ -234,3 +323,68 @@ def _check_columns(handle: Handle) -> None:
                 "rca_analytics. Nothing was modified",
                 path=handle.path,
             )
+
+
+_CORRUPT = re.compile(
+    r"Corrupt database file|checksum|not a valid DuckDB database|Could not read enough bytes"
+    r"|block .* (?:out of range|does not exist)|Failed to read database header",
+    re.IGNORECASE,
+)
+_CANNOT_WRITE = re.compile(
+    r"File too large|No space left|Disk quota|Could not write|Could not (?:fsync|truncate)"
+    r"|Input/output error",
+    re.IGNORECASE,
+)
+
+
+def db_error(
+    handle: Handle, err: duckdb.Error, doing: str = "database error", *, query: bool = False
+) -> StoreError | QueryError:
+    """The typed error for a DuckDB error met while ``doing`` something with ``handle``.
+
+    A damaged file gives :class:`CorruptStore`; a write the disk refused gives
+    :class:`WriteFailed`; after a fatal error DuckDB refuses the connection for good,
+    so the handle is dropped and the next ``connect`` opens the file afresh.
+    ``query`` marks errors of the user's own SQL, which become :class:`QueryError`.
+    """
+    text = str(err)
+    first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
+    label = handle.label
+    fatal = isinstance(err, duckdb.FatalException) or "invalidated" in text
+    if fatal:
+        invalidate(handle, first)
+    if _CORRUPT.search(text):
+        return CorruptStore(
+            f"{label} is damaged ({first}). Nothing was changed: restore it from a backup "
+            "(a copy made with connect(..., backup=True), or your own), or recover what is "
+            "readable with read_only=True",
+            path=handle.path,
+        )
+    if _CANNOT_WRITE.search(text) or fatal:
+        return WriteFailed(
+            f"{doing} on {label} failed: the file could not be written ({first}); the "
+            "disk may be full or a file size limit reached. What was committed before is "
+            "safe and this write is not in the file: free space, then open the store "
+            "again with rca.connect()",
+            path=handle.path,
+        )
+    if query:
+        hint = ""
+        if "Permission Error" in text:
+            hint = (
+                "; the store's SQL may not touch other files, URLs or extensions: open it "
+                "with rca.connect(path, allow_dirs=[folder]) to allow a folder, or "
+                "external_access=True to allow everything"
+            )
+        return QueryError(f"query failed: {text}{hint}")
+    return StoreError(f"{doing} on {label}: {text}")
+
+
+def invalidate(handle: Handle, reason: str) -> None:
+    """Forget a connection DuckDB gave up on; stores on it say so, connect() starts anew."""
+    with _HANDLES_LOCK:
+        handle.failure = reason
+        if handle.path is not None and _HANDLES.get(handle.path) is handle:
+            del _HANDLES[handle.path]
+        with contextlib.suppress(duckdb.Error):
+            handle.con.close()  # DuckDB keeps a failed database until its last connection goes

@@ -199,12 +199,12 @@ def _existing(store: Store, table: str, ids: set[str]) -> set[str]:
     con = store._connection()
     con.register("_rca_ids", pa.table({"id": pa.array(sorted(ids), pa.string())}))
     try:
-        rows = con.execute(
+        rows = store._rows(
             f"SELECT t.id FROM {table} t SEMI JOIN _rca_ids i ON i.id = t.id"  # noqa: S608
-        ).fetchall()
+        )
     finally:
         con.unregister("_rca_ids")
-    return {r[0] for r in rows}
+    return {r["id"] for r in rows}
 
 
 def _links(
@@ -252,10 +252,10 @@ def _links(
         con = store._connection()
         con.register("_rca_import_links", table)
         try:
-            (existing,) = con.execute(
-                "SELECT count(*) FROM _rca_import_links n SEMI JOIN links l "
+            existing = store._rows(
+                "SELECT count(*) AS n FROM _rca_import_links n SEMI JOIN links l "
                 "ON l.event_id = n.event_id AND l.investigation_id = n.investigation_id"
-            ).fetchone() or (0,)
+            )[0]["n"]
             store._execute(
                 "INSERT INTO links (event_id, investigation_id, confidence, method, reasons, "
                 "linked_at) SELECT n.event_id, n.investigation_id, 1.0, 'import', "
@@ -302,10 +302,10 @@ def _relations(
             pa.table({"a": [p[0] for p in good], "b": [p[1] for p in good]}),
         )
         try:
-            (existing,) = con.execute(
-                "SELECT count(*) FROM _rca_import_rel n SEMI JOIN investigation_relations r "
+            existing = store._rows(
+                "SELECT count(*) AS n FROM _rca_import_rel n SEMI JOIN investigation_relations r "
                 "ON r.investigation_id = n.a AND r.related_investigation_id = n.b"
-            ).fetchone() or (0,)
+            )[0]["n"]
             store._execute(
                 "INSERT INTO investigation_relations SELECT n.a, n.b, ? FROM _rca_import_rel n "
                 "ANTI JOIN investigation_relations r ON r.investigation_id = n.a "

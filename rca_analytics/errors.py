@@ -15,6 +15,8 @@ Every error the package raises on purpose derives from :class:`RcaError`, so one
         ├── ReadOnlyStore       a write on a store opened with read_only=True
         ├── StoreLocked         another process (or this one) holds the file
         ├── CorruptStore        the file is not a readable rca_analytics store
+        ├── WriteFailed         the file could not be written (disk full, size limit,
+        │                       I/O error); earlier commits are safe, reopen the store
         └── SchemaVersionError  the file was written by a newer rca_analytics
 
 Messages say what went wrong, where (record id, row or file:line, field) and how
@@ -50,6 +52,7 @@ __all__ = [
     "StoreError",
     "StoreLocked",
     "ValidationFailed",
+    "WriteFailed",
 ]
 
 
@@ -179,6 +182,18 @@ class StoreLocked(StoreError):
 
 class CorruptStore(StoreError):
     """The file is not a readable rca_analytics store (damaged, or some other file)."""
+
+    def __init__(self, message: str, *, path: Path | None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class WriteFailed(StoreError):
+    """The store file could not be written (disk full, file size limit, I/O error).
+
+    What was committed before is safe; the write that failed is not in the file. The
+    store must be opened again (``rca.connect``) once the cause is fixed.
+    """
 
     def __init__(self, message: str, *, path: Path | None) -> None:
         super().__init__(message)

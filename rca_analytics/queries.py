@@ -30,11 +30,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pydantic_core
 
+from . import _connection
 from . import _validate as v
 from .errors import QueryError
 from .models import (
@@ -599,37 +601,41 @@ class _LinkIndex:
     """
 
     def __init__(self, handle: Handle) -> None:
-        self._con = handle.con
-        (count,) = self._con.execute("SELECT count(*) FROM links").fetchone() or (0,)
+        self._handle = handle
+        [(count,)] = self._fetch("SELECT count(*) FROM links")
         self.loaded = count <= LINK_INDEX_MAX
         self.by_event: dict[str, list[tuple[str, Any]]] = {}
         self.by_investigation: dict[str, dict[str, float]] = {}
         self.deleted: set[str] = set()
         if not self.loaded:
             return
-        rows = self._con.execute(
+        rows = self._fetch(
             "SELECT event_id, investigation_id, linked_at, confidence FROM links "
             "ORDER BY linked_at, investigation_id"
-        ).fetchall()
+        )
         for event_id, investigation_id, at, confidence in rows:
             self.by_event.setdefault(event_id, []).append((investigation_id, at))
             self.by_investigation.setdefault(investigation_id, {})[event_id] = confidence
         self.deleted = self._deleted()
 
+    def _fetch(self, sql: str, params: list[Any] | None = None) -> list[Any]:
+        try:
+            return self._handle.con.execute(sql, params or []).fetchall()
+        except duckdb.Error as err:
+            raise _connection.db_error(self._handle, err) from err
+
     def _deleted(self) -> set[str]:
-        rows = self._con.execute(
-            "SELECT id FROM investigations WHERE deleted_at IS NOT NULL"
-        ).fetchall()
+        rows = self._fetch("SELECT id FROM investigations WHERE deleted_at IS NOT NULL")
         return {i for (i,) in rows}
 
     def own(self, investigation_id: str) -> dict[str, float]:
         """Event id -> confidence of the links of one investigation."""
         if self.loaded:
             return self.by_investigation.get(investigation_id, {})
-        rows = self._con.execute(
+        rows = self._fetch(
             "SELECT event_id, confidence FROM links WHERE investigation_id = ?",
             [investigation_id],
-        ).fetchall()
+        )
         return dict(rows)
 
     def of(
@@ -642,12 +648,12 @@ class _LinkIndex:
                 (e, i, at) for e in event_ids for i, at in self.by_event.get(e, ())
             )
         else:
-            pairs = self._con.execute(
+            pairs = self._fetch(
                 "SELECT event_id, investigation_id, linked_at FROM links "
                 "WHERE event_id IN (SELECT unnest(?::VARCHAR[])) "
                 "ORDER BY linked_at, investigation_id",
                 [list(event_ids)],
-            ).fetchall()
+            )
             self.deleted = self._deleted()
         for event_id, investigation_id, at in pairs:
             if not include_deleted and investigation_id in self.deleted:

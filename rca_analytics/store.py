@@ -43,6 +43,7 @@ from .errors import (
     ReadOnlyStore,
     StoreError,
     ValidationFailed,
+    WriteFailed,
 )
 from .models import Change, Event, Investigation, Link, LinkMethod, Record, Relation, utc_now
 from .schema import TABLES, columns, json_columns, quote
@@ -71,7 +72,13 @@ def default_path() -> str:
 
 
 def connect(
-    path: str | os.PathLike[str] | None = None, *, read_only: bool = False, backup: bool = False
+    path: str | os.PathLike[str] | None = None,
+    *,
+    read_only: bool = False,
+    backup: bool = False,
+    wait: float = 0.0,
+    allow_dirs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] = (),
+    external_access: bool = False,
 ) -> Store:
     """Open (or create) a store.
 
@@ -84,9 +91,15 @@ def connect(
             A read-only open of a file written by an older rca_analytics leaves it
             untouched; a writable open upgrades it in place, in one transaction.
         backup: Before upgrading an older file, copy it to ``<file>.v<N>.bak``.
+        wait: Seconds to keep trying while another process holds the file (for
+            scripts that run beside a notebook); 0 fails at once.
+        allow_dirs: Folders that SQL run through the store (``store.sql``, exports)
+            may read and write. By default it may touch no file but its own, fetch
+            no URL, attach no database and load no extension.
+        external_access: Lift that restriction altogether (you trust every query).
 
     Raises:
-        StoreLocked: Another process holds the file.
+        StoreLocked: Another process holds the file (``.pid`` names it).
         CorruptStore: The file is not a readable rca_analytics store.
         SchemaVersionError: The file was written by a newer rca_analytics.
 
@@ -95,7 +108,14 @@ def connect(
     0
     >>> store.close()
     """
-    return Store(path, read_only=read_only, backup=backup)
+    return Store(
+        path,
+        read_only=read_only,
+        backup=backup,
+        wait=wait,
+        allow_dirs=allow_dirs,
+        external_access=external_access,
+    )
 
 
 class Store:
@@ -114,10 +134,19 @@ class Store:
         *,
         read_only: bool = False,
         backup: bool = False,
+        wait: float = 0.0,
+        allow_dirs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] = (),
+        external_access: bool = False,
     ):
         raw = os.fspath(path) if path is not None else default_path()
         resolved = None if raw == MEMORY else Path(raw).expanduser().resolve()
-        self._handle = _connection.acquire(resolved, read_only=read_only, backup=backup)
+        self._handle = _connection.acquire(
+            resolved,
+            read_only=read_only,
+            backup=backup,
+            access=_connection.Access.of(external_access, allow_dirs),
+            wait=wait,
+        )
         self._read_only = read_only
         self._release = weakref.finalize(self, _connection.release, self._handle)
 
@@ -156,6 +185,13 @@ class Store:
     def _connection(self) -> duckdb.DuckDBPyConnection:
         if self.closed:
             raise StoreError(f"the store {self._label()} is closed; open it again with connect()")
+        if self._handle.failure is not None:
+            raise WriteFailed(
+                f"the store {self._label()} stopped after a failed write "
+                f"({self._handle.failure}); what was committed before is safe: close it "
+                "and open it again with rca.connect()",
+                path=self._handle.path,
+            )
         return self._handle.con
 
     def _label(self) -> str:
@@ -224,7 +260,7 @@ class Store:
             try:
                 con.execute("COMMIT")
             except duckdb.Error as err:
-                raise StoreError(f"commit failed on {self._label()}: {err}") from err
+                raise _connection.db_error(self._handle, err, "commit") from err
 
     def _write(self) -> contextlib.AbstractContextManager[Store]:
         self._require_writable()
@@ -237,7 +273,7 @@ class Store:
                 names = [d[0] for d in cur.description or ()]
                 return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
             except duckdb.Error as err:
-                raise StoreError(f"database error on {self._label()}: {err}") from err
+                raise _connection.db_error(self._handle, err) from err
 
     def _frame_raw(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> pd.DataFrame:
         """Run internal SQL (no statement check) and return its result as a DataFrame."""
@@ -246,7 +282,7 @@ class Store:
                 args = params if isinstance(params, Mapping) else list(params)
                 return self._connection().execute(sql, args).df()
             except duckdb.Error as err:
-                raise StoreError(f"database error on {self._label()}: {err}") from err
+                raise _connection.db_error(self._handle, err) from err
 
     def _arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
         """Run internal SQL and return its result as an Arrow table."""
@@ -254,7 +290,7 @@ class Store:
             try:
                 return self._connection().sql(sql, params=list(params)).to_arrow_table()
             except duckdb.Error as err:
-                raise StoreError(f"database error on {self._label()}: {err}") from err
+                raise _connection.db_error(self._handle, err) from err
 
     def _execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> None:
         with self._handle.lock:
@@ -263,7 +299,7 @@ class Store:
                 args = params if isinstance(params, Mapping) else list(params)
                 self._connection().execute(sql, args)
             except duckdb.Error as err:
-                raise StoreError(f"database error on {self._label()}: {err}") from err
+                raise _connection.db_error(self._handle, err) from err
 
     # --- generic record plumbing ----------------------------------------------------------
 
@@ -1159,9 +1195,28 @@ class Store:
                 )
                 return cur.df()
             except duckdb.Error as err:
-                raise QueryError(f"query failed: {err}") from err
+                raise _connection.db_error(self._handle, err, query=True) from err
 
     # --- history and overview ---------------------------------------------------------------
+
+    def verify(self) -> dict[str, int]:
+        """Read every row of every table, so that DuckDB checks every block's checksum.
+
+        Opening a store reads only its catalog; damage inside a data block shows when a
+        query first reads that block. Call this after a crash or a copy to find out at
+        once. Returns the rows read per table.
+
+        Raises:
+            CorruptStore: A block is damaged (nothing is changed).
+
+        >>> connect(":memory:").verify()["events"]
+        0
+        """
+        out = {}
+        for name in sorted(self._handle.columns):  # the tables this file has
+            table = self._arrow(f"SELECT * FROM {quote(name)}")  # noqa: S608
+            out[name] = table.num_rows
+        return out
 
     def history(self, record_id: str | None = None) -> list[Change]:
         """The audit trail: inserts, updates (old and new values), deletes, restores, links.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,24 @@ import rca_analytics as rca
 
 UTC = dt.UTC
 T0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+#: Figures of the reliability tests (crash rounds, batches verified, files refused...),
+#: printed at the end of the run and copied into docs/reliability.md.
+FIGURES: Counter[str] = Counter()
+
+
+@pytest.fixture
+def tally() -> Counter[str]:
+    """Count what a reliability test tried, for the end-of-run summary."""
+    return FIGURES
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for name, n in sorted(FIGURES.items()):
+            terminalreporter.write_line(f"{name}: {n:,}")
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ PUBLIC = {
     "StoreError",
     "StoreLocked",
     "ValidationFailed",
+    "WriteFailed",
     "__version__",
     "connect",
 }
@@ -68,6 +69,7 @@ STORE_METHODS = {
     "timeline",
     "counts",
     "sql",
+    "verify",
     "transaction",
     "close",
 }

@@ -1,0 +1,171 @@
+"""The store's connection touches nothing but its own file unless the user opts in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import rca_analytics as rca
+
+ESCAPES = [
+    "SELECT * FROM read_text('/etc/passwd')",
+    "SELECT * FROM read_csv('/etc/passwd')",
+    "SELECT * FROM '/etc/passwd'",
+    "SELECT * FROM read_blob('/etc/hostname')",
+    "SELECT * FROM glob('/etc/*')",
+    "SELECT * FROM read_json('https://example.com/x.json')",
+    "SELECT * FROM 'https://example.com/events.parquet'",
+    "SELECT * FROM read_parquet('s3://bucket/events.parquet')",
+    "SELECT * FROM read_text('{other}')",
+    "SELECT * FROM read_text('{folder}/../../../etc/passwd')",
+]
+REFUSED_STATEMENTS = [
+    "ATTACH '{other}' AS other",
+    "INSTALL httpfs",
+    "LOAD httpfs",
+    "SET enable_external_access = true",
+    "COPY events TO '{folder}/out.csv'",
+    "EXPORT DATABASE '{folder}/dump'",
+    "PRAGMA enable_profiling",
+    "CALL pragma_version()",
+]
+
+
+@pytest.fixture
+def other(tmp_path: Path) -> Path:
+    """Another file in the store's own folder, which the store must not read either."""
+    path = tmp_path / "secrets.txt"
+    path.write_text("api_key=hunter2\n")
+    return path
+
+
+@pytest.mark.parametrize("query", ESCAPES)
+def test_store_sql_cannot_read_files_or_urls(
+    store: rca.Store, other: Path, query: str, tally: Counter[str]
+) -> None:
+    text = query.format(other=other, folder=other.parent)
+    with pytest.raises(rca.QueryError) as excinfo:
+        store.sql(text)
+    message = str(excinfo.value)
+    assert "hunter2" not in message and "root:" not in message
+    if "Permission" in message:
+        assert "allow_dirs" in message  # the way to opt in is named
+    tally["escape queries refused"] += 1
+
+
+@pytest.mark.parametrize("statement", REFUSED_STATEMENTS)
+def test_store_sql_refuses_attach_install_load_copy_and_settings(
+    store: rca.Store, other: Path, statement: str, tally: Counter[str]
+) -> None:
+    with pytest.raises(rca.QueryError):
+        store.sql(statement.format(other=other, folder=other.parent))
+    assert not (other.parent / "out.csv").exists()
+    assert not (other.parent / "dump").exists()
+    tally["escape queries refused"] += 1
+
+
+def test_settings_cannot_be_changed_even_on_the_raw_connection(store: rca.Store) -> None:
+    """Even code reaching past the API finds the configuration locked."""
+    con = store._connection()
+    for statement in (
+        "SET enable_external_access = true",
+        "SET autoinstall_known_extensions = true",
+        "SET allowed_directories = ['/']",
+        "SET TimeZone = 'America/New_York'",
+    ):
+        with pytest.raises(Exception, match=r"(?i)configuration|cannot"):
+            con.execute(statement)
+    settings = dict(
+        con.execute(
+            "SELECT name, value FROM duckdb_settings() WHERE name IN ("
+            "'enable_external_access', 'autoinstall_known_extensions', "
+            "'autoload_known_extensions', 'lock_configuration', 'TimeZone')"
+        ).fetchall()
+    )
+    assert settings == {
+        "enable_external_access": "false",
+        "autoinstall_known_extensions": "false",
+        "autoload_known_extensions": "false",
+        "lock_configuration": "true",
+        "TimeZone": "UTC",
+    }
+
+
+def test_an_allowed_folder_can_be_read_and_written_and_nothing_else(
+    tmp_path: Path, other: Path
+) -> None:
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    with rca.connect(tmp_path / "s.duckdb", allow_dirs=exports) as store:
+        store.add_event(
+            {"source": "git", "event_type": "commit", "severity": "info", "timestamp": 0}
+        )
+        con = store._connection()  # exports will use this path (issue 9)
+        con.execute(f"COPY events TO '{exports / 'events.parquet'}' (FORMAT parquet)")
+        back = store.sql("SELECT count(*) AS n FROM read_parquet(?)", [str(exports / "*.parquet")])
+        assert back["n"].tolist() == [1]
+        with pytest.raises(rca.QueryError):
+            store.sql("SELECT * FROM read_text(?)", [str(other)])
+        with pytest.raises(rca.QueryError):
+            store.sql("SELECT * FROM read_text(?)", [f"{exports}/../{other.name}"])
+
+
+def test_external_access_is_an_explicit_opt_in(tmp_path: Path, other: Path) -> None:
+    with rca.connect(tmp_path / "open.duckdb", external_access=True) as store:
+        assert store.sql("SELECT content FROM read_text(?)", [str(other)])["content"][0] == (
+            "api_key=hunter2\n"
+        )
+
+
+def test_one_file_one_access_setting_per_process(tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    with rca.connect(path) as store:
+        with pytest.raises(rca.StoreError, match="no external access"):
+            rca.connect(path, external_access=True)
+        with rca.connect(path) as again:  # the same settings share the file
+            assert again.stats() == store.stats()
+
+
+def test_an_allowed_folder_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(rca.NotFound, match="does not exist"):
+        rca.connect(tmp_path / "s.duckdb", allow_dirs=[tmp_path / "nope"])
+
+
+NETWORK_FREE = textwrap.dedent(
+    """
+    import rca_analytics as rca, sys
+    with rca.connect(sys.argv[1]) as store:
+        store.add_event({"source": "git", "event_type": "commit", "severity": "info",
+                         "timestamp": "2026-03-01T10:00:00Z"})
+        try:
+            store.sql("SELECT * FROM 'https://example.com/x.csv'")
+        except rca.QueryError:
+            print("refused")
+        print(len(store.events()))
+    """
+)
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare (util-linux)")
+def test_the_store_works_with_no_network_at_all(tmp_path: Path) -> None:
+    """Run in a new network namespace (no interfaces): nothing tries the network."""
+    probe = subprocess.run(["unshare", "-rn", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("unprivileged network namespaces are not available here")
+    env = {**os.environ, "PYTHONPATH": str(Path(rca.__file__).parents[1])}
+    result = subprocess.run(
+        ["unshare", "-rn", sys.executable, "-c", NETWORK_FREE, str(tmp_path / "n.duckdb")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["refused", "1"]
