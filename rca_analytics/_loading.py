@@ -136,13 +136,13 @@ def load(
     *,
     on_duplicate: OnDuplicate = "skip",
     progress: bool | None = None,
-    batch_rows: int = BATCH_ROWS,
+    batch_rows: int | None = None,
 ) -> LoadReport:
     """Validate and store many records; see :meth:`Store.add_events`."""
     return load_chunks(
         store,
         model,
-        _bulk.chunks(data, batch_rows),
+        _bulk.chunks(data, batch_rows or BATCH_ROWS),
         total=_bulk.row_count(data),
         on_duplicate=on_duplicate,
         progress=progress,
