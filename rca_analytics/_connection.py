@@ -223,8 +223,9 @@ def _check_file(path: Path, *, read_only: bool) -> None:
         head = fh.read(16)
     if head.startswith(b"SQLite format 3"):
         raise CorruptStore(
-            f"{path} is a SQLite database, not an rca_analytics store; open a new store "
-            "and import it instead",
+            f"{path} is a SQLite database, not an rca_analytics store. Nothing was changed; "
+            "if it is the earlier system's store, import it into a new one: "
+            "store.import_sqlite(path) or rca import-sqlite",
             path=path,
         )
 
