@@ -242,6 +242,14 @@ def _open_error(path: Path, err: duckdb.Error) -> StoreError:
             path=path,
             pid=pid,
         )
+    if "different configuration" in text:
+        return StoreLocked(
+            f"{path} is already open in this process through a DuckDB connection made "
+            "outside rca_analytics (duckdb.connect); close that connection (con.close()), "
+            "or query the store's tables through store.sql()",
+            path=path,
+            pid=os.getpid(),
+        )
     if _CORRUPT.search(text):
         return CorruptStore(
             f"{path} is not a readable store ({text.splitlines()[0]}); it may be damaged "

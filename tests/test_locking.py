@@ -250,3 +250,18 @@ def test_one_store_shared_naively_by_eight_threads_keeps_every_row(store_path: P
             thread.join()
         assert errors == []
         assert store.stats()["events"] == 1600
+
+
+def test_a_raw_duckdb_connection_to_the_file_in_this_process_is_named(made: Path) -> None:
+    import duckdb
+
+    raw = duckdb.connect(str(made))
+    try:
+        with pytest.raises(rca.StoreLocked, match="outside rca_analytics") as excinfo:
+            rca.connect(made)
+        assert excinfo.value.pid == os.getpid()
+        assert "configuration" not in str(excinfo.value)
+    finally:
+        raw.close()
+    with rca.connect(made) as store:
+        assert store.stats()["events"] == 1
