@@ -116,7 +116,10 @@ def import_sqlite(
             if bar is not None:
                 bar.close()
     frame = pd.DataFrame(
-        [(t, f.record, f.field, f.code, f.message) for t, f in read.rejects],
+        [
+            (t, *(_loading.printable(x) for x in (f.record, f.field)), f.code, f.message)
+            for t, f in read.rejects
+        ],
         columns=_REJECT_COLUMNS,
     ).astype("str")
     return ImportReport(source, read.tables, link_counts, relation_counts, read.naive, frame)

@@ -188,7 +188,10 @@ def load_chunks(
         if bar is not None:
             bar.close()
     rejected = pd.DataFrame(
-        [(f.row, f.record, f.field, f.code, f.message) for f in failures],
+        [
+            (f.row, printable(f.record), printable(f.field), f.code, printable(f.message))
+            for f in failures
+        ],
         columns=_REJECTED_COLUMNS,
     ).astype({"row": "int64", "record": "str", "field": "str", "code": "str", "message": "str"})
     rejected = rejected.sort_values("row", kind="stable", ignore_index=True)
@@ -198,6 +201,16 @@ def load_chunks(
         else pd.DataFrame({"row": [], "existing_id": [], "first_row": []})
     ).astype({"row": "int64", "existing_id": "str", "first_row": "Int64"})
     return LoadReport(inserted, updated, len(duplicate_rows), rejected, duplicate_rows)
+
+
+def printable(value: Any) -> Any:
+    """Text that can be shown and stored: lone surrogates become backslash escapes."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
 
 
 def _store_batch(
@@ -258,6 +271,8 @@ def _store_batch(
             changed = _update(store, model, name, now, given)
         if link_columns:
             _write_links(store, model, now)
+            store._execute("DROP TABLE IF EXISTS temp._rca_new_links")
+        store._execute("DROP TABLE IF EXISTS temp._rca_plan")  # leave no working tables
     if inserted or changed:
         store._log(
             "batch",

@@ -72,7 +72,10 @@ def to_utc(value: Any) -> dt.datetime:
     """
     if isinstance(value, dt.datetime):
         if hasattr(value, "to_pydatetime"):  # pandas.Timestamp: drop sub-microsecond digits
-            value = value.floor("us").to_pydatetime()  # type: ignore[attr-defined]
+            stamp: Any = value
+            if stamp.tzinfo is not None:  # in UTC first: a local hour may be ambiguous
+                stamp = stamp.tz_convert("UTC")
+            value = stamp.floor("us").to_pydatetime()
         moment: dt.datetime = value
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise PydanticCustomError(

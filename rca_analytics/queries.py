@@ -134,7 +134,12 @@ def utc_bound(name: str, value: Any) -> dt.datetime:
     """
     bound = _utc_bound(name, value)
     if _sub_microsecond(value):
-        bound += dt.timedelta(microseconds=1)
+        try:
+            bound += dt.timedelta(microseconds=1)
+        except OverflowError:
+            raise QueryError(
+                f"{name}: {value!r} is past the last time that can be stored"
+            ) from None
     return bound
 
 
@@ -168,6 +173,8 @@ def _utc_bound(name: str, value: Any) -> dt.datetime:
         return v.to_utc(value)
     except ValueError as err:
         raise QueryError(f"{name}: {err}") from None
+    except OverflowError:
+        raise QueryError(f"{name}: {value!r} is outside the times that can be stored") from None
 
 
 def duration(name: str, value: Any) -> dt.timedelta:
@@ -178,7 +185,7 @@ def duration(name: str, value: Any) -> dt.timedelta:
         delta = (
             pd.Timedelta(seconds=value) if isinstance(value, (int, float)) else pd.Timedelta(value)
         )
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         raise QueryError(
             f"{name}: cannot read {value!r} as a duration; use e.g. '2h', '30m'"
         ) from None
@@ -360,11 +367,27 @@ def _check_names(given: Iterable[str], allowed: Sequence[str], call: str) -> Non
 # --- frames -------------------------------------------------------------------------------
 
 
+def _name_list(name: str, value: Any) -> list[str]:
+    """A column name or a list of them; anything else is a QueryError."""
+    if isinstance(value, str):
+        return [value]
+    try:
+        names = list(value)
+    except TypeError:
+        raise QueryError(
+            f"{name}: expected a column name or a list of them, not {value!r}"
+        ) from None
+    for item in names:
+        if not isinstance(item, str):
+            raise QueryError(f"{name}: column names are text, not {item!r}")
+    return names
+
+
 def _fields(model: type[Record], columns: Sequence[str] | None) -> list[str]:
     names = list(model.model_fields)
     if columns is None:
         return names
-    wanted = [columns] if isinstance(columns, str) else list(columns)
+    wanted = _name_list("columns", columns)
     if len(set(wanted)) != len(wanted):
         raise QueryError(f"columns: each column once, please (got {wanted})")
     for name in wanted:
@@ -805,7 +828,7 @@ def _bucket(
             step = dt.timedelta(weeks=int(weeks.group(1)))
         else:
             step = pd.Timedelta(text if re.match(r"^\d", text) else "1" + text).to_pytimedelta()
-    except ValueError:
+    except (ValueError, OverflowError):
         raise QueryError(
             f"freq: cannot read {freq!r}; use e.g. '15min', '1h', '1D', 'W', '2W', 'M', 'Q', 'Y'"
         ) from None
@@ -874,7 +897,7 @@ def counts(
     """See :meth:`Store.counts`."""
     if table not in _COUNT_BY:
         raise QueryError(f"counts(): table must be 'events' or 'investigations', not {table!r}")
-    groups = [by] if isinstance(by, str) else list(by)
+    groups = _name_list("by", by)
     if len(set(groups)) != len(groups):
         raise QueryError(f"counts(): group by each column once (got {groups})")
     allowed = _COUNT_BY[table]
@@ -928,7 +951,12 @@ def counts(
     if freq is not None:
         frame["period"] = frame["period"].astype("datetime64[us, UTC]")
         if fill:
-            frame = _fill(frame, groups, every, filters)
+            try:
+                frame = _fill(frame, groups, every, filters)
+            except (OverflowError, ValueError) as err:  # periods past the year 9999
+                raise QueryError(
+                    f"freq: the periods of this span reach past the last storable time ({err})"
+                ) from None
     frame.attrs.update({"table": table, "by": groups, "freq": freq})
     return frame
 

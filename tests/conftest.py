@@ -21,7 +21,7 @@ T0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 FIGURES: Counter[str] = Counter()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tally() -> Counter[str]:
     """Count what a reliability test tried, for the end-of-run summary."""
     return FIGURES
