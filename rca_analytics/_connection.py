@@ -335,13 +335,13 @@ def _check_columns(handle: Handle) -> None:
 
 
 _CORRUPT = re.compile(
-    r"Corrupt database file|checksum|not a valid DuckDB database|Could not read enough bytes"
-    r"|block .* (?:out of range|does not exist)|Failed to read database header",
+    r"Corrupt database file|computed checksum|not a valid DuckDB database"
+    r"|Could not read enough bytes|Failed to read database header",
     re.IGNORECASE,
 )
 _CANNOT_WRITE = re.compile(
     r"File too large|No space left|Disk quota|Could not write|Could not (?:fsync|truncate)"
-    r"|Input/output error",
+    r"|Input/output error",  # only read in storage-level errors (see db_error)
     re.IGNORECASE,
 )
 
@@ -359,9 +359,21 @@ def db_error(
     text = str(err)
     first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
     label = handle.label
-    fatal = isinstance(err, duckdb.FatalException) or "invalidated" in text
+    # Only storage-level errors are read for damage or failed writes: a parser or
+    # catalog error may quote the user's SQL, whatever words it contains.
+    storage = type(err) is duckdb.Error or isinstance(
+        err, (duckdb.IOException, duckdb.FatalException, duckdb.InternalException)
+    )
+    fatal = isinstance(err, duckdb.FatalException) or (storage and "invalidated" in text)
     if fatal:
         invalidate(handle, first)
+    if not storage:
+        text = text + _permission_hint(text) if query else text
+        return (
+            QueryError(f"query failed: {text}")
+            if query
+            else StoreError(f"{doing} on {label}: {text}")
+        )
     if _CORRUPT.search(text):
         return CorruptStore(
             f"{label} is damaged ({first}). Nothing was changed: restore it from a backup "
@@ -378,15 +390,18 @@ def db_error(
             path=handle.path,
         )
     if query:
-        hint = ""
-        if "Permission Error" in text:
-            hint = (
-                "; the store's SQL may not touch other files, URLs or extensions: open it "
-                "with rca.connect(path, allow_dirs=[folder]) to allow a folder, or "
-                "external_access=True to allow everything"
-            )
-        return QueryError(f"query failed: {text}{hint}")
+        return QueryError(f"query failed: {text}{_permission_hint(text)}")
     return StoreError(f"{doing} on {label}: {text}")
+
+
+def _permission_hint(text: str) -> str:
+    if not text.startswith("Permission Error"):
+        return ""
+    return (
+        "\nThe store's SQL may not touch other files, URLs or extensions: open it with "
+        "rca.connect(path, allow_dirs=[folder]) to allow a folder, or external_access=True "
+        "to allow everything."
+    )
 
 
 def invalidate(handle: Handle, reason: str) -> None:

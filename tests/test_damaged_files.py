@@ -209,3 +209,18 @@ def test_a_failed_write_raises_write_failed_and_committed_data_survives(
             {"source": "manual", "event_type": "note", "severity": "info", "timestamp": 0}
         )
     tally["write failures survived"] += 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        'SELECT * FROM "Corrupt database file: computed checksum"',
+        "SELECT * FROM read_text('No space left on device') -- Could not write file",
+        "SELEC 'not a valid DuckDB database file'",
+    ],
+)
+def test_a_query_that_merely_mentions_damage_is_a_query_error(store: rca.Store, query: str) -> None:
+    """Only storage errors are read for damage: parser and catalog errors quote the SQL."""
+    with pytest.raises(rca.QueryError):
+        store.sql(query)
+    assert store.stats()["events"] == 0  # the store carries on
