@@ -91,6 +91,8 @@ class Handle:
     access: Access = field(default_factory=Access)
     #: Why DuckDB gave up on this connection (after a fatal error), else None.
     failure: str | None = None
+    #: Its key in the registry of open handles.
+    key: Any = None
 
     @property
     def label(self) -> str:
@@ -98,8 +100,19 @@ class Handle:
         return MEMORY if self.path is None else str(self.path)
 
 
-_HANDLES: dict[Path, Handle] = {}
-_HANDLES_LOCK = threading.Lock()
+#: Open handles by file identity (device and inode, so a hard link or another spelling
+#: of the path finds the same handle), or by path for a file not created yet.
+_HANDLES: dict[Any, Handle] = {}
+#: Lock order: a handle's lock before this one, never the other way round.
+_HANDLES_LOCK = threading.RLock()
+
+
+def _file_key(path: Path) -> Any:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ("path", str(path))
+    return ("inode", st.st_dev, st.st_ino)
 
 
 def acquire(
@@ -123,7 +136,9 @@ def acquire(
         handle.schema_version = _prepare(handle, backup=False)
         handle.users = 1
         return handle
-    deadline = time.monotonic() + max(wait, 0.0)
+    if not isinstance(wait, (int, float)) or not 0 <= wait < float("inf"):
+        raise ValueError(f"wait must be a number of seconds >= 0, not {wait!r}")
+    deadline = time.monotonic() + wait
     pause = 0.05
     while True:
         try:
@@ -137,7 +152,7 @@ def acquire(
 
 def _acquire_file(path: Path, *, read_only: bool, backup: bool, access: Access) -> Handle:
     with _HANDLES_LOCK:
-        shared = _HANDLES.get(path)
+        shared = _HANDLES.get(_file_key(path))
         if shared is not None:
             if shared.read_only and not read_only:
                 raise StoreLocked(
@@ -164,20 +179,45 @@ def _acquire_file(path: Path, *, read_only: bool, backup: bool, access: Access) 
             handle.con.close()
             raise
         handle.users = 1
-        _HANDLES[path] = handle
+        handle.key = _file_key(path)  # the file exists now
+        _HANDLES[handle.key] = handle
         return handle
 
 
 def release(handle: Handle) -> None:
     """One store less on the handle; the last one closes the connection."""
-    with _HANDLES_LOCK, handle.lock:
+    with handle.lock, _HANDLES_LOCK:
         handle.users -= 1
         if handle.users > 0 or handle.closed:
             return
         handle.closed = True
-        if handle.path is not None and _HANDLES.get(handle.path) is handle:
-            del _HANDLES[handle.path]
-        handle.con.close()
+        _forget(handle)
+        with contextlib.suppress(duckdb.Error):
+            handle.con.close()
+
+
+def release_soon(handle: Handle) -> None:
+    """:func:`release` for a garbage-collected store, without waiting for a lock.
+
+    At once if no lock is held, else from a short-lived thread: the collector may run
+    inside a lock of this thread, and waiting there could deadlock.
+    """
+    if handle.lock.acquire(blocking=False):
+        try:
+            if _HANDLES_LOCK.acquire(blocking=False):
+                try:
+                    release(handle)
+                    return
+                finally:
+                    _HANDLES_LOCK.release()
+        finally:
+            handle.lock.release()
+    threading.Thread(target=release, args=(handle,), name="rca-release", daemon=True).start()
+
+
+def _forget(handle: Handle) -> None:
+    if handle.key is not None and _HANDLES.get(handle.key) is handle:
+        del _HANDLES[handle.key]
 
 
 def _connect(path: Path | None, *, read_only: bool, access: Access) -> duckdb.DuckDBPyConnection:
@@ -361,10 +401,17 @@ def db_error(
     label = handle.label
     # Only storage-level errors are read for damage or failed writes: a parser or
     # catalog error may quote the user's SQL, whatever words it contains.
-    storage = type(err) is duckdb.Error or isinstance(
-        err, (duckdb.IOException, duckdb.FatalException, duckdb.InternalException)
+    # An I/O error counts only when it names the store's own file (the user's SQL may
+    # read other files, when allowed, and their names may contain any words).
+    own_file = handle.path is not None and str(handle.path) in text
+    storage = (
+        type(err) is duckdb.Error
+        or isinstance(err, duckdb.FatalException)
+        or (isinstance(err, (duckdb.IOException, duckdb.InternalException)) and own_file)
     )
-    fatal = isinstance(err, duckdb.FatalException) or (storage and "invalidated" in text)
+    fatal = isinstance(err, duckdb.FatalException) or (
+        storage and "database has been invalidated" in text
+    )
     if fatal:
         invalidate(handle, first)
     if not storage:
@@ -406,9 +453,8 @@ def _permission_hint(text: str) -> str:
 
 def invalidate(handle: Handle, reason: str) -> None:
     """Forget a connection DuckDB gave up on; stores on it say so, connect() starts anew."""
-    with _HANDLES_LOCK:
+    with handle.lock, _HANDLES_LOCK:
         handle.failure = reason
-        if handle.path is not None and _HANDLES.get(handle.path) is handle:
-            del _HANDLES[handle.path]
+        _forget(handle)
         with contextlib.suppress(duckdb.Error):
             handle.con.close()  # DuckDB keeps a failed database until its last connection goes

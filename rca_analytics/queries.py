@@ -151,6 +151,8 @@ def _sub_microsecond(value: Any) -> bool:
 
 
 def _utc_bound(name: str, value: Any) -> dt.datetime:
+    if type(value).__module__ == "numpy" and "datetime64" in type(value).__name__:
+        value = pd.Timestamp(value)  # naive, so read as UTC below
     if isinstance(value, dt.datetime) and (value.tzinfo is None or value.utcoffset() is None):
         value = value.replace(tzinfo=dt.UTC)
     elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):

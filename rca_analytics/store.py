@@ -17,7 +17,6 @@ import datetime as dt
 import html
 import json
 import os
-import re
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -148,7 +147,9 @@ class Store:
             wait=wait,
         )
         self._read_only = read_only
-        self._release = weakref.finalize(self, _connection.release, self._handle)
+        # Garbage collection may run inside any lock of this thread: the finalizer
+        # never waits for a lock (see _connection.release_soon).
+        self._release = weakref.finalize(self, _connection.release_soon, self._handle)
 
     # --- basics -------------------------------------------------------------------------
 
@@ -174,7 +175,8 @@ class Store:
 
     def close(self) -> None:
         """Release the file (the last store on it closes the connection). Idempotent."""
-        self._release()
+        if self._release.detach() is not None:
+            _connection.release(self._handle)
 
     def __enter__(self) -> Store:
         return self
@@ -1316,23 +1318,48 @@ _READ_STATEMENTS = frozenset(
 )
 
 
+#: Keywords of statements that change something; DuckDB accepts some of them inside a
+#: read statement (``WITH d AS (DELETE ... RETURNING *) SELECT ...`` is a SELECT).
+_WRITE_KEYWORDS = frozenset(
+    {
+        "INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "COPY", "ATTACH", "DETACH",
+        "CREATE", "DROP", "ALTER", "PRAGMA", "SET", "RESET", "CALL", "CHECKPOINT", "VACUUM",
+        "INSTALL", "LOAD", "EXPORT", "IMPORT", "USE", "BEGIN", "COMMIT", "ROLLBACK",
+        "ABORT", "PREPARE", "EXECUTE", "DEALLOCATE", "GRANT", "ANALYZE",
+    }
+)  # fmt: skip
+#: Functions that change state when read.
+_WRITE_FUNCTIONS = frozenset({"nextval", "setval"})
+
+
 def _require_read_statement(query: str) -> None:
+    """One statement that only reads: checked on the parse and on every token."""
     try:
         statements = duckdb.extract_statements(query)
+        tokens = duckdb.tokenize(query)
     except duckdb.Error as err:
         raise QueryError(f"cannot parse the query: {err}") from err
     if len(statements) != 1:
         raise QueryError(f"store.sql() runs exactly one statement, got {len(statements)}")
     kind = statements[0].type
-    if kind == duckdb.StatementType.EXPLAIN:
-        # EXPLAIN ANALYZE runs the statement it explains: that one must read, too.
-        inner = re.sub(r"^\s*EXPLAIN(\s+ANALY[SZ]E)?\s+", "", query, flags=re.IGNORECASE)
-        _require_read_statement(inner)
-        return
-    if kind not in _READ_STATEMENTS:
+    words = []
+    for i, (start, token) in enumerate(tokens):
+        end = tokens[i + 1][0] if i + 1 < len(tokens) else len(query)
+        if token in (duckdb.token_type.keyword, duckdb.token_type.identifier):
+            words.append((token, query[start:end].strip()))
+    writes = sorted(
+        {
+            text.upper()
+            for token, text in words
+            if (token == duckdb.token_type.keyword and text.upper() in _WRITE_KEYWORDS)
+            or (token == duckdb.token_type.identifier and text.lower() in _WRITE_FUNCTIONS)
+        }
+    )
+    if kind not in _READ_STATEMENTS or writes:
+        what = kind.name if kind not in _READ_STATEMENTS else " ".join(writes)
         raise QueryError(
-            f"store.sql() runs read queries only (got {kind.name}); change "
-            "records with the store's methods, which validate them and keep their history"
+            f"store.sql() runs read queries only (got {what}); change records with the "
+            "store's methods, which validate them and keep their history"
         )
 
 

@@ -224,3 +224,21 @@ def test_a_query_that_merely_mentions_damage_is_a_query_error(store: rca.Store, 
     with pytest.raises(rca.QueryError):
         store.sql(query)
     assert store.stats()["events"] == 0  # the store carries on
+
+
+@pytest.mark.parametrize("name", ["computed checksum", "No space left", "invalidated"])
+def test_a_missing_user_file_with_alarming_words_is_a_query_error(
+    tmp_path: Path, name: str
+) -> None:
+    """An I/O error about another file is the user's, not the store's."""
+    allowed = tmp_path / "in"
+    allowed.mkdir()
+    path = tmp_path / "s.duckdb"
+    with (
+        rca.connect(path, allow_dirs=[allowed]) as store,
+        rca.connect(path, allow_dirs=[allowed]) as other,
+    ):
+        with pytest.raises(rca.QueryError) as excinfo:
+            store.sql("SELECT * FROM read_csv(?)", [str(allowed / f"{name}.csv")])
+        assert not isinstance(excinfo.value, (rca.CorruptStore, rca.WriteFailed))
+        assert store.stats()["events"] == 0 and other.stats()["events"] == 0

@@ -55,7 +55,9 @@ def test_store_sql_cannot_read_files_or_urls(
         store.sql(text)
     message = str(excinfo.value)
     assert "hunter2" not in message and "root:" not in message
-    if "Permission" in message:
+    if query != "SELECT * FROM '/etc/passwd'":  # that one is not even a table name to DuckDB
+        # Refused by the locked-down connection itself, not by a missing extension.
+        assert "Permission Error" in message, message
         assert "allow_dirs" in message  # the way to opt in is named
     tally["escape queries refused"] += 1
 
@@ -69,6 +71,67 @@ def test_store_sql_refuses_attach_install_load_copy_and_settings(
     assert not (other.parent / "out.csv").exists()
     assert not (other.parent / "dump").exists()
     tally["escape queries refused"] += 1
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "ATTACH '{other}.db' AS other",
+        "COPY (SELECT 1) TO '{folder}/out.csv'",
+        "EXPORT DATABASE '{folder}/dump'",
+        "INSTALL httpfs",
+        "LOAD httpfs",
+        "SELECT * FROM read_text('{other}')",
+        "SELECT * FROM read_csv('https://example.com/x.csv')",
+    ],
+)
+def test_the_raw_connection_itself_refuses_files_urls_and_extensions(
+    store: rca.Store, other: Path, statement: str, tally: Counter[str]
+) -> None:
+    """Past store.sql()'s statement check, DuckDB's own settings refuse these."""
+    import duckdb
+
+    with pytest.raises(duckdb.Error, match=r"(?i)permission|disabled"):
+        store._connection().execute(statement.format(other=other, folder=other.parent))
+    assert not (other.parent / "out.csv").exists() and not (other.parent / "dump").exists()
+    assert not Path(f"{other}.db").exists()
+    tally["escape queries refused"] += 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "WITH d AS (DELETE FROM changes RETURNING seq) SELECT count(*) FROM d",
+        "WITH d AS (UPDATE rca_meta SET value = '999' WHERE key = 'schema_version' "
+        "RETURNING *) SELECT * FROM d",
+        "WITH d AS (INSERT INTO links VALUES ('e', 'i', 1, 'manual', [], now()) RETURNING *) "
+        "SELECT * FROM d",
+        "SELECT nextval('changes_seq')",
+        "/* c */ EXPLAIN ANALYZE DELETE FROM investigations",
+        "EXPLAIN ANALYZE SELECT 1",
+    ],
+)
+@pytest.mark.parametrize("read_only", [False, True])
+def test_store_sql_refuses_writes_hidden_in_a_read_statement(
+    store_path: Path, query: str, read_only: bool, tally: Counter[str]
+) -> None:
+    with rca.connect(store_path) as writer:
+        writer.add_investigation({"title": "Checkout 500s"})
+        with rca.connect(store_path, read_only=read_only) as store:
+            before = [store.sql(f"SELECT * FROM {t}") for t in ("changes", "rca_meta", "links")]
+            with pytest.raises(rca.QueryError, match="read queries only"):
+                store.sql(query)
+            after = [store.sql(f"SELECT * FROM {t}") for t in ("changes", "rca_meta", "links")]
+            for a, b in zip(after, before, strict=True):
+                assert a.equals(b)
+    tally["escape queries refused"] += 1
+
+
+def test_read_queries_with_comments_and_keywords_in_text_still_run(store: rca.Store) -> None:
+    assert len(store.sql("-- why\nEXPLAIN SELECT 1")) == 1
+    row = store.sql("SELECT 'DELETE' AS \"update\", 1 AS n -- insert")
+    assert row.iloc[0].tolist() == ["DELETE", 1]
+    assert len(store.sql("SUMMARIZE events")) > 0
 
 
 def test_settings_cannot_be_changed_even_on_the_raw_connection(store: rca.Store) -> None:

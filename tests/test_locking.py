@@ -265,3 +265,68 @@ def test_a_raw_duckdb_connection_to_the_file_in_this_process_is_named(made: Path
         raw.close()
     with rca.connect(made) as store:
         assert store.stats()["events"] == 1
+
+
+def test_a_hard_link_or_another_spelling_of_the_path_shares_the_handle(
+    made: Path, tmp_path: Path
+) -> None:
+    """Two handles on one file in one process would be two writers: data would be lost."""
+    link = tmp_path / "link.duckdb"
+    os.link(made, link)
+    a = rca.connect(made)
+    b = rca.connect(link)
+    c = rca.connect(made.parent / "." / made.name)
+    try:
+        for n, store in enumerate((a, b, c)):
+            store.add_event(
+                {"source": "ci", "event_type": "build", "severity": "info", "timestamp": n + 10}
+            )
+        assert a.stats()["events"] == b.stats()["events"] == 4
+    finally:
+        a.close()
+        b.close()
+        c.close()
+    with rca.connect(made, read_only=True) as store:
+        assert store.stats()["events"] == 4
+
+
+def test_a_store_collected_while_another_thread_holds_the_registry_does_not_block(
+    tmp_path: Path,
+) -> None:
+    import gc
+
+    from rca_analytics import _connection
+
+    store = rca.connect(tmp_path / "g.duckdb")
+    handle = store._handle
+    store.me = store  # type: ignore[attr-defined]  # a cycle: only the collector frees it
+    holding, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with _connection._HANDLES_LOCK:
+            holding.set()
+            done.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holding.wait()
+    started = time.monotonic()
+    del store
+    gc.collect()  # the finalizer runs here and must not wait for the registry lock
+    waited = time.monotonic() - started
+    done.set()
+    holder.join()
+    assert waited < 2
+    deadline = time.monotonic() + 10
+    while not handle.closed and time.monotonic() < deadline:
+        time.sleep(0.05)  # released from its own thread once the lock is free
+    assert handle.closed
+    assert handle not in _connection._HANDLES.values()
+    with rca.connect(tmp_path / "g.duckdb") as again:
+        assert again.stats()["events"] == 0
+
+
+@pytest.mark.parametrize("wait", [float("nan"), float("inf"), -1])
+def test_a_wait_that_is_not_a_number_of_seconds_is_refused(made: Path, wait: float) -> None:
+    with pytest.raises(ValueError, match="wait"):
+        rca.connect(made, wait=wait)

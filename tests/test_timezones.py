@@ -697,3 +697,13 @@ def test_a_duckdb_session_in_new_york_time_beside_the_store_changes_nothing() ->
         assert report.inserted == len(DST_EVENTS)
         store.add_investigations(DST_INVESTIGATIONS)
         check_fingerprint(fingerprint(store))
+
+
+def test_a_naive_numpy_datetime64_bound_is_read_as_utc() -> None:
+    import numpy as np
+
+    with rca.connect(":memory:") as store:
+        store.add_event(event("2026-03-01T10:30:00Z", "np-1"))
+        got = store.events(since=np.datetime64("2026-03-01T10:00"))
+        assert got["source_id"].tolist() == ["np-1"]
+        assert store.events(until=np.datetime64("2026-03-01T10:00")).empty
