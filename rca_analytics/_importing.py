@@ -97,7 +97,7 @@ def import_sqlite(
     source = str(Path(path).resolve())
     now = utc_now()
     with LegacyFile(path) as old:
-        totals = {t: old.count(t) for t in ("investigations", "events")}
+        totals = {t: old.estimate(t) for t in ("investigations", "events")}
         bar = _loading._progress(sum(totals.values()), progress, "import_sqlite")
         read = _Read()
         try:

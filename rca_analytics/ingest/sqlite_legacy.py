@@ -167,12 +167,16 @@ class LegacyFile:
         """Close the SQLite connection."""
         self._con.close()
 
-    def count(self, table: Table) -> int:
-        """Rows in a table of the file (0 when it has no such table)."""
+    def estimate(self, table: Table) -> int:
+        """About how many rows a table has, at once (for progress bars).
+
+        The largest rowid: exact unless rows were deleted. ``count(*)`` would read the
+        whole table, which costs a tenth of the import itself.
+        """
         if table not in self.columns:
             return 0
-        (n,) = self._con.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
-        return int(n)
+        (n,) = self._con.execute(f"SELECT coalesce(max(rowid), 0) FROM {table}").fetchone()  # noqa: S608
+        return max(int(n), 0)
 
     def batches(
         self, table: Table, size: int = 100_000, *, prefetch: bool = True
