@@ -278,7 +278,8 @@ def _open_error(path: Path, err: duckdb.Error) -> StoreError:
         holder = f"process {pid}" if pid else "another process"
         return StoreLocked(
             f"{path} is held by {holder}; close the store (or notebook) there, or open this "
-            "one (read_only=True works for several readers) once it is closed",
+            "one (read_only=True works for several readers) once it is closed; "
+            "rca.connect(path, wait=seconds) keeps trying meanwhile",
             path=path,
             pid=pid,
         )
