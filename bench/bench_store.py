@@ -36,6 +36,7 @@ import pyarrow as pa
 import pydantic_core
 
 import rca_analytics as rca
+from rca_analytics.ingest.sqlite_legacy import LEGACY_DDL as _LEGACY_DDL
 from rca_analytics.queries import CATEGORIES
 
 HERE = Path(__file__).resolve().parent
@@ -43,22 +44,13 @@ START = pd.Timestamp("2026-01-01", tz="UTC")
 SPAN_S = 90 * 86400
 COMPONENTS = ["payments", "search", "auth", "inventory", "web", "billing", "mobile", "api"]
 TAGS = [[], ["deploy"], ["db", "timeout"], ["flaky"], [], ["db"]]
-LEGACY_DDL = """
-CREATE TABLE events (id TEXT PRIMARY KEY, timestamp TEXT NOT NULL, source TEXT NOT NULL,
-  event_type TEXT NOT NULL, severity TEXT NOT NULL, data TEXT, tags TEXT, investigation_ids TEXT,
-  source_id TEXT, parsed_at TEXT, linked_at TEXT, metadata TEXT, created_at TEXT NOT NULL,
-  deleted_at TEXT, component TEXT, service TEXT, UNIQUE(source_id, source));
-CREATE INDEX ix_events_ts ON events(timestamp);
-CREATE INDEX ix_events_source ON events(source);
-CREATE INDEX ix_events_severity ON events(severity);
-CREATE INDEX ix_events_created ON events(created_at);
-CREATE TABLE investigations (id TEXT PRIMARY KEY, title TEXT NOT NULL, description TEXT,
-  status TEXT DEFAULT 'open', impact_severity TEXT DEFAULT 'medium', detected_at TEXT,
-  started_at TEXT, resolved_at TEXT, root_cause TEXT, remediation TEXT, lessons_learned TEXT,
-  component_affected TEXT, service_affected TEXT, tags TEXT, event_ids TEXT,
-  related_investigation_ids TEXT, created_by TEXT, assigned_to TEXT, priority TEXT DEFAULT 'p2',
-  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, deleted_at TEXT);
-"""
+#: The earlier system's schema (the one the importer reads), plus the component and
+#: service columns this package added, so the baseline can answer the same queries.
+LEGACY_DDL = _LEGACY_DDL.replace(
+    "deleted_at TEXT, UNIQUE(source_id, source)",
+    "deleted_at TEXT, component TEXT, service TEXT, UNIQUE(source_id, source)",
+)
+assert LEGACY_DDL != _LEGACY_DDL
 
 
 # --- data -------------------------------------------------------------------------------
