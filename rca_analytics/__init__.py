@@ -11,6 +11,7 @@ confidence, queried as pandas DataFrames.
 """
 
 from ._importing import ImportReport
+from ._ingesting import IngestReport, Reading, read
 from ._loading import LoadReport
 from ._version import __version__
 from .errors import (
@@ -52,6 +53,7 @@ __all__ = [
     "Failure",
     "ImpactSeverity",
     "ImportReport",
+    "IngestReport",
     "Investigation",
     "InvestigationStatus",
     "Link",
@@ -63,6 +65,7 @@ __all__ = [
     "RcaError",
     "ReadOnlyStore",
     "ReaderError",
+    "Reading",
     "SchemaVersionError",
     "Store",
     "StoreError",
@@ -71,4 +74,5 @@ __all__ = [
     "WriteFailed",
     "__version__",
     "connect",
+    "read",
 ]

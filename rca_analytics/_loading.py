@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from . import _bulk
 from .errors import DuplicateRecord, Failure
-from .models import Event, Investigation, Record, utc_now
+from .models import Event, Investigation, LinkMethod, Record, utc_now
 from .schema import quote
 
 if TYPE_CHECKING:
@@ -157,11 +157,13 @@ def load_chunks(
     total: int | None = None,
     on_duplicate: OnDuplicate = "skip",
     progress: bool | None = None,
+    link_method: str = "manual",
 ) -> LoadReport:
     """:func:`load` for input that arrives in batches: ``(first row, batch)`` pairs.
 
     Rows are numbered across batches (``first row`` of each batch counts on from the
-    rows before it), as if the batches were one input.
+    rows before it), as if the batches were one input. Links the rows name are written
+    with ``link_method`` (confidence 1).
     """
     if on_duplicate not in ("skip", "raise", "update"):
         raise ValueError(f"on_duplicate must be 'skip', 'raise' or 'update', not {on_duplicate!r}")
@@ -176,7 +178,7 @@ def load_chunks(
                 failures.extend(batch.failures)
                 if batch.table.num_rows:
                     ins, upd, dups, rejects = _store_batch(
-                        store, model, batch.table, on_duplicate, now, batch.given
+                        store, model, batch.table, on_duplicate, now, batch.given, link_method
                     )
                     inserted += ins
                     updated += upd
@@ -220,6 +222,7 @@ def _store_batch(
     on_duplicate: OnDuplicate,
     now: Any,
     given: frozenset[str],
+    link_method: str = "manual",
 ) -> tuple[int, int, pd.DataFrame, list[Failure]]:
     """Write one validated batch; returns (inserted, updated, duplicates, rejects)."""
     name = "events" if model is Event else "investigations"
@@ -270,7 +273,7 @@ def _store_batch(
         if (dup["action"] == "update").any():
             changed = _update(store, model, name, now, given)
         if link_columns:
-            _write_links(store, model, now)
+            _write_links(store, model, now, link_method)
             store._execute("DROP TABLE IF EXISTS temp._rca_new_links")
         store._execute("DROP TABLE IF EXISTS temp._rca_plan")  # leave no working tables
     if inserted or changed:
@@ -493,7 +496,7 @@ def _unknown_links(store: Store, checks: list[tuple[str, str]]) -> list[Failure]
     return failures
 
 
-def _write_links(store: Store, model: type[Record], now: Any) -> None:
+def _write_links(store: Store, model: type[Record], now: Any, method: str) -> None:
     """Links (and relations) named by the rows stored or updated, each pair once."""
     target = (
         "FROM _rca_batch b LEFT JOIN _rca_plan p ON p._row = b._row "
@@ -519,8 +522,9 @@ def _write_links(store: Store, model: type[Record], now: Any) -> None:
     )
     store._execute(
         "INSERT INTO links (event_id, investigation_id, confidence, method, reasons, "
-        "linked_at) SELECT event_id, investigation_id, 1.0, 'manual', [], linked_at "
-        "FROM _rca_new_links"
+        "linked_at) SELECT event_id, investigation_id, 1.0, $method, [], linked_at "
+        "FROM _rca_new_links",
+        {"method": LinkMethod(method).value},
     )
     # The records on the other side of a new link changed (their lists did), as
     # link() records it; the loaded rows themselves were just written.

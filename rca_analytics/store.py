@@ -28,10 +28,11 @@ import pandas as pd
 import pyarrow as pa
 from pydantic_core import PydanticUndefined
 
-from . import _connection, _importing, _loading, queries
+from . import _connection, _importing, _ingesting, _loading, queries
 from . import _validate as v
 from ._connection import MEMORY
 from ._importing import ImportReport
+from ._ingesting import IngestReport, Paths
 from ._loading import LoadReport, OnDuplicate
 from ._version import __version__
 from .errors import (
@@ -932,6 +933,44 @@ class Store:
         """
         self._require_writable()
         return _importing.import_sqlite(self, path, progress=progress)
+
+    def ingest(
+        self,
+        kind: str,
+        paths: Paths,
+        *,
+        progress: bool | None = None,
+        on_duplicate: OnDuplicate | None = None,
+        **options: Any,
+    ) -> IngestReport:
+        """Read files (or a repository) of another system into the store, in one transaction.
+
+        ``kind`` names the reader: ``git``, ``github``, ``junit``, ``logs``, ``alerts``,
+        ``otlp`` or ``statuspage`` (field mappings, severity rules and options of each in
+        ``docs/readers/<kind>.md``). Every record goes through the same validation as
+        :meth:`add_events`. Records carry a deterministic ``source_id`` (investigations a
+        deterministic id), so ingesting the same input again, or overlapping exports,
+        adds nothing twice. What cannot be read (bad line, broken JSON, a value the
+        models refuse) is listed in the report with its ``file:line`` or
+        ``file#/json/path`` and reason; everything else is stored.
+
+        Args:
+            kind: The reader.
+            paths: Files or folders (folders are walked), or the repository for ``git``.
+            progress: Show a progress bar; by default for large inputs only.
+            on_duplicate: What to do with records already stored: the reader's choice by
+                default (``"skip"``, or ``"update"`` where later input knows more, like
+                a resolved incident), or ``"skip"``/``"update"``/``"raise"``.
+            **options: The reader's options (``min_level="error"``, ``since=...``).
+
+        Raises:
+            ReaderError: No such reader or option, or an input path does not exist;
+                nothing was stored.
+        """
+        self._require_writable()
+        return _ingesting.ingest(
+            self, kind, paths, progress=progress, on_duplicate=on_duplicate, **options
+        )
 
     # --- DataFrame queries --------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -83,3 +84,20 @@ def investigation_data() -> Callable[..., dict[str, Any]]:
         return data
 
     return make
+
+
+#: Real third-party inputs (see ../shared/realworld/README.md); tests using them skip
+#: cleanly when the folder is absent. RCA_REALWORLD points elsewhere.
+REALWORLD = Path(
+    os.environ.get(
+        "RCA_REALWORLD", Path(__file__).resolve().parents[1].parent / "shared" / "realworld"
+    )
+)
+
+
+@pytest.fixture
+def realworld() -> Path:
+    """The folder of real-world samples, or skip the test when it is not here."""
+    if not REALWORLD.is_dir():
+        pytest.skip(f"real-world samples not found at {REALWORLD}")
+    return REALWORLD

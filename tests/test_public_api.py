@@ -17,6 +17,7 @@ PUBLIC = {
     "Failure",
     "ImpactSeverity",
     "ImportReport",
+    "IngestReport",
     "Investigation",
     "InvestigationStatus",
     "Link",
@@ -28,6 +29,7 @@ PUBLIC = {
     "RcaError",
     "ReadOnlyStore",
     "ReaderError",
+    "Reading",
     "SchemaVersionError",
     "Store",
     "StoreError",
@@ -36,6 +38,7 @@ PUBLIC = {
     "WriteFailed",
     "__version__",
     "connect",
+    "read",
 }
 
 STORE_METHODS = {
@@ -43,6 +46,7 @@ STORE_METHODS = {
     "add_events",
     "add_investigations",
     "import_sqlite",
+    "ingest",
     "get_event",
     "update_event",
     "delete_event",

@@ -1,0 +1,418 @@
+"""What every reader shares: the records it yields, its context, streaming helpers.
+
+A reader is a generator ``read(paths, ctx, **options)`` yielding :class:`Parsed`
+records (dicts with model field names) and telling its :class:`Context` what it could
+not read (:meth:`Context.reject`), what it left out on purpose (:meth:`Context.skip`),
+what it assumed (:meth:`Context.note`) and how far it got (:meth:`Context.advance`).
+It never touches a store.
+
+>>> ctx = Context()
+>>> ctx.reject("app.log:3", "bad_json", "Expecting value", field="level")
+>>> ctx.skip("below_min_level", 2)
+>>> ctx.rejects[0].where, ctx.skipped
+('app.log:3', {'below_min_level': 2})
+"""
+
+from __future__ import annotations
+
+import codecs
+import fnmatch
+import gzip
+import hashlib
+import json
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from ..errors import ReaderError
+
+__all__ = [
+    "MAX_LINE",
+    "Context",
+    "Parsed",
+    "Reject",
+    "Rule",
+    "apply_rule",
+    "digest",
+    "expand",
+    "json_document",
+    "json_lines",
+    "level_rank",
+    "lines",
+    "one_line",
+    "pointer",
+    "severity_for_level",
+    "stable_id",
+    "where",
+]
+
+#: Longest line a line reader keeps; longer lines are rejected (``line_too_long``)
+#: without ever being held in memory whole.
+MAX_LINE = 1 << 20
+#: Largest JSON document (one file) a reader parses whole.
+MAX_DOCUMENT = 256 << 20
+_CHUNK = 1 << 20
+#: Namespace of the ids readers derive for investigations (uuid5).
+_NAMESPACE = uuid.UUID("6f1d8a52-3c5e-4d0b-9a7e-2b4c8e1f0a93")
+
+Model = Literal["event", "investigation"]
+#: A caller's mapping rule: a dict (exact key, or glob pattern → value) or a callable.
+Rule = Mapping[str, str | None] | Callable[[str], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """One input record that could not be read.
+
+    Attributes:
+        where: ``file:line``, ``file#/json/pointer`` or the file (or repository) alone.
+        code: Reason code (``bad_json``, ``not_utf8``, ``line_too_long``,
+            ``missing_field``, ``invalid_time``, ``wrong_type`` ...).
+        message: What was wrong, for people.
+        field: The field at fault, when one is.
+    """
+
+    where: str
+    code: str
+    message: str
+    field: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """One record a reader made: model field names to values, and where it came from."""
+
+    model: Model
+    record: dict[str, Any]
+    where: str
+
+
+class Context:
+    """What a running reader reports besides records: rejects, skips, progress.
+
+    Args:
+        progress: Called with ``(done, total)`` units whenever the reader advances
+            (``total`` may grow as the reader discovers more input), or None.
+    """
+
+    def __init__(self, progress: Callable[[int, int], None] | None = None) -> None:
+        self.rejects: list[Reject] = []
+        self.skipped: dict[str, int] = {}
+        self.notes: dict[str, int] = {}
+        self.unit = "B"
+        self.total = 0
+        self.done = 0
+        self._progress = progress
+
+    def reject(self, where: str, code: str, message: str, field: str | None = None) -> None:
+        """Record that the input at ``where`` could not become a record."""
+        self.rejects.append(Reject(where, code, message, field))
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        """Count input left out on purpose (below ``min_level``, a run not completed ...)."""
+        self.skipped[reason] = self.skipped.get(reason, 0) + count
+
+    def note(self, what: str, count: int = 1) -> None:
+        """Count something done to records that the caller should know (``naive_time_as_utc``)."""
+        self.notes[what] = self.notes.get(what, 0) + count
+
+    def add_total(self, amount: int, unit: str = "B") -> None:
+        """Announce more work (bytes of a file, commits of a repository)."""
+        self.unit = unit
+        self.total += amount
+        if self._progress is not None:
+            self._progress(self.done, self.total)
+
+    def advance(self, amount: int) -> None:
+        """Count work done, in the unit of :meth:`add_total`."""
+        self.done += amount
+        if self._progress is not None:
+            self._progress(self.done, self.total)
+
+
+# --- naming records and places --------------------------------------------------------
+
+
+def where(path: str | os.PathLike[str], line: int | None = None) -> str:
+    """``file:line`` (or the file alone) as rejects name it.
+
+    >>> where("logs/app.log", 12)
+    'logs/app.log:12'
+    """
+    return f"{os.fspath(path)}:{line}" if line is not None else os.fspath(path)
+
+
+def pointer(path: str | os.PathLike[str], *parts: str | int) -> str:
+    """``file#/json/pointer`` (RFC 6901) of a value inside a JSON document.
+
+    >>> pointer("alert.json", "alerts", 3, "labels", "a/b")
+    'alert.json#/alerts/3/labels/a~1b'
+    """
+    escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    return f"{os.fspath(path)}#/" + "/".join(escaped) if parts else f"{os.fspath(path)}#"
+
+
+def stable_id(*parts: object) -> str:
+    """A UUID derived from ``parts``: the same input always gets the same record id.
+
+    >>> stable_id("statuspage", "kctbh9vrtdwd", "0l2p9nhqnxpd") == stable_id(
+    ...     "statuspage", "kctbh9vrtdwd", "0l2p9nhqnxpd")
+    True
+    """
+    return str(uuid.uuid5(_NAMESPACE, "\x1f".join(str(p) for p in parts)))
+
+
+def digest(*parts: object, size: int = 16) -> str:
+    """A short hex digest of ``parts`` (for source ids of records that have none).
+
+    >>> digest("2026-03-01T10:00:00Z", "connection refused")
+    '70b298763476449b'
+    """
+    h = hashlib.blake2b(digest_size=size // 2)
+    for p in parts:
+        h.update(p if isinstance(p, bytes) else str(p).encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+def apply_rule(rule: Rule | None, value: str | None) -> str | None:
+    """Map ``value`` with a caller's rule; ``None`` when no rule or nothing matches.
+
+    A dict maps exact keys first, then glob patterns (``"services/*/api/**"``) in
+    order; a callable is called with the value.
+
+    >>> rules = {"README.md": "docs", "src/payments/*": "payments"}
+    >>> apply_rule(rules, "src/payments/api.py"), apply_rule(rules, "other"), apply_rule(None, "x")
+    ('payments', None, None)
+    """
+    if rule is None or value is None:
+        return None
+    if callable(rule):
+        return rule(value)
+    if value in rule:
+        return rule[value]
+    for pattern, target in rule.items():
+        if fnmatch.fnmatchcase(value, pattern):
+            return target
+    return None
+
+
+# --- levels ----------------------------------------------------------------------------
+
+_LEVEL_NAMES = {
+    "emerg": 0, "emergency": 0, "panic": 0, "fatal": 1, "alert": 1, "crit": 2,
+    "critical": 2, "err": 3, "error": 3, "eror": 3, "severe": 3, "warn": 4, "warning": 4,
+    "wrn": 4, "notice": 5, "info": 6, "information": 6, "informational": 6, "inf": 6,
+    "debug": 7, "dbg": 7, "trace": 8, "verbose": 8, "fine": 8, "finer": 8, "finest": 8,
+}  # fmt: skip
+_SEVERITY_BY_RANK = ["critical", "critical", "critical", "high", "medium", "low", "info"]
+
+
+def level_rank(level: object) -> int | None:
+    """A syslog-like rank of a log level name or number (0 = emergency ... 8 = trace).
+
+    Names are case-insensitive (``ERROR``, ``Warn``, ``crit``); numbers are syslog
+    severities 0-7, or Bunyan levels 10-60 (10 trace ... 60 fatal).
+
+    >>> level_rank("WARNING"), level_rank(50), level_rank(3), level_rank("loud")
+    (4, 3, 3, None)
+    """
+    if isinstance(level, bool):
+        return None
+    if isinstance(level, int):
+        if 0 <= level <= 7:
+            return level
+        bunyan = {10: 8, 20: 7, 30: 6, 40: 4, 50: 3, 60: 1}
+        return bunyan.get(level)
+    if isinstance(level, str):
+        name = level.strip().lower()
+        if name.isdigit():
+            return level_rank(int(name))
+        return _LEVEL_NAMES.get(name)
+    return None
+
+
+def severity_for_level(rank: int) -> str:
+    """Event severity of a level rank.
+
+    Emergency, alert and critical → critical; error → high; warning → medium;
+    notice → low; info and below → info.
+
+    >>> [severity_for_level(r) for r in (1, 3, 4, 5, 6, 7)]
+    ['critical', 'high', 'medium', 'low', 'info', 'info']
+    """
+    return _SEVERITY_BY_RANK[rank] if rank < len(_SEVERITY_BY_RANK) else "info"
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def expand(
+    paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
+    suffixes: tuple[str, ...] = (),
+) -> list[Path]:
+    """The files named by ``paths``: files as given, folders walked (sorted, recursive).
+
+    In folders only names ending in one of ``suffixes`` (any name when empty) are
+    taken, hidden files and folders never.
+
+    Raises:
+        ReaderError: A path does not exist.
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for sub in sorted(path.rglob("*")):
+                rel = sub.relative_to(path).parts
+                if any(p.startswith(".") for p in rel) or not sub.is_file():
+                    continue
+                if not suffixes or sub.name.lower().endswith(suffixes):
+                    found.append(sub)
+        elif path.exists():
+            found.append(path)
+        else:
+            raise ReaderError(f"{path}: no such file or folder")
+    return found
+
+
+def _open(path: Path) -> IO[bytes]:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+def lines(path: Path, ctx: Context) -> Iterator[tuple[int, str]]:
+    """The lines of a text file (``.gz`` too), streamed, numbered from 1, without EOL.
+
+    Lines that are not UTF-8 are rejected (``not_utf8``), lines longer than
+    :data:`MAX_LINE` bytes too (``line_too_long``), and blank lines are passed over;
+    progress advances by bytes read. A UTF-8 byte-order mark is dropped.
+    """
+    size = path.stat().st_size
+    ctx.add_total(size)
+    number = 0
+    pending = b""
+    overlong = False
+    try:
+        with _open(path) as f:
+            while True:
+                block = f.read(_CHUNK)
+                if path.suffix != ".gz":
+                    ctx.advance(len(block))
+                if not block:
+                    break
+                if number == 0 and not pending and block.startswith(codecs.BOM_UTF8):
+                    block = block[len(codecs.BOM_UTF8) :]
+                parts = block.split(b"\n")
+                parts[0] = pending + parts[0]
+                pending = parts.pop()
+                for raw in parts:
+                    number += 1
+                    if overlong:
+                        overlong = False
+                        ctx.reject(where(path, number), "line_too_long", _too_long())
+                        continue
+                    text = _line_text(raw, path, number, ctx)
+                    if text is not None:
+                        yield number, text
+                if len(pending) > MAX_LINE:
+                    overlong = True
+                    pending = b""
+            if overlong or pending:
+                number += 1
+                if overlong:
+                    ctx.reject(where(path, number), "line_too_long", _too_long())
+                else:
+                    text = _line_text(pending, path, number, ctx)
+                    if text is not None:
+                        yield number, text
+    except (OSError, EOFError, gzip.BadGzipFile) as err:
+        ctx.reject(where(path, number + 1), "unreadable", f"cannot read on: {err}")
+    if path.suffix == ".gz":
+        ctx.advance(size)
+
+
+def _too_long() -> str:
+    return f"line longer than {MAX_LINE:,} bytes; left out"
+
+
+def _line_text(raw: bytes, path: Path, number: int, ctx: Context) -> str | None:
+    if raw.endswith(b"\r"):
+        raw = raw[:-1]
+    if not raw.strip():
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        ctx.reject(
+            where(path, number),
+            "not_utf8",
+            f"bytes at column {err.start + 1} are not UTF-8 text (binary data?)",
+        )
+        return None
+
+
+def json_lines(path: Path, ctx: Context) -> Iterator[tuple[int, Any]]:
+    """Each line of a JSON-lines file decoded, numbered; bad lines rejected (``bad_json``)."""
+    for number, text in lines(path, ctx):
+        try:
+            yield number, json.loads(text)
+        except json.JSONDecodeError as err:
+            ctx.reject(where(path, number), "bad_json", f"column {err.colno}: {err.msg}")
+        except RecursionError:
+            ctx.reject(where(path, number), "bad_json", "nested too deeply")
+
+
+def json_document(path: Path, ctx: Context) -> Any | None:
+    """A whole JSON file decoded, or None after rejecting it (naming line and column).
+
+    Files larger than 256 MiB are rejected (``too_large``); readers of big inputs
+    stream them as JSON lines instead.
+    """
+    size = path.stat().st_size
+    ctx.add_total(size)
+    if size > MAX_DOCUMENT:
+        ctx.reject(where(path), "too_large", f"{size:,} bytes is more than a JSON document may be")
+        ctx.advance(size)
+        return None
+    try:
+        with _open(path) as f:
+            raw = f.read()
+    except (OSError, EOFError, gzip.BadGzipFile) as err:
+        ctx.reject(where(path), "unreadable", str(err))
+        ctx.advance(size)
+        return None
+    ctx.advance(size)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        ctx.reject(where(path, line), "not_utf8", "bytes that are not UTF-8 text (binary data?)")
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        ctx.reject(where(path, err.lineno), "bad_json", f"column {err.colno}: {err.msg}")
+    except RecursionError:
+        ctx.reject(where(path), "bad_json", "nested too deeply")
+    return None
+
+
+_BLANKS = re.compile(r"\s+")
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    r"""``text`` on one line, cut to ``limit`` characters (for titles and messages).
+
+    >>> one_line("disk  full\n on /var", 12)
+    'disk full o…'
+    """
+    flat = _BLANKS.sub(" ", text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
