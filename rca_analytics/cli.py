@@ -65,6 +65,103 @@ def _import_sqlite(args: argparse.Namespace) -> int:
     return 0 if args.allow_rejects else 3
 
 
+#: Reader options the command line offers: flag → (option name, argparse settings).
+_READER_FLAGS: dict[str, tuple[str, dict[str, object]]] = {
+    "--rev": ("rev", {"action": "append", "metavar": "REV", "help": "git: branch, tag, sha or "
+                      "range (v1..v2); repeatable (default HEAD)"}),
+    "--all": ("all_refs", {"action": "store_true", "default": None,
+                           "help": "git: every branch and tag"}),
+    "--since": ("since", {"metavar": "TIME", "help": "git: commits after TIME (ISO 8601)"}),
+    "--until": ("until", {"metavar": "TIME", "help": "git: commits before TIME (ISO 8601)"}),
+    "--format": ("format", {"metavar": "FMT", "help": "logs: json, logfmt, syslog or plain "
+                            "(default: detected per file)"}),
+    "--min-level": ("min_level", {"metavar": "LEVEL", "help": "logs, otlp: keep records at or "
+                                  "above LEVEL (default warning)"}),
+    "--tz": ("tz", {"metavar": "ZONE", "help": "logs, junit: zone of times without an offset "
+                    "(default UTC)"}),
+    "--year": ("year", {"type": int, "help": "logs: year of RFC 3164 syslog times"}),
+    "--slow-ms": ("slow_ms", {"type": float, "metavar": "MS",
+                              "help": "otlp: spans at least this long are slow (default 1000)"}),
+    "--incident-label": ("incident_labels", {"action": "append", "metavar": "LABEL",
+                                             "help": "github: issue label marking an incident; "
+                                             "repeatable (default incident)"}),
+    "--service": ("service", {"metavar": "NAME", "help": "service of every record read"}),
+    "--component": ("component", {"action": "append", "metavar": "PATTERN=NAME",
+                                  "help": "component rule (glob pattern on the reader's key, "
+                                  "e.g. a file path); repeatable, first match wins"}),
+}  # fmt: skip
+
+
+def _reader_options(args: argparse.Namespace) -> dict[str, object]:
+    options: dict[str, object] = {}
+    for name, _settings in _READER_FLAGS.values():
+        value = getattr(args, name, None)
+        if value is not None:
+            options[name] = value
+    if "component" in options:
+        rules: dict[str, str] = {}
+        for rule in options["component"]:  # type: ignore[attr-defined]
+            pattern, sep, target = str(rule).partition("=")
+            if not sep or not pattern or not target:
+                raise _Usage(f"--component takes PATTERN=NAME, not {rule!r}")
+            rules[pattern] = target
+        options["component"] = rules
+    return options
+
+
+class _Usage(Exception):
+    """A command line that cannot work (exit status 2)."""
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    import inspect
+    import json
+
+    from .ingest import reader
+    from .store import connect
+
+    try:
+        options = _reader_options(args)
+    except _Usage as err:
+        print(f"rca: {err}", file=sys.stderr)
+        return 2
+    accepted = set(inspect.signature(reader(args.kind).read).parameters)
+    flags = {name: flag for flag, (name, _s) in _READER_FLAGS.items()}
+    wrong = [flags[name] for name in options if name not in accepted]
+    if wrong:
+        print(f"rca: the {args.kind} reader takes no {', '.join(wrong)}", file=sys.stderr)
+        return 2
+    with connect(args.db) as store:
+        report = store.ingest(
+            args.kind,
+            args.paths,
+            progress=None if args.progress else False,
+            on_duplicate=args.on_duplicate,
+            **options,
+        )
+    if args.json:
+        body = {
+            "kind": report.kind,
+            "inputs": report.inputs,
+            "events": report.events,
+            "investigations": report.investigations,
+            "skipped": report.skipped,
+            "notes": report.notes,
+            "rejects": report.rejects.astype(object)
+            .where(report.rejects.notna(), None)
+            .to_dict("records"),
+        }
+        print(json.dumps(body, indent=2, ensure_ascii=False))
+    else:
+        print(report.summary())
+    if report.ok:
+        return 0
+    for row in report.rejects.itertuples(index=False):
+        named = f" field {row.field}" if isinstance(row.field, str) and row.field else ""
+        print(f"rca: rejected: {row.where}{named}: {row.code}: {row.message}", file=sys.stderr)
+    return 0 if args.allow_rejects else 3
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rca", description="Incident root-cause analysis on an embedded DuckDB store."
@@ -94,6 +191,36 @@ def _parser() -> argparse.ArgumentParser:
         help="exit 0 even when rows or links were rejected (they are listed on stderr)",
     )
     legacy.set_defaults(func=_import_sqlite)
+    from .ingest import KINDS
+
+    ingest = commands.add_parser(
+        "ingest",
+        help="read files (or a git repository) of another system into a store",
+        description="Read inputs with one of the readers (field mappings in docs/readers/) and "
+        "store what they yield; bad records are listed on stderr and the good ones stored.",
+    )
+    ingest.add_argument("kind", choices=KINDS, help="the reader")
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or repository")
+    ingest.add_argument("--db", default=None, help="the store (default: $RCA_DB or ./rca.duckdb)")
+    ingest.add_argument(
+        "--on-duplicate",
+        choices=("skip", "update"),
+        default=None,
+        help="records already stored: skip them or update them (default: the reader's choice)",
+    )
+    ingest.add_argument("--json", action="store_true", help="print the report as JSON")
+    ingest.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="no progress bar on stderr"
+    )
+    ingest.add_argument(
+        "--allow-rejects",
+        action="store_true",
+        help="exit 0 even when records were rejected (they are listed on stderr)",
+    )
+    options = ingest.add_argument_group("reader options (each reader takes some)")
+    for flag, (name, settings) in _READER_FLAGS.items():
+        options.add_argument(flag, dest=name, **settings)  # type: ignore[arg-type]
+    ingest.set_defaults(func=_ingest)
     return parser
 
 

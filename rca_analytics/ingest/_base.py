@@ -315,7 +315,7 @@ def lines(path: Path, ctx: Context) -> Iterator[tuple[int, str]]:
                 pending = parts.pop()
                 for raw in parts:
                     number += 1
-                    if overlong:
+                    if overlong or len(raw) > MAX_LINE:
                         overlong = False
                         ctx.reject(where(path, number), "line_too_long", _too_long())
                         continue
@@ -327,7 +327,7 @@ def lines(path: Path, ctx: Context) -> Iterator[tuple[int, str]]:
                     pending = b""
             if overlong or pending:
                 number += 1
-                if overlong:
+                if overlong or len(pending) > MAX_LINE:
                     ctx.reject(where(path, number), "line_too_long", _too_long())
                 else:
                     text = _line_text(pending, path, number, ctx)
