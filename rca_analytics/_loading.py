@@ -442,6 +442,9 @@ def _update(
 
     Only the fields the input carries are written (a column missing from the input
     keeps its stored values); each record keeps its id, creation and deletion times.
+    When both the stored record and the row carry a ``revision`` (the record's version
+    in its source), only a greater revision replaces it: an older or the same export
+    read again changes nothing, and edits made since are kept.
     Returns the input rows that changed a record.
     """
     keep = {"id", "created_at", "updated_at", "deleted_at"}
@@ -456,6 +459,11 @@ def _update(
         return f"t.{quote(c)} IS DISTINCT FROM b.{quote(c)}"
 
     changed_rows = " OR ".join(map(differs, cols))
+    if "revision" in given:
+        changed_rows = (
+            f"({changed_rows}) AND (t.revision IS NULL OR b.revision IS NULL "
+            "OR b.revision > t.revision)"
+        )
     changed = store._frame_raw(
         f"SELECT p._row FROM {table} t, _rca_plan p JOIN _rca_batch b "  # noqa: S608
         f"ON b._row = p._row WHERE p.action = 'update' AND p.existing_id = t.id "

@@ -87,8 +87,14 @@ def _to_v2(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_IMPORT_REJECTS_V2)
 
 
+def _to_v3(con: duckdb.DuckDBPyConnection) -> None:
+    """Events and investigations gain ``revision`` (their version in the source), last."""
+    con.execute('ALTER TABLE events ADD COLUMN "revision" VARCHAR')
+    con.execute('ALTER TABLE investigations ADD COLUMN "revision" VARCHAR')
+
+
 #: ``STEPS[n]`` upgrades a store from schema version ``n - 1`` to ``n``.
-STEPS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {2: _to_v2}
+STEPS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {2: _to_v2, 3: _to_v3}
 
 
 def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

@@ -294,6 +294,11 @@ class Event(Record):
         description="Last change of the record (moves on every update).",
     )
     deleted_at: OptUtc = Field(default=None, description="Soft-delete time; None when active.")
+    revision: Name = Field(
+        default=None,
+        description="Version of the record in its source (e.g. the time it last changed "
+        "there, as ISO text); an ingest replaces a stored record only with a newer revision.",
+    )
     investigation_ids: Annotated[list[str], BeforeValidator(v.clean_tags)] = Field(
         default_factory=list, description="Linked investigations (derived from links)."
     )
@@ -373,6 +378,11 @@ class Investigation(Record):
         description="Last change of the record (moves on every update).",
     )
     deleted_at: OptUtc = Field(default=None, description="Soft-delete time; None when active.")
+    revision: Name = Field(
+        default=None,
+        description="Version of the record in its source (e.g. the time it last changed "
+        "there, as ISO text); an ingest replaces a stored record only with a newer revision.",
+    )
     event_ids: Annotated[list[str], BeforeValidator(v.clean_tags)] = Field(
         default_factory=list, description="Linked events (derived from links)."
     )

@@ -38,7 +38,7 @@ __all__ = ["SCHEMA_VERSION", "TABLES", "Column", "Table", "columns", "create_tab
 #: migration step in :mod:`rca_analytics.migrations` and a DDL snapshot in tests/snapshots.
 #: 1: events, investigations, links, relations, changes. 2: investigations gain
 #: impact_started_at and mitigated_at; import_rejects.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Key/value table holding the schema version and provenance of a store file.
 META_TABLE = "rca_meta"

@@ -314,3 +314,33 @@ def test_bulk_links_move_the_other_side_like_link_does(store: rca.Store) -> None
     inv = store.add_investigation({"title": "t"})
     store.add_events(rows(2, investigation_ids=[inv.id]))
     assert store.get_investigation(inv.id).updated_at > inv.updated_at
+
+
+def test_updates_with_revisions_only_take_newer_versions_of_a_record(store: rca.Store) -> None:
+    inv = {
+        "id": "inc-1",
+        "title": "API errors",
+        "status": "in_progress",
+        "revision": "2026-03-01T10",
+    }
+    store.add_investigations([inv])
+    store.update_investigation("inc-1", status="closed", assigned_to="ana")  # triage by a person
+    same = store.add_investigations([inv], on_duplicate="update")
+    older = store.add_investigations(
+        [{**inv, "status": "open", "revision": "2026-03-01T09"}], on_duplicate="update"
+    )
+    assert (same.updated, same.duplicates, older.updated, older.duplicates) == (0, 1, 0, 1)
+    kept = store.get_investigation("inc-1")
+    assert (kept.status, kept.assigned_to, kept.revision) == ("closed", "ana", "2026-03-01T10")
+    newer = store.add_investigations(
+        [{**inv, "status": "resolved", "revision": "2026-03-01T11"}], on_duplicate="update"
+    )
+    assert newer.updated == 1
+    now = store.get_investigation("inc-1")
+    assert (now.status, now.assigned_to, now.revision) == ("resolved", "ana", "2026-03-01T11")
+    # without revisions, an update always applies (as before)
+    store.add_investigations([{"id": "inc-2", "title": "t", "status": "open"}])
+    again = store.add_investigations(
+        [{"id": "inc-2", "title": "t", "status": "resolved"}], on_duplicate="update"
+    )
+    assert again.updated == 1

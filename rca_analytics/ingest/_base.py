@@ -16,6 +16,7 @@ It never touches a store.
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import fnmatch
 import gzip
 import hashlib
@@ -45,6 +46,7 @@ __all__ = [
     "lines",
     "one_line",
     "pointer",
+    "revision",
     "severity_for_level",
     "stable_id",
     "where",
@@ -177,6 +179,20 @@ def digest(*parts: object, size: int = 16) -> str:
         h.update(p if isinstance(p, bytes) else str(p).encode("utf-8", "surrogatepass"))
         h.update(b"\x1f")
     return h.hexdigest()
+
+
+def revision(time: dt.datetime | None) -> str | None:
+    """A record's ``revision`` from the time it last changed in its source.
+
+    Fixed-width UTC text, so that a later time is a greater revision: an ingest then
+    replaces a stored record only with a newer version of it.
+
+    >>> revision(dt.datetime(2026, 3, 1, 11, 0, tzinfo=dt.timezone(dt.timedelta(hours=1))))
+    '2026-03-01T10:00:00.000000Z'
+    """
+    if time is None or time.tzinfo is None:
+        return None
+    return time.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def apply_rule(rule: Rule | None, value: str | None) -> str | None:

@@ -95,7 +95,7 @@ def test_expand_walks_folders_in_order_and_skips_hidden_files(tmp_path: Path) ->
         (tmp_path / name).write_text("{}")
     assert expand(tmp_path, (".json",)) == [tmp_path / "a.json", tmp_path / "b" / "2.json"]
     assert expand([tmp_path / "notes.txt"], (".json",)) == [tmp_path / "notes.txt"]
-    with pytest.raises(ReaderError, match="missing.json: no such file"):
+    with pytest.raises(ReaderError, match=r"missing\.json: no such file"):
         expand([tmp_path / "missing.json"])
 
 
