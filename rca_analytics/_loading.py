@@ -458,7 +458,8 @@ def _update(
             return f"json(t.{quote(c)}) IS DISTINCT FROM json(b.{quote(c)})"
         return f"t.{quote(c)} IS DISTINCT FROM b.{quote(c)}"
 
-    changed_rows = " OR ".join(map(differs, cols))
+    # parsed_at moves on every read of the same input: alone it is no change
+    changed_rows = " OR ".join(differs(c) for c in cols if c != "parsed_at") or "FALSE"
     if "revision" in given:
         changed_rows = (
             f"({changed_rows}) AND (t.revision IS NULL OR b.revision IS NULL "

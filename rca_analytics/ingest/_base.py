@@ -52,9 +52,9 @@ __all__ = [
     "where",
 ]
 
-#: Longest line a line reader keeps; longer lines are rejected (``line_too_long``)
-#: without ever being held in memory whole.
-MAX_LINE = 1 << 20
+#: Longest line a line reader keeps (16 MiB: collectors write whole batches on one line);
+#: longer lines are rejected (``line_too_long``) without ever being held in memory whole.
+MAX_LINE = 16 << 20
 #: Largest JSON document (one file) a reader parses whole.
 MAX_DOCUMENT = 256 << 20
 _CHUNK = 1 << 20

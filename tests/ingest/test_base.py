@@ -44,7 +44,7 @@ def test_a_line_longer_than_many_read_blocks_is_never_held_whole(tmp_path: Path)
     path = tmp_path / "flood.log"
     with path.open("wb") as f:
         f.write(b"a\n")
-        for _ in range(5):  # 5 MiB in one line
+        for _ in range(_base.MAX_LINE // (1 << 20) + 3):  # longer than MAX_LINE, in blocks
             f.write(b"y" * (1 << 20))
         f.write(b"\nb\n")
     ctx = Context()
