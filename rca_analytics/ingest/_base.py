@@ -32,6 +32,7 @@ from typing import IO, Any, Literal
 from ..errors import ReaderError
 
 __all__ = [
+    "JSON_LINES_SUFFIXES",
     "MAX_LINE",
     "Context",
     "Parsed",
@@ -42,6 +43,8 @@ __all__ = [
     "expand",
     "json_document",
     "json_lines",
+    "json_values",
+    "kind_of",
     "level_rank",
     "lines",
     "one_line",
@@ -419,6 +422,61 @@ def json_document(path: Path, ctx: Context) -> Any | None:
     except RecursionError:
         ctx.reject(where(path), "bad_json", "nested too deeply")
     return None
+
+
+#: Names always read as JSON lines by :func:`json_values`.
+JSON_LINES_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
+
+
+def _looks_like_json_lines(path: Path) -> bool:
+    """At least two lines, the first a whole JSON value (collectors write ``.json`` so)."""
+    try:
+        with _open(path) as f:
+            head = f.read(MAX_LINE + 1)
+    except (OSError, EOFError, gzip.BadGzipFile):
+        return False  # json_document reports it
+    rows = [r for r in head.removeprefix(codecs.BOM_UTF8).split(b"\n") if r.strip()]
+    if len(rows) < 2:
+        return False
+    try:
+        json.loads(rows[0])
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def json_values(path: Path, ctx: Context) -> Iterator[tuple[str, tuple[int, ...], Any]]:
+    """Each JSON value of a file: ``(where prefix, pointer parts, value)``.
+
+    A file is JSON lines when named so (:data:`JSON_LINES_SUFFIXES`) or when its first
+    line is a whole JSON value and more lines follow; else one document. A top-level
+    list gives its items (pointer parts ``(i,)``). The prefix is ``file:line`` for
+    JSON lines and the file otherwise, for :func:`pointer`.
+    """
+    if path.name.lower().endswith(JSON_LINES_SUFFIXES) or _looks_like_json_lines(path):
+        for number, value in json_lines(path, ctx):
+            yield from _items(where(path, number), value)
+    else:
+        value = json_document(path, ctx)
+        if value is not None:
+            yield from _items(os.fspath(path), value)
+
+
+def _items(prefix: str, value: Any) -> Iterator[tuple[str, tuple[int, ...], Any]]:
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            yield prefix, (i,), item
+    else:
+        yield prefix, (), value
+
+
+def kind_of(value: Any) -> str:
+    """The JSON-ish name of a value's type, for messages.
+
+    >>> kind_of(None), kind_of([1]), kind_of("x")
+    ('null', 'list', 'str')
+    """
+    return "null" if value is None else type(value).__name__
 
 
 _BLANKS = re.compile(r"\s+")

@@ -23,29 +23,25 @@ in ``docs/readers/alerts.md``.
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
-import gzip
 import json
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ..errors import ReaderError
 from ._base import (
-    MAX_LINE,
+    JSON_LINES_SUFFIXES,
     Context,
     Parsed,
     expand,
-    json_document,
-    json_lines,
+    json_values,
+    kind_of,
     level_rank,
     pointer,
     severity_for_level,
-    where,
 )
 
 __all__ = [
@@ -87,7 +83,6 @@ _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?"
     r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))"
 )
-_LINE_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 
 
 # --- identity ------------------------------------------------------------------------------
@@ -168,46 +163,6 @@ def _iso(when: dt.datetime) -> str:
 # --- files -------------------------------------------------------------------------------------
 
 
-def _is_json_lines(path: Path) -> bool:
-    """JSON lines by name, or: at least two lines, the first a whole JSON value."""
-    name = path.name.lower()
-    if name.endswith(_LINE_SUFFIXES):
-        return True
-    try:
-        with gzip.open(path, "rb") if name.endswith(".gz") else path.open("rb") as f:
-            head: bytes = f.read(MAX_LINE + 1)
-    except (OSError, EOFError):
-        return False  # json_document reports it
-    head = head.removeprefix(codecs.BOM_UTF8)
-    rows = [r for r in head.split(b"\n") if r.strip()]
-    if len(rows) < 2:
-        return False
-    try:
-        json.loads(rows[0])
-    except (ValueError, RecursionError):
-        return False
-    return True
-
-
-def _documents(path: Path, ctx: Context) -> Iterator[tuple[str, tuple[int, ...], Any]]:
-    """Each JSON value of a file: (where prefix, pointer parts, value)."""
-    if _is_json_lines(path):
-        for number, value in json_lines(path, ctx):
-            yield from _items(where(path, number), value)
-    else:
-        value = json_document(path, ctx)
-        if value is not None:
-            yield from _items(os.fspath(path), value)
-
-
-def _items(prefix: str, value: Any) -> Iterator[tuple[str, tuple[int, ...], Any]]:
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            yield prefix, (i,), item
-    else:
-        yield prefix, (), value
-
-
 # --- mapping -----------------------------------------------------------------------------------
 
 
@@ -223,10 +178,6 @@ class _Alert:
 
 def _cut(text: str, limit: int) -> tuple[str, bool]:
     return (text, False) if len(text) <= limit else (text[: limit - 1] + "…", True)
-
-
-def _kind(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
 
 
 def _pick(labels: dict[str, str], rule: LabelRule | None, default: tuple[str, ...]) -> str | None:
@@ -275,14 +226,14 @@ def _strings(
             return None, False
         return {}, True
     if not isinstance(value, dict):
-        ctx.reject(at, "wrong_type", f"{name} must be an object, got {_kind(value)}", field=name)
+        ctx.reject(at, "wrong_type", f"{name} must be an object, got {kind_of(value)}", field=name)
         return None, False
     for key, item in value.items():
         if not isinstance(item, str):
             ctx.reject(
                 f"{at}/{key.replace('~', '~0').replace('/', '~1')}",
                 "wrong_type",
-                f"{name} values must be strings, got {_kind(item)}",
+                f"{name} values must be strings, got {kind_of(item)}",
                 field=name,
             )
             return None, False
@@ -299,7 +250,7 @@ def _time(
             return None, False
         return None, True
     if not isinstance(raw, str):
-        ctx.reject(at, "wrong_type", f"{key} must be RFC 3339 text, got {_kind(raw)}", field=key)
+        ctx.reject(at, "wrong_type", f"{key} must be RFC 3339 text, got {kind_of(raw)}", field=key)
         return None, False
     try:
         when, cut = _parse_time(raw)
@@ -342,7 +293,7 @@ def _alert(
     rules: tuple[LabelRule | None, LabelRule | None, SeverityRule | None],
 ) -> _Alert | None:
     if not isinstance(alert, dict):
-        ctx.reject(at, "wrong_type", f"an alert must be an object, got {_kind(alert)}")
+        ctx.reject(at, "wrong_type", f"an alert must be an object, got {kind_of(alert)}")
         return None
     labels, ok = _strings(alert.get("labels"), f"{at}/labels", "labels", ctx, required=True)
     if not ok or labels is None:
@@ -363,7 +314,7 @@ def _alert(
         ctx.reject(
             f"{at}/fingerprint",
             "wrong_type",
-            f"fingerprint must be text, got {_kind(given)}",
+            f"fingerprint must be text, got {kind_of(given)}",
             field="fingerprint",
         )
         return None
@@ -434,7 +385,7 @@ def _body(
         ctx.reject(
             pointer(prefix, *parts),
             "wrong_type",
-            f"expected an Alertmanager webhook body (object), got {_kind(body)}",
+            f"expected an Alertmanager webhook body (object), got {kind_of(body)}",
         )
         return
     alerts = body.get("alerts")
@@ -445,7 +396,9 @@ def _body(
         )
         return
     if not isinstance(alerts, list):
-        ctx.reject(at, "wrong_type", f"alerts must be a list, got {_kind(alerts)}", field="alerts")
+        ctx.reject(
+            at, "wrong_type", f"alerts must be a list, got {kind_of(alerts)}", field="alerts"
+        )
         return
     truncated = body.get("truncatedAlerts")
     if isinstance(truncated, int) and not isinstance(truncated, bool) and truncated > 0:
@@ -524,8 +477,8 @@ def read(
         raise ReaderError("severity must be a mapping or a callable on the labels")
     rules = (component, service, severity)
     found: list[_Alert] = []
-    for path in expand(paths, (".json", ".json.gz", *_LINE_SUFFIXES)):
-        for prefix, parts, body in _documents(path, ctx):
+    for path in expand(paths, (".json", ".json.gz", *JSON_LINES_SUFFIXES)):
+        for prefix, parts, body in json_values(path, ctx):
             found.extend(_body(prefix, parts, body, ctx, rules))
     for a in _merged(found, ctx):
         yield Parsed("event", a.record, a.where)

@@ -27,39 +27,34 @@ from __future__ import annotations
 
 import base64
 import binascii
-import codecs
 import datetime as dt
-import gzip
 import json
 import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ..errors import ReaderError
 from ._base import (
-    MAX_LINE,
+    JSON_LINES_SUFFIXES,
     Context,
     Parsed,
     Rule,
     apply_rule,
     digest,
     expand,
-    json_document,
-    json_lines,
+    json_values,
+    kind_of,
     level_rank,
     pointer,
     severity_for_level,
-    where,
 )
 
 __all__ = ["read"]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MAX_INT64 = (1 << 63) - 1
-_LINE_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 #: Bounds of what ``data`` keeps of attributes and text.
 _MAX_ATTRIBUTES = 64
 _MAX_ITEMS = 32
@@ -110,50 +105,7 @@ class _Scope:
 # --- files -------------------------------------------------------------------------------------
 
 
-def _is_json_lines(path: Path) -> bool:
-    """JSON lines by name, or: at least two lines, the first a whole JSON value."""
-    name = path.name.lower()
-    if name.endswith(_LINE_SUFFIXES):
-        return True
-    try:
-        with gzip.open(path, "rb") if name.endswith(".gz") else path.open("rb") as f:
-            head: bytes = f.read(MAX_LINE + 1)
-    except (OSError, EOFError):
-        return False  # json_document reports it
-    rows = [r for r in head.removeprefix(codecs.BOM_UTF8).split(b"\n") if r.strip()]
-    if len(rows) < 2:
-        return False
-    try:
-        json.loads(rows[0])
-    except (ValueError, RecursionError):
-        return False
-    return True
-
-
-def _requests(path: Path, ctx: Context) -> Iterator[tuple[str, tuple[int, ...], Any]]:
-    """Each export request of a file: (where prefix, pointer parts, request)."""
-    if _is_json_lines(path):
-        for number, value in json_lines(path, ctx):
-            yield from _items(where(path, number), value)
-    else:
-        value = json_document(path, ctx)
-        if value is not None:
-            yield from _items(os.fspath(path), value)
-
-
-def _items(prefix: str, value: Any) -> Iterator[tuple[str, tuple[int, ...], Any]]:
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            yield prefix, (i,), item
-    else:
-        yield prefix, (), value
-
-
 # --- values ------------------------------------------------------------------------------------
-
-
-def _kind(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
 
 
 def _text(value: str, limit: int = _MAX_TEXT) -> str:
@@ -246,7 +198,7 @@ def _nanos(record: dict[str, Any], key: str) -> int | None:
             raise _Bad("invalid_time", f"{key} {shown!r} is not a count of nanoseconds", key)
         raw = int(raw)
     if not isinstance(raw, int):
-        raise _Bad("wrong_type", f"{key} must be nanoseconds, got {_kind(raw)}", key)
+        raise _Bad("wrong_type", f"{key} must be nanoseconds, got {kind_of(raw)}", key)
     if raw < 0 or raw > _MAX_INT64:
         raise _Bad("invalid_time", f"{key} {raw} is outside int64 nanoseconds", key)
     return raw or None
@@ -270,7 +222,7 @@ def _hex_id(record: dict[str, Any], key: str, size: int, ctx: Context) -> str | 
     if raw is None or raw == "":
         return None
     if not isinstance(raw, str):
-        raise _Bad("wrong_type", f"{key} must be hex text, got {_kind(raw)}", key)
+        raise _Bad("wrong_type", f"{key} must be hex text, got {kind_of(raw)}", key)
     value: str | None = None
     if len(raw) == 2 * size:
         try:
@@ -350,10 +302,10 @@ def _span(span: Any, scope: _Scope, options: _Options, ctx: Context) -> dict[str
         _Bad: A field could not be read.
     """
     if not isinstance(span, dict):
-        raise _Bad("wrong_type", f"a span must be an object, got {_kind(span)}", "")
+        raise _Bad("wrong_type", f"a span must be an object, got {kind_of(span)}", "")
     status = span.get("status")
     if status is not None and not isinstance(status, dict):
-        raise _Bad("wrong_type", f"status must be an object, got {_kind(status)}", "status")
+        raise _Bad("wrong_type", f"status must be an object, got {kind_of(status)}", "status")
     code = _enum(
         (status or {}).get("code"), _STATUS_CODES, "STATUS_CODE_", "status.code", "status", "code"
     )
@@ -443,7 +395,7 @@ def _log(record: Any, scope: _Scope, options: _Options, ctx: Context) -> dict[st
         _Bad: A field could not be read.
     """
     if not isinstance(record, dict):
-        raise _Bad("wrong_type", f"a log record must be an object, got {_kind(record)}", "")
+        raise _Bad("wrong_type", f"a log record must be an object, got {kind_of(record)}", "")
     rank, number, text = _level(record, ctx)
     if rank > options.min_rank:
         ctx.skip("below_min_level")
@@ -522,7 +474,7 @@ def _list(value: Any, at: str, name: str, ctx: Context) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        ctx.reject(at, "wrong_type", f"{name} must be a list, got {_kind(value)}", field=name)
+        ctx.reject(at, "wrong_type", f"{name} must be a list, got {kind_of(value)}", field=name)
         return []
     return value
 
@@ -534,7 +486,7 @@ def _request(
         ctx.reject(
             pointer(prefix, *parts),
             "wrong_type",
-            f"expected an OTLP export request (object), got {_kind(request)}",
+            f"expected an OTLP export request (object), got {kind_of(request)}",
         )
         return
     known = False
@@ -549,7 +501,7 @@ def _request(
                 ctx.reject(
                     pointer(prefix, *base),
                     "wrong_type",
-                    f"a {signal} entry must be an object, got {_kind(resource)}",
+                    f"a {signal} entry must be an object, got {kind_of(resource)}",
                 )
                 continue
             list_key = scope_lists[1] if scope_lists[1] in resource else scope_lists[0]
@@ -603,7 +555,9 @@ def _group(
     ctx: Context,
 ) -> Iterator[Parsed]:
     if not isinstance(group, dict):
-        ctx.reject(pointer(prefix, *base), "wrong_type", f"expected an object, got {_kind(group)}")
+        ctx.reject(
+            pointer(prefix, *base), "wrong_type", f"expected an object, got {kind_of(group)}"
+        )
         return
     scope_raw = group.get(scope_keys[0], group.get(scope_keys[1]))
     scope, dropped = _scope(resource.get("resource"), scope_raw, options)
@@ -661,6 +615,6 @@ def read(
     ):
         raise ReaderError(f"slow_ms must be a number of milliseconds ≥ 0 or None, not {slow_ms!r}")
     options = _Options(slow_ms, min_rank, service, component)
-    for path in expand(paths, (".json", ".json.gz", *_LINE_SUFFIXES)):
-        for prefix, parts, request in _requests(path, ctx):
+    for path in expand(paths, (".json", ".json.gz", *JSON_LINES_SUFFIXES)):
+        for prefix, parts, request in json_values(path, ctx):
             yield from _request(prefix, parts, request, options, ctx)
