@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -87,3 +88,46 @@ def test_the_console_script_is_installed(tmp_path: Path) -> None:
     assert "4 investigations" in result.stdout
     version = subprocess.run([str(RCA), "--version"], capture_output=True, text=True, check=True)
     assert rca.__version__ in version.stdout
+
+
+JUNIT = """<testsuite name="api" tests="2" failures="1" timestamp="2026-03-01T10:00:00Z">
+<testcase classname="t" name="ok" time="0.1"/>
+<testcase classname="t" name="bad" time="0.2"><failure message="boom"/></testcase>
+</testsuite>"""
+
+
+def test_ingest_stores_prints_a_summary_and_lists_rejects_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "ok.xml").write_text(JUNIT)
+    (tmp_path / "cut.xml").write_text(JUNIT[:60])
+    db = tmp_path / "s.duckdb"
+    args = ["ingest", "junit", str(tmp_path / "ok.xml"), str(tmp_path / "cut.xml"), "--db", str(db)]
+    assert main(args) == 3
+    out, err = capsys.readouterr()
+    assert "events: 1 read, 1 stored" in out
+    assert f"rca: rejected: {tmp_path / 'cut.xml'}:" in err and "bad_xml" in err
+    assert main([*args, "--allow-rejects", "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["events"]["duplicates"] == 1 and body["rejects"][0]["code"] == "bad_xml"
+    with rca.connect(db, read_only=True) as store:
+        assert store.events()["severity"].tolist() == ["medium"]
+
+
+def test_ingest_refuses_options_its_reader_does_not_take(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "ok.xml").write_text(JUNIT)
+    base = ["ingest", "junit", str(tmp_path / "ok.xml"), "--db", str(tmp_path / "s.duckdb")]
+    assert main([*base, "--since", "2026-01-01"]) == 2
+    assert "the junit reader takes no --since" in capsys.readouterr().err
+    assert main([*base, "--component", "no-equals-sign"]) == 2
+    assert "PATTERN=NAME" in capsys.readouterr().err
+    assert main([*base, "--component", "api=payments", "--tz", "Europe/Berlin"]) == 0
+    with rca.connect(tmp_path / "s.duckdb", read_only=True) as store:
+        assert store.events()["component"].tolist() == ["payments"]
+    assert (
+        main(["ingest", "junit", str(tmp_path / "missing.xml"), "--db", str(tmp_path / "s.duckdb")])
+        == 1
+    )
+    assert "missing.xml: no such file" in capsys.readouterr().err

@@ -1,0 +1,130 @@
+"""Running readers: one transaction, reports naming places, options checked, progress."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import rca_analytics as rca
+
+INCIDENT = {
+    "page": {"id": "p1", "name": "Shop"},
+    "incident": {
+        "id": "inc1",
+        "name": "Checkout down",
+        "status": "resolved",
+        "impact": "major",
+        "created_at": "2026-03-01T11:05:00Z",
+        "updated_at": "2026-03-01T11:45:00Z",
+        "resolved_at": "2026-03-01T11:45:00Z",
+        "incident_updates": [
+            {"id": "u1", "status": "investigating", "body": "Failing.",
+             "created_at": "2026-03-01T11:05:00Z"},
+            {"id": "u2", "status": "resolved", "body": "Fixed.",
+             "created_at": "2026-03-01T11:45:00Z"},
+        ],
+    },
+}  # fmt: skip
+
+
+def write(path: Path, body: object) -> Path:
+    path.write_text(json.dumps(body))
+    return path
+
+
+def test_an_unknown_reader_or_option_is_refused_before_anything_is_read(
+    store: rca.Store, tmp_path: Path
+) -> None:
+    src = write(tmp_path / "i.json", INCIDENT)
+    with pytest.raises(rca.ReaderError, match="no reader for 'jira'; the readers are git, "):
+        store.ingest("jira", src)
+    with pytest.raises(rca.ReaderError, match=r"no option 'min_level'; its options: "):
+        store.ingest("statuspage", src, min_level="error")
+    with pytest.raises(rca.ReaderError, match="no option"):
+        rca.read("statuspage", src, since="2026-01-01")
+    assert store.stats()["events"] == store.stats()["investigations"] == 0
+
+
+def test_a_missing_input_stores_nothing_even_after_good_ones(
+    store: rca.Store, tmp_path: Path
+) -> None:
+    good = write(tmp_path / "i.json", INCIDENT)
+    with pytest.raises(rca.ReaderError, match=r"nowhere\.json: no such file"):
+        store.ingest("statuspage", [good, tmp_path / "nowhere.json"])
+    assert store.stats()["events"] == store.stats()["investigations"] == 0
+
+
+def test_the_report_counts_everything_and_names_rejected_places(
+    store: rca.Store, tmp_path: Path
+) -> None:
+    good = write(tmp_path / "a.json", INCIDENT)
+    (tmp_path / "b.json").write_text('{"incident": ')
+    report = store.ingest("statuspage", [good, tmp_path / "b.json"])
+    assert report.investigations == {
+        "read": 1, "stored": 1, "updated": 0, "duplicates": 0, "rejected": 0
+    }  # fmt: skip
+    assert report.events["stored"] == 2
+    assert report.rejects[["where", "code"]].values.tolist() == [
+        [f"{tmp_path}/b.json:1", "bad_json"]
+    ]
+    assert not report.ok
+    assert "rejected: 1 × bad_json" in report.summary()
+    assert "<pre>" in report._repr_html_() and "b.json" in report._repr_html_()
+    assert repr(report) == "<IngestReport statuspage: events 2/2, investigations 1/1, rejects 1>"
+    # the events name their reader run, and link to their investigation with method import
+    links = store.get_links()
+    assert [link.method for link in links] == [rca.LinkMethod.IMPORT] * 2
+    assert store.events()["parsed_at"].notna().all()
+
+
+def test_records_the_store_refuses_are_reported_where_they_came_from(
+    store: rca.Store, tmp_path: Path
+) -> None:
+    body = json.loads(json.dumps(INCIDENT))
+    body["incident"]["incident_updates"][1]["body"] = "bad \ud800 text"
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(body))  # \ud800 stays escaped in the file: valid JSON
+    report = store.ingest("statuspage", path)
+    assert report.events["stored"] == 1 and report.events["rejected"] == 1
+    (where,) = report.rejects["where"]
+    assert where.startswith(f"{path}#/incident/incident_updates/")
+
+
+def test_on_duplicate_can_be_chosen_by_the_caller(store: rca.Store, tmp_path: Path) -> None:
+    path = write(tmp_path / "i.json", INCIDENT)
+    store.ingest("statuspage", path)
+    inv_id = store.investigations()["id"].item()
+    store.update_investigation(inv_id, title="Checkout down (renamed)")
+    # the reader updates only from newer revisions; the caller can ask for "skip"
+    assert store.ingest("statuspage", path, on_duplicate="skip").investigations["duplicates"] == 1
+    with pytest.raises(rca.DuplicateRecord):
+        store.ingest("statuspage", path, on_duplicate="raise")
+    assert store.get_investigation(inv_id).title == "Checkout down (renamed)"
+
+
+def test_a_read_only_store_refuses_to_ingest(tmp_path: Path) -> None:
+    rca.connect(tmp_path / "s.duckdb").close()
+    with (
+        rca.connect(tmp_path / "s.duckdb", read_only=True) as store,
+        pytest.raises(rca.ReadOnlyStore),
+    ):
+        store.ingest("statuspage", write(tmp_path / "i.json", INCIDENT))
+
+
+def test_read_shows_records_without_a_store(tmp_path: Path) -> None:
+    reading = rca.read("statuspage", write(tmp_path / "i.json", INCIDENT))
+    assert (len(reading.investigations), len(reading.events)) == (1, 2)
+    assert reading.events["where"].str.startswith(f"{tmp_path}/i.json#/").all()
+    assert repr(reading) == "<Reading events=2 investigations=1 rejects=0>"
+
+
+def test_progress_is_shown_on_request_and_for_large_inputs_only(
+    store: rca.Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path / "i.json", INCIDENT)
+    store.ingest("statuspage", path)
+    assert capsys.readouterr().err == ""
+    store.ingest("statuspage", path, progress=True)
+    assert "ingest statuspage" in capsys.readouterr().err
