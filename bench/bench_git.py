@@ -10,7 +10,8 @@ annotated one every 1,000), then measures, interleaved, the medians of:
 - reader: the reader's records, consumed (``list(git.read(...))``);
 - rca.read: the same into DataFrames;
 - ingest: ``store.ingest("git", repo)`` into a fresh store file.
-The goal: the reader within 2x of bare ``git log --numstat``.
+The goal: the reader within 2x of bare ``git log --numstat``. The table goes to stdout and
+bench/RESULTS-git.md (``--no-write``: stdout only).
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ def main() -> None:
     )
     parser.add_argument("--commits", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--no-write", action="store_true", help="do not write RESULTS-git.md")
     args = parser.parse_args()
     os.environ["RCA_PROGRESS"] = "0"
     os.environ.update(GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1")
@@ -160,11 +162,14 @@ def main() -> None:
         f"{git_version.strip()}"
     )
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    print(
+    report = (
         f"# git reader\n\nRun {stamp} on {machine}. {n:,} commits (+{tags} tags), built in "
         f"{built:.1f} s; medians of {args.repeats} interleaved repeats. Goal: reader <= 2x bare "
         f"git log.\n\n{table}\n"
     )
+    print(report)
+    if not args.no_write:
+        (Path(__file__).resolve().parent / "RESULTS-git.md").write_text(report)
     reader_ratio = med["reader"] / med["bare"]
     print(f"reader/bare = {reader_ratio:.2f}x ({'within' if reader_ratio <= 2 else 'OVER'} 2x)")
 
