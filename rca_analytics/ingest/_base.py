@@ -16,6 +16,7 @@ It never touches a store.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import datetime as dt
 import fnmatch
 import gzip
@@ -24,6 +25,7 @@ import json
 import os
 import re
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,11 +36,13 @@ from ..errors import ReaderError
 __all__ = [
     "JSON_LINES_SUFFIXES",
     "MAX_LINE",
+    "READ_ERRORS",
     "Context",
     "Parsed",
     "Reject",
     "Rule",
     "apply_rule",
+    "check_rule",
     "digest",
     "expand",
     "json_document",
@@ -61,12 +65,15 @@ MAX_LINE = 16 << 20
 #: Largest JSON document (one file) a reader parses whole.
 MAX_DOCUMENT = 256 << 20
 _CHUNK = 1 << 20
+#: What reading a (possibly gzip) file can raise part way: reported as ``unreadable``.
+READ_ERRORS = (OSError, EOFError, zlib.error)
 #: Namespace of the ids readers derive for investigations (uuid5).
 _NAMESPACE = uuid.UUID("6f1d8a52-3c5e-4d0b-9a7e-2b4c8e1f0a93")
 
 Model = Literal["event", "investigation"]
-#: A caller's mapping rule: a dict (exact key, or glob pattern → value) or a callable.
-Rule = Mapping[str, str | None] | Callable[[str], str | None]
+#: A caller's mapping rule: a dict (exact key, or glob pattern → value), a callable, or
+#: one name for everything.
+Rule = Mapping[str, str | None] | Callable[[str], str | None] | str
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +115,7 @@ class Context:
         self.rejects: list[Reject] = []
         self.skipped: dict[str, int] = {}
         self.notes: dict[str, int] = {}
+        self._announced: set[str] = set()
         self.unit = "B"
         self.total = 0
         self.done = 0
@@ -124,6 +132,15 @@ class Context:
     def note(self, what: str, count: int = 1) -> None:
         """Count something done to records that the caller should know (``naive_time_as_utc``)."""
         self.notes[what] = self.notes.get(what, 0) + count
+
+    def add_file(self, path: Path) -> None:
+        """Announce a file's size as work to do, once however often it is announced."""
+        key = os.fspath(path)
+        if key in self._announced:
+            return
+        self._announced.add(key)
+        with contextlib.suppress(OSError):  # reading it will report why
+            self.add_total(path.stat().st_size)
 
     def add_total(self, amount: int, unit: str = "B") -> None:
         """Announce more work (bytes of a file, commits of a repository)."""
@@ -198,11 +215,32 @@ def revision(time: dt.datetime | None) -> str | None:
     return time.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def check_rule(option: str, rule: object) -> None:
+    """Refuse an option value that is not a :data:`Rule` (before anything is read).
+
+    >>> check_rule("component", {"src/*": "api"})
+    >>> check_rule("component", 3)
+    Traceback (most recent call last):
+    ...
+    rca_analytics.errors.ReaderError: component must be a name, a dict ... or a callable; not int
+    """
+    if rule is None or isinstance(rule, str) or callable(rule):
+        return
+    if isinstance(rule, Mapping) and all(
+        isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in rule.items()
+    ):
+        return
+    raise ReaderError(
+        f"{option} must be a name, a dict of name or glob pattern to name, or a callable; "
+        f"not {type(rule).__name__}"
+    )
+
+
 def apply_rule(rule: Rule | None, value: str | None) -> str | None:
     """Map ``value`` with a caller's rule; ``None`` when no rule or nothing matches.
 
     A dict maps exact keys first, then glob patterns (``"services/*/api/**"``) in
-    order; a callable is called with the value.
+    order; a callable is called with the value; a string is the answer for every value.
 
     >>> rules = {"README.md": "docs", "src/payments/*": "payments"}
     >>> apply_rule(rules, "src/payments/api.py"), apply_rule(rules, "other"), apply_rule(None, "x")
@@ -210,6 +248,8 @@ def apply_rule(rule: Rule | None, value: str | None) -> str | None:
     """
     if rule is None or value is None:
         return None
+    if isinstance(rule, str):
+        return rule
     if callable(rule):
         return rule(value)
     if value in rule:
@@ -249,7 +289,7 @@ def level_rank(level: object) -> int | None:
         return bunyan.get(level)
     if isinstance(level, str):
         name = level.strip().lower()
-        if name.isdigit():
+        if name.isascii() and name.isdigit() and len(name) <= 3:
             return level_rank(int(name))
         return _LEVEL_NAMES.get(name)
     return None
@@ -273,11 +313,13 @@ def severity_for_level(rank: int) -> str:
 def expand(
     paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
     suffixes: tuple[str, ...] = (),
+    ctx: Context | None = None,
 ) -> list[Path]:
     """The files named by ``paths``: files as given, folders walked (sorted, recursive).
 
     In folders only names ending in one of ``suffixes`` (any name when empty) are
-    taken, hidden files and folders never.
+    taken, hidden files and folders never. With ``ctx``, their sizes are announced as
+    the work to do (so a progress bar knows the whole of it from the start).
 
     Raises:
         ReaderError: A path does not exist.
@@ -298,6 +340,9 @@ def expand(
             found.append(path)
         else:
             raise ReaderError(f"{path}: no such file or folder")
+    if ctx is not None:
+        for path in found:
+            ctx.add_file(path)
     return found
 
 
@@ -315,7 +360,7 @@ def lines(path: Path, ctx: Context) -> Iterator[tuple[int, str]]:
     progress advances by bytes read. A UTF-8 byte-order mark is dropped.
     """
     size = path.stat().st_size
-    ctx.add_total(size)
+    ctx.add_file(path)
     number = 0
     pending = b""
     overlong = False
@@ -352,7 +397,7 @@ def lines(path: Path, ctx: Context) -> Iterator[tuple[int, str]]:
                     text = _line_text(pending, path, number, ctx)
                     if text is not None:
                         yield number, text
-    except (OSError, EOFError, gzip.BadGzipFile) as err:
+    except READ_ERRORS as err:
         ctx.reject(where(path, number + 1), "unreadable", f"cannot read on: {err}")
     if path.suffix == ".gz":
         ctx.advance(size)
@@ -385,43 +430,70 @@ def json_lines(path: Path, ctx: Context) -> Iterator[tuple[int, Any]]:
             yield number, json.loads(text)
         except json.JSONDecodeError as err:
             ctx.reject(where(path, number), "bad_json", f"column {err.colno}: {err.msg}")
-        except RecursionError:
-            ctx.reject(where(path, number), "bad_json", "nested too deeply")
+        except (ValueError, RecursionError) as err:  # 5,000-digit numbers, deep nesting
+            ctx.reject(where(path, number), "bad_json", _json_problem(err))
 
 
 def json_document(path: Path, ctx: Context) -> Any | None:
     """A whole JSON file decoded, or None after rejecting it (naming line and column).
 
     Files larger than 256 MiB are rejected (``too_large``); readers of big inputs
-    stream them as JSON lines instead.
+    stream them as JSON lines instead. (A file holding ``null`` also gives None;
+    :func:`json_values` tells the two apart.)
+    """
+    value = _document(path, ctx, lines_follow=False)
+    return None if value is _NOTHING else value
+
+
+_NOTHING = object()
+_LINES_FOLLOW = object()
+
+
+def _document(path: Path, ctx: Context, *, lines_follow: bool) -> Any:
+    """:func:`json_document`, with ``_NOTHING`` after a reject.
+
+    With ``lines_follow``, ``_LINES_FOLLOW`` when the file is JSON values one per line.
     """
     size = path.stat().st_size
-    ctx.add_total(size)
+    ctx.add_file(path)
     if size > MAX_DOCUMENT:
         ctx.reject(where(path), "too_large", f"{size:,} bytes is more than a JSON document may be")
         ctx.advance(size)
-        return None
+        return _NOTHING
     try:
         with _open(path) as f:
             raw = f.read()
-    except (OSError, EOFError, gzip.BadGzipFile) as err:
+    except READ_ERRORS as err:
         ctx.reject(where(path), "unreadable", str(err))
         ctx.advance(size)
-        return None
-    ctx.advance(size)
+        return _NOTHING
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
+        ctx.advance(size)
         line = raw.count(b"\n", 0, err.start) + 1
         ctx.reject(where(path, line), "not_utf8", "bytes that are not UTF-8 text (binary data?)")
-        return None
+        return _NOTHING
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as err:
+        if lines_follow and err.msg == "Extra data" and text[: err.pos].rstrip().count("\n") == 0:
+            return _LINES_FOLLOW  # the first line is a whole value: JSON lines after all
+        ctx.advance(size)
         ctx.reject(where(path, err.lineno), "bad_json", f"column {err.colno}: {err.msg}")
-    except RecursionError:
-        ctx.reject(where(path), "bad_json", "nested too deeply")
-    return None
+        return _NOTHING
+    except (ValueError, RecursionError) as err:
+        ctx.advance(size)
+        ctx.reject(where(path), "bad_json", _json_problem(err))
+        return _NOTHING
+    ctx.advance(size)
+    return value
+
+
+def _json_problem(err: Exception) -> str:
+    if isinstance(err, RecursionError):
+        return "nested too deeply"
+    return str(err).split(";")[0]  # e.g. "Exceeds the limit (4300 digits) for integer ..."
 
 
 #: Names always read as JSON lines by :func:`json_values`.
@@ -433,7 +505,7 @@ def _looks_like_json_lines(path: Path) -> bool:
     try:
         with _open(path) as f:
             head = f.read(MAX_LINE + 1)
-    except (OSError, EOFError, gzip.BadGzipFile):
+    except READ_ERRORS:
         return False  # json_document reports it
     rows = [r for r in head.removeprefix(codecs.BOM_UTF8).split(b"\n") if r.strip()]
     if len(rows) < 2:
@@ -450,16 +522,21 @@ def json_values(path: Path, ctx: Context) -> Iterator[tuple[str, tuple[int, ...]
 
     A file is JSON lines when named so (:data:`JSON_LINES_SUFFIXES`) or when its first
     line is a whole JSON value and more lines follow; else one document. A top-level
-    list gives its items (pointer parts ``(i,)``). The prefix is ``file:line`` for
+    list gives its items (pointer parts ``(i,)``); a ``null`` document is yielded as
+    None, for the reader to reject. The prefix is ``file:line`` for
     JSON lines and the file otherwise, for :func:`pointer`.
     """
-    if path.name.lower().endswith(JSON_LINES_SUFFIXES) or _looks_like_json_lines(path):
-        for number, value in json_lines(path, ctx):
-            yield from _items(where(path, number), value)
-    else:
-        value = json_document(path, ctx)
-        if value is not None:
+    as_lines = path.name.lower().endswith(JSON_LINES_SUFFIXES) or _looks_like_json_lines(path)
+    if not as_lines:
+        value = _document(path, ctx, lines_follow=True)
+        if value is _NOTHING:
+            return
+        if value is not _LINES_FOLLOW:
             yield from _items(os.fspath(path), value)
+            return
+        # first line longer than the look-ahead, more lines after it: JSON lines
+    for number, value in json_lines(path, ctx):
+        yield from _items(where(path, number), value)
 
 
 def _items(prefix: str, value: Any) -> Iterator[tuple[str, tuple[int, ...], Any]]:
