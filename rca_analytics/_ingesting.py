@@ -9,9 +9,12 @@ from, next to what the reader itself could not read.
 
 from __future__ import annotations
 
+import gc
 import html
 import inspect
 import os
+import warnings
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -19,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from . import _loading
-from .errors import ReaderError
+from .errors import Failure, ReaderError
 from .ingest import reader
 from .ingest._base import Context, Parsed, Reject
 from .models import Event, Investigation, utc_now
@@ -175,6 +178,8 @@ class _Bar:
     """A progress bar that appears once the input turns out to be large."""
 
     def __init__(self, enabled: bool | None, kind: str) -> None:
+        if enabled is None and os.environ.get("RCA_PROGRESS", "1") == "0":
+            enabled = False
         self.enabled = enabled
         self.kind = kind
         self.ctx: Context | None = None
@@ -187,21 +192,89 @@ class _Bar:
             unit = self.ctx.unit
             if self.enabled is None and total < PROGRESS_UNITS.get(unit, 0):
                 return
-            self.bar = _loading._progress(total, True if self.enabled else None, self.kind)
-            if self.bar is None:
-                self.enabled = False
-                return
-            self.bar.unit = unit
-            if unit == "B":
-                self.bar.unit_scale = True
-                self.bar.unit_divisor = 1024
-        self.bar.total = total
-        self.bar.n = done
-        self.bar.refresh() if done >= total else None
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # tqdm.auto may warn about missing ipywidgets
+                from tqdm.auto import tqdm
+
+            self.bar = tqdm(
+                total=total,
+                unit=unit,
+                unit_scale=unit == "B",
+                unit_divisor=1024,
+                desc=self.kind,
+                disable=None if self.enabled is None else False,  # None: only on a terminal
+            )
+        if self.bar.total != total:
+            self.bar.total = total
+        if done > self.bar.n:
+            self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+@dataclass
+class _Model:
+    """What one kind of record (events, or investigations) went through."""
+
+    model: type[Event] | type[Investigation]
+    policy: _loading.OnDuplicate
+    read: int = 0
+    stored: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    #: ``(first row, where of each row)`` of the batches handed to the loader, not stored yet.
+    batches: deque[tuple[int, list[str]]] = field(default_factory=deque)
+    rows: int = 0
+
+    def split(
+        self, records: list[dict[str, Any]], wheres: list[str]
+    ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """Numbered batches for the loader, their places remembered.
+
+        Updates write the fields a batch carries, so records with other fields are
+        given their own batch (a record without ``impact_severity`` must not have it
+        set to the default because its neighbour had one).
+        """
+        groups: dict[frozenset[str], tuple[list[dict[str, Any]], list[str]]] = {}
+        if self.policy == "update":
+            for record, place in zip(records, wheres, strict=True):
+                recs, places = groups.setdefault(frozenset(record), ([], []))
+                recs.append(record)
+                places.append(place)
+        else:
+            groups[frozenset()] = (records, wheres)
+        for recs, places in groups.values():
+            self.batches.append((self.rows, places))
+            yield self.rows, recs
+            self.rows += len(recs)
+
+    def stored_batch(self, failures: list[Failure], problems: list[Reject]) -> None:
+        """The loader stored the oldest batch: name its rejected rows by place."""
+        first, places = self.batches.popleft()
+        self.rejected += len({f.row for f in failures})
+        for f in failures:
+            name = None if f.field in (None, "") else str(f.field)
+            row = first if f.row is None else f.row
+            problems.append(
+                Reject(places[row - first], f.code, _loading.printable(f.message), name)
+            )
+
+    def add(self, report: _loading.LoadReport) -> None:
+        self.stored += report.inserted
+        self.updated += report.updated
+        self.duplicates += report.duplicates
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "read": self.read,
+            "stored": self.stored,
+            "updated": self.updated,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+        }
 
 
 def ingest(
@@ -219,83 +292,78 @@ def ingest(
     bar.ctx = ctx
     inputs = [os.fspath(p) for p in ([paths] if isinstance(paths, str | os.PathLike) else paths)]
     records = _records(kind, inputs, ctx, options)
-    module = reader(kind)
-    policy: dict[str, _loading.OnDuplicate] = dict(getattr(module, "ON_DUPLICATE", {}))
-    where: dict[str, list[str]] = {"event": [], "investigation": []}
-    reports: dict[str, list[_loading.LoadReport]] = {"event": [], "investigation": []}
-    pending_investigations: list[dict[str, Any]] = []
+    policy: dict[str, _loading.OnDuplicate] = dict(getattr(reader(kind), "ON_DUPLICATE", {}))
+    events = _Model(Event, on_duplicate or policy.get("event", "skip"))
+    investigations = _Model(Investigation, on_duplicate or policy.get("investigation", "skip"))
+    problems: list[Reject] = []
+    pending: list[dict[str, Any]] = []
+    pending_where: list[str] = []
     now = utc_now()
 
     def store_investigations() -> None:
-        if pending_investigations:
-            first = len(where["investigation"]) - len(pending_investigations)
-            reports["investigation"].append(
-                _loading.load_chunks(
-                    store,
-                    Investigation,
-                    [(first, list(pending_investigations))],
-                    on_duplicate=on_duplicate or policy.get("investigation", "skip"),
-                    progress=False,
-                    link_method="import",
-                )
+        if pending:
+            report = _loading.load_chunks(
+                store,
+                Investigation,
+                investigations.split(list(pending), list(pending_where)),
+                on_duplicate=investigations.policy,
+                progress=False,
+                link_method="import",
+                on_batch=lambda failures: investigations.stored_batch(failures, problems),
             )
-            pending_investigations.clear()
+            investigations.add(report)
+            pending.clear()
+            pending_where.clear()
 
     def event_batches() -> Iterator[tuple[int, list[dict[str, Any]]]]:
         batch: list[dict[str, Any]] = []
-        first = 0
+        places: list[str] = []
         for parsed in records:
-            where[parsed.model].append(parsed.where)
             if parsed.model == "investigation":
-                pending_investigations.append(parsed.record)
+                investigations.read += 1
+                pending.append(parsed.record)
+                pending_where.append(parsed.where)
+                if len(pending) >= BATCH_ROWS:
+                    store_investigations()
                 continue
+            events.read += 1
             record = parsed.record
             record.setdefault("parsed_at", now)
             batch.append(record)
+            places.append(parsed.where)
             if len(batch) >= BATCH_ROWS:
                 store_investigations()  # events may link to them
-                yield first, batch
-                first += len(batch)
-                batch = []
+                yield from events.split(batch, places)
+                batch, places = [], []
         store_investigations()
         if batch:
-            yield first, batch
+            yield from events.split(batch, places)
 
+    collecting = gc.isenabled()
+    gc.disable()  # millions of short-lived records; cycles are collected afterwards
     try:
         with store.transaction():
-            reports["event"].append(
+            events.add(
                 _loading.load_chunks(
                     store,
                     Event,
                     event_batches(),
-                    on_duplicate=on_duplicate or policy.get("event", "skip"),
+                    on_duplicate=events.policy,
                     progress=False,
                     link_method="import",
+                    on_batch=lambda failures: events.stored_batch(failures, problems),
                 )
             )
     finally:
+        if collecting:
+            gc.enable()
         bar.close()
-    counts: dict[str, dict[str, int]] = {}
-    problems = list(ctx.rejects)
-    for model, done in reports.items():
-        counts[model] = {
-            "read": len(where[model]),
-            "stored": sum(r.inserted for r in done),
-            "updated": sum(r.updated for r in done),
-            "duplicates": sum(r.duplicates for r in done),
-            "rejected": sum(r.rejected_rows for r in done),
-        }
-        for r in done:
-            rows = r.rejected[["row", "field", "code", "message"]]
-            for n, name, code, message in rows.itertuples(index=False, name=None):
-                field_name = None if name in ("", "None", "nan") else str(name)
-                problems.append(Reject(where[model][int(n)], str(code), str(message), field_name))
     return IngestReport(
         kind,
         inputs,
-        counts["event"],
-        counts["investigation"],
+        events.counts(),
+        investigations.counts(),
         dict(ctx.skipped),
         dict(ctx.notes),
-        _frame(problems),
+        _frame([*ctx.rejects, *problems]),
     )

@@ -13,7 +13,7 @@ import html
 import os
 import uuid
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -158,32 +158,42 @@ def load_chunks(
     on_duplicate: OnDuplicate = "skip",
     progress: bool | None = None,
     link_method: str = "manual",
+    on_batch: Callable[[list[Failure]], None] | None = None,
 ) -> LoadReport:
     """:func:`load` for input that arrives in batches: ``(first row, batch)`` pairs.
 
     Rows are numbered across batches (``first row`` of each batch counts on from the
     rows before it), as if the batches were one input. Links the rows name are written
-    with ``link_method`` (confidence 1).
+    with ``link_method`` (confidence 1). With ``on_batch``, each batch's problems go to
+    it once the batch is stored (in input order) instead of into the report, whose
+    ``rejected`` and ``duplicate_rows`` then stay empty (``duplicates`` still counts):
+    memory does not grow with the input.
     """
     if on_duplicate not in ("skip", "raise", "update"):
         raise ValueError(f"on_duplicate must be 'skip', 'raise' or 'update', not {on_duplicate!r}")
     now = utc_now()
     failures: list[Failure] = []
     dup_frames: list[pd.DataFrame] = []
-    inserted = updated = 0
+    inserted = updated = duplicates = 0
     bar = _progress(total, progress, f"add_{model.__name__.lower()}s")
     try:
         with store._write():
             for batch in _validated(model, chunks, now):
-                failures.extend(batch.failures)
+                problems = list(batch.failures)
                 if batch.table.num_rows:
                     ins, upd, dups, rejects = _store_batch(
                         store, model, batch.table, on_duplicate, now, batch.given, link_method
                     )
                     inserted += ins
                     updated += upd
-                    failures.extend(rejects)
-                    dup_frames.append(dups)
+                    duplicates += len(dups)
+                    problems.extend(rejects)
+                    if on_batch is None:
+                        dup_frames.append(dups)
+                if on_batch is None:
+                    failures.extend(problems)
+                else:
+                    on_batch(problems)
                 if bar is not None:
                     bar.update(batch.table.num_rows + len({f.record for f in batch.failures}))
     finally:
@@ -202,7 +212,7 @@ def load_chunks(
         if dup_frames
         else pd.DataFrame({"row": [], "existing_id": [], "first_row": []})
     ).astype({"row": "int64", "existing_id": "str", "first_row": "Int64"})
-    return LoadReport(inserted, updated, len(duplicate_rows), rejected, duplicate_rows)
+    return LoadReport(inserted, updated, duplicates, rejected, duplicate_rows)
 
 
 def printable(value: Any) -> Any:

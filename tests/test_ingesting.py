@@ -128,3 +128,66 @@ def test_progress_is_shown_on_request_and_for_large_inputs_only(
     assert capsys.readouterr().err == ""
     store.ingest("statuspage", path, progress=True)
     assert "ingest statuspage" in capsys.readouterr().err
+
+
+def issue(number: int, labels: list[str], updated: str) -> dict[str, object]:
+    return {
+        "action": "labeled",
+        "repository": {"full_name": "acme/shop", "name": "shop"},
+        "issue": {"number": number, "title": f"incident {number}", "state": "open",
+                  "created_at": "2026-03-01T09:00:00Z", "updated_at": updated,
+                  "labels": [{"name": n} for n in labels]},
+    }  # fmt: skip
+
+
+def test_an_update_writes_only_the_fields_each_record_carries(
+    store: rca.Store, tmp_path: Path
+) -> None:
+    (tmp_path / "a" / "issues").mkdir(parents=True)
+    (tmp_path / "b" / "issues").mkdir(parents=True)
+    write(tmp_path / "a" / "issues" / "1.json", issue(1, ["incident", "sev1"], "2026-03-01T10:00Z"))
+    store.ingest("github", tmp_path / "a")
+    # a later delivery of #1 without a severity label, in one batch with #2 that has one
+    write(tmp_path / "b" / "issues" / "1.json", issue(1, ["incident"], "2026-03-01T11:00Z"))
+    write(tmp_path / "b" / "issues" / "2.json", issue(2, ["incident", "sev2"], "2026-03-01T11:00Z"))
+    report = store.ingest("github", tmp_path / "b")
+    assert (report.investigations["updated"], report.investigations["stored"]) == (1, 1)
+    found = store.investigations().set_index("title")["impact_severity"].astype(str)
+    assert found.to_dict() == {"incident 1": "critical", "incident 2": "high"}
+
+
+def test_places_of_rejected_rows_survive_small_batches(
+    store: rca.Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rca_analytics import _ingesting
+
+    monkeypatch.setattr(_ingesting, "BATCH_ROWS", 1)
+    bodies = []
+    for n in range(3):
+        body = json.loads(json.dumps(INCIDENT))
+        body["incident"]["id"] = f"inc{n}"
+        body["incident"]["incident_updates"][1]["body"] = "bad \ud800"
+        bodies.append(body["incident"])
+    path = tmp_path / "list.json"
+    path.write_text(json.dumps({"page": INCIDENT["page"], "incidents": bodies}))
+    report = store.ingest("statuspage", path)
+    assert report.events == {"read": 6, "stored": 3, "updated": 0, "duplicates": 0, "rejected": 3}
+    assert report.rejects["where"].tolist() == [
+        f"{path}#/incidents/{n}/incident_updates/1" for n in range(3)
+    ]
+
+
+def test_the_progress_bar_moves_with_the_reading(
+    store: rca.Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "incidents"
+    folder.mkdir()
+    for n in range(3):
+        body = json.loads(json.dumps(INCIDENT))
+        body["incident"]["id"] = f"inc{n}"
+        write(folder / f"{n}.json", body)
+    store.ingest("statuspage", folder, progress=True)
+    err = capsys.readouterr().err
+    size = sum(p.stat().st_size for p in folder.iterdir())
+    assert f"{size}/{size}" in err.replace(".00", "") or "100%" in err
+    assert "ingest statuspage" in err
