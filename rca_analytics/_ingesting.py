@@ -167,11 +167,19 @@ def read(kind: str, paths: Paths, **options: Any) -> Reading:
     for parsed in _records(kind, paths, ctx, options):
         rows[parsed.model].append({**parsed.record, "where": parsed.where})
     return Reading(
-        pd.DataFrame(rows["event"]),
-        pd.DataFrame(rows["investigation"]),
+        _records_frame(rows["event"]),
+        _records_frame(rows["investigation"]),
         dict(ctx.skipped),
         _frame(ctx.rejects),
     )
+
+
+def _records_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Records as a DataFrame; text that is not Unicode (lone surrogates) stays as is."""
+    try:
+        return pd.DataFrame(rows)
+    except UnicodeError:  # pandas' Arrow-backed text refuses it; the store would reject it
+        return pd.DataFrame(rows, dtype=object)
 
 
 class _Bar:

@@ -191,3 +191,14 @@ def test_the_progress_bar_moves_with_the_reading(
     size = sum(p.stat().st_size for p in folder.iterdir())
     assert f"{size}/{size}" in err.replace(".00", "") or "100%" in err
     assert "ingest statuspage" in err
+
+
+def test_read_shows_text_the_store_would_refuse_and_reads_a_file_named_twice_once(
+    tmp_path: Path,
+) -> None:
+    body = json.loads(json.dumps(INCIDENT))
+    body["incident"]["name"] = "bad \ud800 name"
+    path = write(tmp_path / "odd.json", body)
+    reading = rca.read("statuspage", [path, path])
+    assert reading.investigations["title"].tolist() == ["bad \ud800 name"]
+    assert len(reading.events) == 2

@@ -340,10 +340,11 @@ def expand(
             found.append(path)
         else:
             raise ReaderError(f"{path}: no such file or folder")
+    unique = list(dict.fromkeys(found))  # a file named twice is read once
     if ctx is not None:
-        for path in found:
+        for path in unique:
             ctx.add_file(path)
-    return found
+    return unique
 
 
 def _open(path: Path) -> IO[bytes]:

@@ -36,6 +36,8 @@ from ._base import (
     JSON_LINES_SUFFIXES,
     Context,
     Parsed,
+    apply_rule,
+    check_rule,
     expand,
     json_values,
     kind_of,
@@ -62,8 +64,15 @@ SERVICE_LABELS = ("service", "app", "app_kubernetes_io_name", "job")
 #: Labels naming the event's component, first present wins (``component=`` overrides).
 COMPONENT_LABELS = ("component", "app_kubernetes_io_component", "container", "container_name")
 
-#: A label name, label names tried in order, or a callable on the labels.
-LabelRule = str | Sequence[str] | Callable[[dict[str, str]], str | None]
+#: One name for every alert; label names tried in order (a list or tuple); a dict mapping
+#: the name the default labels give (exact, then glob patterns); or a callable on the labels.
+LabelRule = (
+    str
+    | list[str]
+    | tuple[str, ...]
+    | Mapping[str, str | None]
+    | Callable[[dict[str, str]], str | None]
+)
 #: ``severity`` label value → event severity, or a callable on the labels.
 SeverityRule = Mapping[str, str] | Callable[[dict[str, str]], str | None]
 
@@ -181,14 +190,30 @@ def _cut(text: str, limit: int) -> tuple[str, bool]:
 
 
 def _pick(labels: dict[str, str], rule: LabelRule | None, default: tuple[str, ...]) -> str | None:
-    if rule is not None and callable(rule):
+    if isinstance(rule, str):
+        return rule
+    if isinstance(rule, Mapping):
+        found = _first_label(labels, default)
+        return apply_rule(rule, found) or found
+    if callable(rule):
         return rule(labels)
-    names = default if rule is None else (rule,) if isinstance(rule, str) else tuple(rule)
+    return _first_label(labels, default if rule is None else tuple(rule))
+
+
+def _first_label(labels: dict[str, str], names: Sequence[str]) -> str | None:
     for name in names:
         value = labels.get(name, "").strip()
         if value:
             return value
     return None
+
+
+def _check_label_rule(option: str, rule: object) -> None:
+    if isinstance(rule, list | tuple):
+        if not all(isinstance(name, str) for name in rule):
+            raise ReaderError(f"{option}: a list of label names must hold only text")
+        return
+    check_rule(option, rule)
 
 
 def _severity(labels: dict[str, str], rule: SeverityRule | None, ctx: Context) -> str:
@@ -276,8 +301,8 @@ def _bounded(values: dict[str, str], ctx: Context) -> dict[str, str]:
 
 
 def _name(value: str | None, ctx: Context) -> str | None:
-    if value is None:
-        return None
+    if not isinstance(value, str):
+        return value  # a caller's callable gave no text: the record's validation says so
     text, cut = _cut(value, _MAX_NAME)
     if cut:
         ctx.note("long_name_truncated")
@@ -458,9 +483,11 @@ def read(
     Args:
         paths: Files or folders.
         ctx: Where rejects, skips and notes go.
-        component: Label name, label names tried in order, or callable on the labels
-            giving the component; default :data:`COMPONENT_LABELS`.
-        service: The same for the service; default :data:`SERVICE_LABELS`.
+        component: The component of every alert (a name); label names tried in
+            order (a list or tuple, replacing :data:`COMPONENT_LABELS`); a dict mapping
+            the value of the first of :data:`COMPONENT_LABELS` present (exact names,
+            then glob patterns; unmatched values kept); or a callable on the labels dict.
+        service: The same for the service, with :data:`SERVICE_LABELS`.
         severity: ``severity`` label value → event severity (exact, then lower-case;
             before the built-in mapping), or a callable on the labels (None → built-in).
 
@@ -470,14 +497,13 @@ def read(
     Raises:
         ReaderError: A path does not exist, or an option has the wrong type.
     """
-    for name, rule in (("component", component), ("service", service)):
-        if rule is not None and not (isinstance(rule, str | Sequence) or callable(rule)):
-            raise ReaderError(f"{name} must be a label name, label names or a callable")
+    _check_label_rule("component", component)
+    _check_label_rule("service", service)
     if severity is not None and not (isinstance(severity, Mapping) or callable(severity)):
         raise ReaderError("severity must be a mapping or a callable on the labels")
     rules = (component, service, severity)
     found: list[_Alert] = []
-    for path in expand(paths, (".json", ".json.gz", *JSON_LINES_SUFFIXES)):
+    for path in expand(paths, (".json", ".json.gz", *JSON_LINES_SUFFIXES), ctx=ctx):
         for prefix, parts, body in json_values(path, ctx):
             found.extend(_body(prefix, parts, body, ctx, rules))
     for a in _merged(found, ctx):

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import ReaderError
-from ._base import Context, Parsed, Rule, apply_rule, one_line
+from ._base import Context, Parsed, Rule, apply_rule, check_rule, one_line
 
 __all__ = ["MAX_BODY", "MAX_SUBJECT", "read"]
 
@@ -128,7 +128,7 @@ def read(
     since: str | dt.datetime | None = None,
     until: str | dt.datetime | None = None,
     component: Rule | None = None,
-    service: str | None = None,
+    service: Rule | None = None,
     max_files: int = 100,
 ) -> Iterator[Parsed]:
     """Yield a ``commit`` event per commit of the repositories, and a ``tag`` event per tag.
@@ -144,10 +144,12 @@ def read(
         since: Only commits committed at or after this time (ISO 8601 text with an
             offset, or an aware datetime); git's ``--since``.
         until: Only commits committed at or before this time; git's ``--until``.
-        component: Maps each changed file's path to a component (dict of exact paths or
-            globs, or a callable); a commit's component is the one most of its files
-            map to.
-        service: Service of every event.
+        component: The component of every event (a name), or a rule mapping each
+            changed file's path to a component (dict of exact paths or globs, or a
+            callable); a commit's component is the one most of its files map to.
+        service: The service of every event (a name), or a rule mapping the
+            repository's folder name (``shop`` for ``~/src/shop``) to a service; none
+            by default or when nothing matches.
         max_files: Changed files listed in a commit's ``data["files"]`` (the counts
             cover all of them).
 
@@ -155,6 +157,8 @@ def read(
         ReaderError: git is missing, a path is not a repository, a revision is unknown
             or an option is wrong; nothing was read.
     """
+    check_rule("component", component)
+    check_rule("service", service)
     if not isinstance(max_files, int) or isinstance(max_files, bool) or max_files < 0:
         raise ReaderError(f"max_files must be a whole number >= 0, not {max_files!r}")
     revs = _revisions(rev, all_refs)
@@ -428,10 +432,11 @@ def _read_repo(
     env: dict[str, str],
     ctx: Context,
     component: Rule | None,
-    service: str | None,
+    service: Rule | None,
     max_files: int,
 ) -> Iterator[Parsed]:
     tags = _tags(repo, env, ctx)
+    named = service if isinstance(service, str) else apply_rule(service, repo.name)
     marker = _marker()
     end = "\0" + _marker()
     cmd = [
@@ -457,7 +462,7 @@ def _read_repo(
             if pending >= _ADVANCE_EVERY:
                 ctx.advance(pending)
                 pending = 0
-            yield from _commit(raw, repo, end, tags, ctx, component, components, service, max_files)
+            yield from _commit(raw, repo, end, tags, ctx, component, components, named, max_files)
     except _Failed as err:
         if not read:
             raise ReaderError(f"{repo.where}: git log failed: {err}") from None
@@ -512,6 +517,7 @@ def _commit(
         event_tags.append("revert")
     event_tags.extend(f"tag:{t.name}" for t in at_commit)
     ranked = sorted(counted, key=counted.__getitem__, reverse=True)  # ties: first seen
+    constant = rule if isinstance(rule, str) else None
     yield Parsed(
         "event",
         {
@@ -519,7 +525,7 @@ def _commit(
             "source": "git",
             "event_type": "commit",
             "severity": "info",
-            "component": ranked[0] if ranked else None,
+            "component": constant or (ranked[0] if ranked else None),
             "service": service,
             "source_id": sha,
             "data": {
@@ -556,7 +562,7 @@ def _commit(
                 "source": "git",
                 "event_type": "tag",
                 "severity": "low",
-                "component": None,
+                "component": constant,
                 "service": service,
                 "source_id": f"tag:{tag.name}:{sha}",
                 "data": {

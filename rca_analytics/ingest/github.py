@@ -46,6 +46,7 @@ from ._base import (
     Parsed,
     Rule,
     apply_rule,
+    check_rule,
     expand,
     json_document,
     one_line,
@@ -116,10 +117,11 @@ _RELEASE_ACTIONS = frozenset({"published", "released", "prereleased", "created"}
 _IMPACT_ORDER = ("critical", "high", "medium", "low")
 _PRIORITY_ORDER = ("P0", "P1", "P2", "P3")
 _SEV_LABEL = re.compile(
-    r"(?:sev|severity)[\s:/_=.-]*(\d|critical|crit|major|high|medium|moderate|minor|low)"
+    r"(?:sev|severity)[\s:/_=.-]*([0-9]|critical|crit|major|high|medium|moderate|minor|low)",
+    re.ASCII,
 )
 _PRIORITY_LABEL = re.compile(
-    r"(?:p|priority)[\s:/_=.-]*(\d|critical|urgent|high|medium|normal|low)"
+    r"(?:p|priority)[\s:/_=.-]*([0-9]|critical|urgent|high|medium|normal|low)", re.ASCII
 )
 _IMPACT_WORDS = {
     "0": "critical",
@@ -292,7 +294,7 @@ def _text(value: Any, limit: int = _NAME_LIMIT) -> str | None:
 
 def _number(text: str) -> int | str:
     """An id as a number in ``data`` when it is one (GitHub's ids are)."""
-    return int(text) if text.isdigit() and len(text) < 19 else text
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else text
 
 
 def _flag(value: Any) -> bool | None:
@@ -385,12 +387,14 @@ def read(
         ctx: Where rejects, skips, notes and progress go.
         event: The webhook event of every body (``X-GitHub-Event``), overriding
             envelopes, folder names and the bodies' shapes.
-        service: Rule from the repository's full name (``acme/shop``) to the service;
-            the repository's name (``shop``) when absent or nothing matches.
-        component: Rule from a record's subject to its component: ``workflow:<name>``,
-            ``job:<workflow>/<job>``, ``check:<name>``, ``environment:<name>``,
-            ``ref:<ref>``, ``tag:<tag>``, and for issues ``label:<name>`` of each label
-            (the first that maps wins). No component when absent or nothing matches.
+        service: The service of every record (a name), or a rule (dict of exact names
+            or globs, or a callable) from the repository's full name (``acme/shop``) to
+            the service; the repository's name (``shop``) when absent or nothing matches.
+        component: The component of every record (a name), or a rule from a record's
+            subject to its component: ``workflow:<name>``, ``job:<workflow>/<job>``,
+            ``check:<name>``, ``environment:<name>``, ``ref:<ref>``, ``tag:<tag>``, and
+            for issues ``label:<name>`` of each label (the first that maps wins). No
+            component when absent or nothing matches.
         severity: Rule from a CI conclusion (``failure``, ``cancelled`` ...) or a
             deployment state (``error``, ``inactive`` ...) to an event severity, before
             the defaults.
@@ -404,7 +408,19 @@ def read(
     Yields:
         Event records, then the incident investigations (one per issue: its latest
         delivery).
+
+    Raises:
+        ReaderError: A path does not exist, or a rule is neither a name, a dict nor a
+            callable (before anything is read).
     """
+    for option, rule in (
+        ("service", service),
+        ("component", component),
+        ("severity", severity),
+        ("impact", impact),
+        ("priority", priority),
+    ):
+        check_rule(option, rule)
     reader = _Reader(
         ctx,
         event=event.strip().lower() if isinstance(event, str) and event.strip() else None,
@@ -415,7 +431,7 @@ def read(
         impact=impact,
         priority=priority,
     )
-    for path in expand(paths, (".json", ".json.gz")):
+    for path in expand(paths, (".json", ".json.gz"), ctx=ctx):
         rejected = len(ctx.rejects)
         doc = json_document(path, ctx)
         if doc is None:
@@ -430,6 +446,10 @@ def read(
         else:
             yield from reader.delivery(path, (), doc)
     yield from reader.investigations()
+
+
+#: What :meth:`_Reader._decode` gives after rejecting the text.
+_UNREADABLE = object()
 
 
 @dataclass
@@ -541,7 +561,7 @@ class _Reader:
         opaque = isinstance(raw, str)
         if isinstance(raw, str):
             raw = self._decode(raw, at)
-            if raw is None:
+            if raw is _UNREADABLE:
                 return None
         if not isinstance(raw, dict):
             self.ctx.reject(
@@ -550,8 +570,8 @@ class _Reader:
             return None
         return _Body(path, (*base, key), opaque, raw, delivery), name.lower() if name else None
 
-    def _decode(self, text: str, at: str) -> Any | None:
-        """A body given as JSON text (or form-encoded ``payload=...``)."""
+    def _decode(self, text: str, at: str) -> Any:
+        """A body given as JSON text (or form-encoded ``payload=...``); else rejected."""
         stripped = text.strip()
         if stripped.startswith("payload="):
             stripped = urllib.parse.parse_qs(stripped).get("payload", [""])[0]
@@ -559,9 +579,11 @@ class _Reader:
             return json.loads(stripped)
         except json.JSONDecodeError as err:
             self.ctx.reject(at, "bad_json", f"column {err.colno}: {err.msg}")
+        except ValueError as err:  # a 5,000-digit number
+            self.ctx.reject(at, "bad_json", str(err).split(";")[0])
         except RecursionError:
             self.ctx.reject(at, "bad_json", "nested too deeply")
-        return None
+        return _UNREADABLE
 
     # --- shared ---------------------------------------------------------------------------
 
@@ -578,6 +600,8 @@ class _Reader:
         return apply_rule(self.service_rule, full) or name
 
     def _component(self, subject: str | None) -> str | None:
+        if isinstance(self.component_rule, str):
+            return self.component_rule  # one component for everything
         return apply_rule(self.component_rule, subject) if subject is not None else None
 
     def _severity(self, value: str | None, defaults: Mapping[str, str], what: str) -> str:

@@ -44,7 +44,19 @@ from typing import IO, Any
 from xml.parsers import expat
 
 from ..errors import ReaderError
-from ._base import Context, Parsed, Reject, Rule, apply_rule, digest, expand, one_line, where
+from ._base import (
+    READ_ERRORS,
+    Context,
+    Parsed,
+    Reject,
+    Rule,
+    apply_rule,
+    check_rule,
+    digest,
+    expand,
+    one_line,
+    where,
+)
 
 __all__ = ["MAX_DEPTH", "MAX_FAILED", "MAX_PROPERTIES", "SeverityRule", "read"]
 
@@ -79,7 +91,7 @@ class _Refuse(Exception):
 @dataclass(frozen=True, slots=True)
 class _Options:
     component: Rule | None
-    service: str | None
+    service: Rule | None
     severity: SeverityRule | None
     zone: dt.tzinfo
     tz: str
@@ -139,7 +151,7 @@ def read(
     ctx: Context,
     *,
     component: Rule | None = None,
-    service: str | None = None,
+    service: Rule | None = None,
     severity: SeverityRule | None = None,
     tz: str = "UTC",
     timestamp: dt.datetime | str | None = None,
@@ -151,9 +163,11 @@ def read(
     Args:
         paths: ``.xml`` / ``.xml.gz`` files, or folders (walked for those names).
         ctx: Where rejects, skips, notes and progress (bytes) go.
-        component: Maps the suite name (then its ``package`` attribute) to a
-            component: dict (exact or glob → value) or callable; none by default.
-        service: Service of every event.
+        component: The component of every event (a name), or a rule mapping the
+            suite name (then its ``package`` attribute) to a component: dict (exact
+            or glob → value) or callable; none by default or when nothing matches.
+        service: The service of every event (a name), or a rule mapping the suite
+            name to a service (none when nothing matches); none by default.
         severity: Overrides the severity: a dict from the worst outcome
             (``errors``, ``failures``, ``skipped``, ``passed``) to a severity, merged
             over the defaults (high, medium, info, info), or a callable taking the
@@ -167,9 +181,11 @@ def read(
             in ``data.properties`` (``["*"]`` for all, at most 50); none by default.
 
     Raises:
-        ReaderError: A path does not exist, ``tz`` is no known time zone, or
-            ``timestamp`` is not an aware time.
+        ReaderError: A path does not exist, ``tz`` is no known time zone,
+            ``timestamp`` is not an aware time, or ``component``/``service`` is no rule.
     """
+    check_rule("component", component)
+    check_rule("service", service)
     try:
         zone: dt.tzinfo = zoneinfo.ZoneInfo(tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as err:
@@ -185,11 +201,8 @@ def read(
         [tags] if isinstance(tags, str) else list(tags),
         (properties,) if isinstance(properties, str) else tuple(properties),
     )
-    files = expand(paths, (".xml", ".xml.gz"))
-    sizes = [f.stat().st_size for f in files]
-    ctx.add_total(sum(sizes))
-    for path, size in zip(files, sizes, strict=True):
-        yield from _File(path, size, ctx, options).read()
+    for path in expand(paths, (".xml", ".xml.gz"), ctx=ctx):
+        yield from _File(path, ctx, options).read()
 
 
 def _option_time(value: dt.datetime | str | None) -> dt.datetime | None:
@@ -246,9 +259,8 @@ def _first_line(text: str) -> str | None:
 class _File:
     """One report file, parsed as a stream; finished suites are queued in ``ready``."""
 
-    def __init__(self, path: Path, size: int, ctx: Context, options: _Options) -> None:
+    def __init__(self, path: Path, ctx: Context, options: _Options) -> None:
         self.path = path
-        self.size = size
         self.ctx = ctx
         self.options = options
         self.ready: list[Parsed] = []
@@ -273,7 +285,12 @@ class _File:
 
     def read(self) -> Iterator[Parsed]:
         done = 0
-        if self.size == 0:
+        try:
+            size = self.path.stat().st_size
+        except OSError as err:
+            self.ctx.reject(where(self.path), "unreadable", f"cannot read: {err}")
+            return
+        if size == 0:
             self.ctx.reject(where(self.path, 1), "bad_xml", "empty file: no XML in it")
             return
         try:
@@ -300,10 +317,14 @@ class _File:
                 "bad_xml",
                 f"column {err.offset + 1}: {expat.ErrorString(err.code)}{self._left_out()}",
             )
-        except (OSError, EOFError) as err:
+        except LookupError as err:  # <?xml encoding="bogus"?>
+            yield from self._take_ready()
+            line = self.parser.CurrentLineNumber
+            self.ctx.reject(where(self.path, line), "bad_xml", f"{err}{self._left_out()}")
+        except READ_ERRORS as err:
             yield from self._take_ready()
             self.ctx.reject(where(self.path), "unreadable", f"cannot read on: {err}")
-        self.ctx.advance(max(self.size - done, 0))
+        self.ctx.advance(max(size - done, 0))
 
     def _take_ready(self) -> Iterator[Parsed]:
         ready, self.ready = self.ready, []
@@ -598,9 +619,13 @@ class _File:
             "source": "ci",
             "event_type": "test_run",
             "severity": _severity(counts, options.severity),
-            "component": apply_rule(options.component, label or None)
+            "component": options.component
+            if isinstance(options.component, str)
+            else apply_rule(options.component, label or None)
             or apply_rule(options.component, suite.package),
-            "service": options.service,
+            "service": options.service
+            if isinstance(options.service, str)
+            else apply_rule(options.service, label or None),
             "source_id": f"junit:{source_id}",
             "data": data,
             "tags": list(options.tags),

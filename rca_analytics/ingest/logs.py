@@ -26,7 +26,6 @@ ids. Mappings, detection rules and ids: ``docs/readers/logs.md``.
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import json
 import os
 import re
@@ -38,10 +37,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..errors import ReaderError
 from . import _logformats as lf
 from ._base import (
+    READ_ERRORS,
     Context,
     Parsed,
     Rule,
     apply_rule,
+    check_rule,
     digest,
     expand,
     level_rank,
@@ -50,7 +51,7 @@ from ._base import (
     where,
 )
 
-__all__ = ["read"]
+__all__ = ["event_type_of", "read"]
 
 #: Longest message kept, in characters; longer ones are cut (note ``message_truncated``).
 MAX_MESSAGE = 4000
@@ -163,17 +164,31 @@ def read(
         default_level=default_level,
         severity=severity,
     )
-    for path in _files(paths):
+    for path in _files(paths, ctx):
         yield from reader.file(path)
 
 
-def _files(paths: list[str | os.PathLike[str]]) -> list[Path]:
+def event_type_of(rank: int) -> str:
+    """Event type of a log record at a level rank: ``error``, ``warning`` or ``log``.
+
+    Error and worse (ranks 0-3) → ``error``; warning → ``warning``; the rest → ``log``.
+    The ``otlp`` reader types its log records so too.
+
+    >>> [event_type_of(r) for r in (1, 3, 4, 6)]
+    ['error', 'error', 'warning', 'log']
+    """
+    return "error" if rank <= 3 else "warning" if rank == 4 else "log"
+
+
+def _files(paths: list[str | os.PathLike[str]], ctx: Context) -> list[Path]:
     found: list[Path] = []
     for raw in paths:
         if Path(raw).is_dir():
             found.extend(p for p in expand([raw]) if _is_log_name(p.name))
         else:
             found.extend(expand([raw]))
+    for path in found:
+        ctx.add_file(path)
     return found
 
 
@@ -290,6 +305,12 @@ class _Reader:
         severity: Rule | None,
     ) -> None:
         self.ctx = ctx
+        for option, rule in (
+            ("service", service),
+            ("component", component),
+            ("severity", severity),
+        ):
+            check_rule(option, rule)
         if format is not None and str(format).lower() not in _FORMATS:
             raise ReaderError(f"format {format!r} is not one of json, logfmt, syslog, plain")
         self.format = None if format is None else _FORMATS[str(format).lower()]
@@ -352,7 +373,7 @@ class _Reader:
         if fmt is None:
             try:
                 fmt, looked = lf.detect(path)
-            except (OSError, EOFError, gzip.BadGzipFile) as err:
+            except READ_ERRORS as err:
                 self._whole(path, "unreadable", f"cannot read: {err}")
                 return
             if fmt is None:
@@ -396,10 +417,9 @@ class _Reader:
                     ctx.note(what, n)
 
     def _whole(self, path: Path, code: str, message: str) -> None:
-        size = path.stat().st_size
-        self.ctx.add_total(size)
+        self.ctx.add_file(path)
         self.ctx.reject(where(path), code, message)
-        self.ctx.advance(size)
+        self.ctx.advance(path.stat().st_size)
 
     # --- structured lines -----------------------------------------------------------------
 
@@ -447,7 +467,7 @@ class _Reader:
                 obj = loads(text)
             except ValueError as err:
                 col = getattr(err, "colno", None)
-                msg = f"column {col}: {getattr(err, 'msg', err)}" if col else str(err)
+                msg = f"column {col}: {getattr(err, 'msg', err)}" if col else str(err).split(";")[0]
                 ctx.reject(f"{name}:{number}", "bad_json", msg)
                 continue
             except RecursionError:
@@ -872,7 +892,7 @@ class _Reader:
         record = {
             "timestamp": ts,
             "source": "logs",
-            "event_type": "error" if rank <= 3 else "warning" if rank == 4 else "log",
+            "event_type": event_type_of(rank),
             "severity": info[0],
             "service": (self.service_name or service)
             if self.service_rule is None

@@ -42,6 +42,7 @@ from ._base import (
     Parsed,
     Rule,
     apply_rule,
+    check_rule,
     digest,
     expand,
     json_values,
@@ -50,6 +51,7 @@ from ._base import (
     pointer,
     severity_for_level,
 )
+from .logs import event_type_of
 
 __all__ = ["read"]
 
@@ -71,6 +73,8 @@ _SEVERITY_NAMES = {
     "TRACE": 1, "DEBUG": 5, "INFO": 9, "WARN": 13, "ERROR": 17, "FATAL": 21,
 }  # fmt: skip
 _LEVEL_NAMES = {8: "trace", 7: "debug", 6: "info", 5: "notice", 4: "warn", 3: "error"}
+#: A severityNumber beyond this (int32) is not kept in ``data``: it is no severity at all.
+_MAX_SEVERITY_NUMBER = (1 << 31) - 1
 
 
 class _Bad(Exception):
@@ -100,6 +104,8 @@ class _Scope:
     resource: dict[str, Any]
     name: str | None
     version: str | None
+    #: Canonical JSON of the raw resource attributes (a log record's identity).
+    identity: str
 
 
 # --- files -------------------------------------------------------------------------------------
@@ -181,6 +187,18 @@ def _identity(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
+def _attributes_identity(raw: Any) -> str:
+    """Canonical JSON of a raw attribute list, whatever the order of its entries.
+
+    >>> a, b = {"key": "pod", "value": {"stringValue": "a"}}, {"key": "ns", "value": 1}
+    >>> _attributes_identity([a, b]) == _attributes_identity([b, a])
+    True
+    """
+    if isinstance(raw, list):
+        return _identity(sorted(_identity(entry) for entry in raw))
+    return _identity(raw)
+
+
 def _nanos(record: dict[str, Any], key: str) -> int | None:
     """A ``*UnixNano`` field: int64 nanoseconds as text or number; None when unset (0)."""
     raw = record.get(key)
@@ -193,7 +211,7 @@ def _nanos(record: dict[str, Any], key: str) -> int | None:
             raise _Bad("invalid_time", f"{key} {raw!r} is not whole nanoseconds", key)
         raw = int(raw)
     if isinstance(raw, str):
-        if not (raw.isascii() and raw.isdigit()):
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 20):
             shown = raw if len(raw) <= 40 else raw[:39] + "…"
             raise _Bad("invalid_time", f"{key} {shown!r} is not a count of nanoseconds", key)
         raw = int(raw)
@@ -255,7 +273,7 @@ def _enum(value: Any, names: tuple[str, ...], prefix: str, key: str, *parts: str
         name = value.strip().upper().removeprefix(prefix).lower()
         if name in names:
             return names.index(name)
-        if name.isdigit() and int(name) < len(names):
+        if name.isascii() and name.isdigit() and len(name) <= 3 and int(name) < len(names):
             return int(name)
     raise _Bad("invalid_value", f"{key} {json.dumps(value)[:40]} is not a known value", key, *parts)
 
@@ -264,14 +282,30 @@ def _enum(value: Any, names: tuple[str, ...], prefix: str, key: str, *parts: str
 
 
 def _scope(resource: Any, scope: Any, options: _Options) -> tuple[_Scope, int]:
-    attrs, dropped = _attributes(resource.get("attributes") if isinstance(resource, dict) else None)
+    raw = resource.get("attributes") if isinstance(resource, dict) else None
+    attrs, dropped = _attributes(raw)
     name = attrs.get("service.name")
     name = name if isinstance(name, str) and name.strip() else None
-    service = (apply_rule(options.service, name) or name) if name else None
+    service = _mapped(options.service, name, default=name)
     scope = scope if isinstance(scope, dict) else {}
     scope_name = scope.get("name") if isinstance(scope.get("name"), str) else None
     version = scope.get("version") if isinstance(scope.get("version"), str) else None
-    return _Scope(service, attrs, scope_name or None, version or None), dropped
+    identity = _attributes_identity(raw)
+    return _Scope(service, attrs, scope_name or None, version or None, identity), dropped
+
+
+def _mapped(rule: Rule | None, *values: str | None, default: str | None) -> str | None:
+    """What ``rule`` maps the first of ``values`` it maps to; else ``default``.
+
+    A plain string is the answer for every record, even without a value to map.
+    """
+    if isinstance(rule, str):
+        return rule
+    for value in values:
+        found = apply_rule(rule, value)
+        if found:
+            return found
+    return default
 
 
 def _exceptions(events: Any) -> list[dict[str, Any]]:
@@ -334,7 +368,7 @@ def _span(span: Any, scope: _Scope, options: _Options, ctx: Context) -> dict[str
     if dropped:
         ctx.note("attributes_dropped", dropped)
     message = (status or {}).get("message")
-    component = apply_rule(options.component, name) or apply_rule(options.component, scope.name)
+    component = _mapped(options.component, name, scope.name, default=None)
     tags = (["error"] if error else []) + (["slow"] if slow else [])
     return {
         "timestamp": _time(start),
@@ -368,13 +402,13 @@ def _level(record: dict[str, Any], ctx: Context) -> tuple[int, int | None, str |
     raw = record.get("severityNumber")
     number: int | None = None
     if isinstance(raw, int) and not isinstance(raw, bool):
-        number = raw
+        number = raw if -_MAX_SEVERITY_NUMBER <= raw <= _MAX_SEVERITY_NUMBER else None
     elif isinstance(raw, str):
         name = raw.strip().upper().removeprefix("SEVERITY_NUMBER_")
         base = name.rstrip("0123456789")
         step = name[len(base) :]
         if not base and step:
-            number = int(step)
+            number = int(step) if len(step) <= 3 else None
         elif base in _SEVERITY_NAMES and step in ("", "1", "2", "3", "4"):
             number = _SEVERITY_NAMES[base] + int(step or 1) - 1
     text = record.get("severityText")
@@ -384,7 +418,8 @@ def _level(record: dict[str, Any], ctx: Context) -> tuple[int, int | None, str |
     rank = level_rank(text) if text is not None else None
     if rank is not None:
         return rank, number or None, text
-    ctx.note("unknown_severity_as_info" if text or number else "no_severity_as_info")
+    given = text is not None or raw not in (None, "", 0)
+    ctx.note("unknown_severity_as_info" if given else "no_severity_as_info")
     return 6, number or None, text
 
 
@@ -416,7 +451,7 @@ def _log(record: Any, scope: _Scope, options: _Options, ctx: Context) -> dict[st
     event_name = record.get("eventName")
     event_name = event_name if isinstance(event_name, str) and event_name else None
     key = digest(
-        scope.service,
+        scope.identity,
         scope.name,
         nanos,
         number,
@@ -425,14 +460,14 @@ def _log(record: Any, scope: _Scope, options: _Options, ctx: Context) -> dict[st
         span_id,
         event_name,
         _identity(raw_body),
-        _identity(sorted(attrs.items())),
+        _attributes_identity(record.get("attributes")),
         size=32,
     )
-    component = apply_rule(options.component, scope.name) or scope.name
+    component = _mapped(options.component, scope.name, default=scope.name)
     return {
         "timestamp": _time(nanos),
         "source": "logs",
-        "event_type": "log",
+        "event_type": event_type_of(rank),
         "severity": severity_for_level(rank),
         "component": component,
         "service": scope.service,
@@ -597,15 +632,18 @@ def read(
         slow_ms: Spans lasting at least this many milliseconds become ``slow_span``
             events; None for failed spans only.
         min_level: Lowest log level kept (a name such as ``"error"``, or a syslog rank).
-        service: Rule mapping the resource's ``service.name`` (unmatched: kept as is).
-        component: Rule on the span name, then the scope name (spans: no component
-            when nothing matches); on the scope name for logs (unmatched: the scope name).
+        service: A name for every record, or a rule (dict of exact names or globs, or a
+            callable) mapping the resource's ``service.name`` (unmatched: kept as is).
+        component: A name for every record, or a rule on the span name, then the scope
+            name (spans: no component when nothing matches); on the scope name for logs
+            (unmatched: the scope name).
 
     Yields:
         One event record per span or log record kept.
 
     Raises:
-        ReaderError: A path does not exist, or an option is out of range.
+        ReaderError: A path does not exist, or an option is out of range or of the
+            wrong type.
     """
     min_rank = level_rank(min_level)
     if min_rank is None:
@@ -614,7 +652,9 @@ def read(
         isinstance(slow_ms, bool) or not isinstance(slow_ms, int | float) or not slow_ms >= 0
     ):
         raise ReaderError(f"slow_ms must be a number of milliseconds ≥ 0 or None, not {slow_ms!r}")
+    check_rule("service", service)
+    check_rule("component", component)
     options = _Options(slow_ms, min_rank, service, component)
-    for path in expand(paths, (".json", ".json.gz", *JSON_LINES_SUFFIXES)):
+    for path in expand(paths, (".json", ".json.gz", *JSON_LINES_SUFFIXES), ctx=ctx):
         for prefix, parts, request in json_values(path, ctx):
             yield from _request(prefix, parts, request, options, ctx)

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,7 @@ from ._base import (
     Parsed,
     Rule,
     apply_rule,
+    check_rule,
     expand,
     json_document,
     pointer,
@@ -110,6 +112,7 @@ _TIMES = (
     "scheduled_until",
 )
 _SEVERITIES = frozenset(PRIORITY)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Bad(Exception):
@@ -139,7 +142,7 @@ def read(
     paths: list[str | os.PathLike[str]],
     ctx: Context,
     *,
-    service: str | None = None,
+    service: Rule | None = None,
     component: Rule | None = None,
     impact: Rule | None = None,
 ) -> Iterator[Parsed]:
@@ -149,9 +152,12 @@ def read(
         paths: Files or folders (``*.json`` and ``*.json.gz`` in folders).
         ctx: Where rejects, skips, notes and progress go.
         service: ``service_affected`` of the investigations and ``service`` of the
-            events; by default the status page's name (``GitHub``).
-        component: Maps Statuspage component names (dict of exact names or globs, or
-            a callable); names it does not map are kept.
+            events: a name for all of them, or a rule (dict of exact names or globs,
+            or a callable) mapping the status page's name; by default, and for names
+            the rule does not map, the page's name (``GitHub``).
+        component: A name for every component, or a rule mapping Statuspage
+            component names (dict of exact names or globs, or a callable); names it
+            does not map are kept.
         impact: Maps Statuspage impact values (``critical``, ``major``, ``minor``,
             ``none``, ``maintenance``) to impact severities (``critical``, ``high``,
             ``medium``, ``low``); values it does not map follow :data:`IMPACT`.
@@ -160,13 +166,20 @@ def read(
         Each investigation, then the events of its updates, oldest first.
 
     Raises:
-        ReaderError: A path does not exist, or the ``impact`` rule gives something
-            that is not an impact severity.
+        ReaderError: A path does not exist, an option is not a rule, or the ``impact``
+            rule gives something that is not an impact severity.
     """
+    for option, rule in (("service", service), ("component", component), ("impact", impact)):
+        check_rule(option, rule)
     latest: dict[str, dt.datetime | None] = {}
-    for path in expand(paths, (".json", ".json.gz")):
+    for path in expand(paths, (".json", ".json.gz"), ctx=ctx):
+        rejected = len(ctx.rejects)
         document = json_document(path, ctx)
         if document is None:
+            if len(ctx.rejects) == rejected:  # the file holds null
+                ctx.reject(
+                    pointer(path), "unknown_format", "expected a Statuspage incident, not null"
+                )
             continue
         for page, raw, parts, planned in _incidents(document, path, ctx):
             yield from _incident(
@@ -229,7 +242,7 @@ def _incident(
     planned: bool,
     ctx: Context,
     latest: dict[str, dt.datetime | None],
-    service: str | None,
+    service: Rule | None,
     component: Rule | None,
     impact: Rule | None,
 ) -> Iterator[Parsed]:
@@ -286,7 +299,10 @@ def _incident(
         ctx.note("unknown_status")
         status = "resolved" if times["resolved_at"] is not None else "open"
     severity = _impact(impact, impact_raw, ctx)
-    service_name = service if service is not None else _first_text(page.get("name"))
+    page_name = _first_text(page.get("name"))
+    service_name = (
+        service if isinstance(service, str) else apply_rule(service, page_name) or page_name
+    )
 
     # components: the incident's own list (page order), then any named only by updates
     ranks: dict[str, int] = {}
@@ -302,6 +318,8 @@ def _incident(
                 ranks[a["name"]] = max(ranks.get(a["name"], 0), rank)
     names = {n: apply_rule(component, n) or n for n in ranks}
     component_affected = names[max(ranks, key=ranks.__getitem__)] if ranks else None
+    if isinstance(component, str):
+        component_affected = component  # one component for everything
 
     record = {
         "id": investigation_id,
@@ -496,7 +514,21 @@ def _description(updates: list[_Update], postmortem: str | None, ctx: Context) -
     text = first
     if postmortem and postmortem.strip():
         text = f"{first}\n\nPostmortem:\n{postmortem.strip()}" if first else postmortem.strip()
-    return _capped(text, MAX_DESCRIPTION, "description_truncated", ctx) or None
+    return _repaired(_capped(text, MAX_DESCRIPTION, "description_truncated", ctx), ctx) or None
+
+
+def _repaired(text: str, ctx: Context) -> str:
+    r"""``text`` with lone surrogates (``"\ud800"`` in JSON) as U+FFFD (note ``text_repaired``).
+
+    >>> _repaired("bad \ud800 byte", Context()) == "bad \ufffd byte"
+    True
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        ctx.note("text_repaired")
+        return _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 def _capped(text: str, limit: int, note: str, ctx: Context) -> str:

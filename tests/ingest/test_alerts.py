@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rca_analytics as rca
@@ -360,7 +361,7 @@ def test_label_and_severity_options(tmp_path: Path) -> None:
     rows = rca.read(
         "alerts",
         path,
-        component="instance",
+        component=["instance"],
         service=lambda lb: lb["instance"].split(":")[0],
         severity={"sev2": "high"},
     ).events
@@ -369,12 +370,48 @@ def test_label_and_severity_options(tmp_path: Path) -> None:
         "db-1",
         "db-1:9100",
     ]
-    rows = rca.read("alerts", path, component=["team", "job"], severity=lambda lb: None).events
+    rows = rca.read("alerts", path, component=("team", "job"), severity=lambda lb: None).events
     assert rows.loc[0, ["severity", "component"]].tolist() == ["medium", "node"]
     rows = rca.read("alerts", path, severity=lambda lb: "low").events
     assert rows.loc[0, "severity"] == "low"
     with pytest.raises(ReaderError, match="severity must be"):
         rca.read("alerts", path, severity="high")
+
+
+def test_service_and_component_names_dicts_and_label_lists(tmp_path: Path) -> None:
+    first = _alert(labels={"alertname": "A", "job": "node", "container": "db-main"})
+    second = _alert(labels={"alertname": "B", "app": "checkout-api"})
+    third = _alert(labels={"alertname": "C"})
+    path = _write(tmp_path / "a.json", _body(first, second, third))
+
+    def picked(**options: Any) -> list[list[Any]]:
+        rows = rca.read("alerts", path, **options).events.sort_values(
+            "data", key=lambda d: d.str["alertname"]
+        )
+        return (
+            rows[["service", "component"]].astype(object).where(rows.notna(), None).values.tolist()
+        )
+
+    assert picked() == [["node", "db-main"], ["checkout-api", None], [None, None]]
+    # a name is the service (component) of every alert, labels or not
+    assert picked(service="shop", component="db") == [["shop", "db"]] * 3
+    # a dict maps the default labels' value: exact, then globs; unmatched kept
+    assert picked(
+        service={"node": "infra", "checkout-*": "checkout"}, component={"db-*": "db"}
+    ) == [
+        ["infra", "db"],
+        ["checkout", None],
+        [None, None],
+    ]
+    # a list (or tuple) names the labels to try, a callable sees all labels
+    assert picked(service=["alertname"], component=lambda lb: lb.get("app")) == [
+        ["A", None],
+        ["B", "checkout-api"],
+        ["C", None],
+    ]
+    for bad in ({"x": 1}, 3, ["job", 4]):
+        with pytest.raises(ReaderError, match="service"):
+            rca.read("alerts", path, service=bad)
     with pytest.raises(ReaderError, match="no option 'min_level'"):
         rca.read("alerts", path, min_level="error")
 
@@ -531,3 +568,111 @@ def test_fingerprint_ignores_label_order(labels: dict[str, str]) -> None:
     reordered = dict(reversed(list(labels.items())))
     assert alerts.fingerprint(labels) == alerts.fingerprint(reordered)
     assert len(alerts.fingerprint(labels)) == 16
+
+
+# --- review findings -------------------------------------------------------------------------
+
+
+def test_null_and_scalar_bodies_are_rejected(tmp_path: Path) -> None:
+    (tmp_path / "null.json").write_text("null")
+    (tmp_path / "lines.jsonl").write_text(f"null\n3\n{json.dumps(_body(_alert()))}\n")
+    report = _store(tmp_path).ingest("alerts", tmp_path)
+    assert _rejects(report, tmp_path) == [
+        ("lines.jsonl:1#", "wrong_type"),
+        ("lines.jsonl:2#", "wrong_type"),
+        ("null.json#", "wrong_type"),
+    ]
+    assert report.events["stored"] == 1
+
+
+def test_unicode_and_huge_severity_labels_are_read(tmp_path: Path) -> None:
+    odd = ["²", "٣", "9" * 5000, "3"]
+    items = [
+        _alert(f"A{i}", labels={"alertname": f"A{i}", "severity": s}) for i, s in enumerate(odd)
+    ]
+    path = _write(tmp_path / "a.json", _body(*items))
+    report = _store(tmp_path).ingest("alerts", path)
+    assert report.ok and report.events["stored"] == 4
+    assert report.notes["unknown_severity_as_medium"] == 3  # "3" is syslog error: high
+
+
+def test_a_callable_that_gives_no_text_rejects_the_alert(tmp_path: Path) -> None:
+    path = _write(tmp_path / "a.json", _body(_alert("A"), _alert("B")))
+    store = _store(tmp_path)
+    report = store.ingest(
+        "alerts", path, service=lambda lb: ["x"] if lb["alertname"] == "A" else "b"
+    )
+    assert store.events()["service"].tolist() == ["b"]
+    assert report.rejects[["where", "field"]].values.tolist() == [[f"{path}#/alerts/0", "service"]]
+
+
+# --- fuzzing: arbitrary JSON where the reader looks ------------------------------------------
+
+_ODD_TEXT = (
+    "²", "٣", "9" * 5000, "firing", "resolved", "critical", "page", "p1", "warning", "5", "99",
+    "2026-03-01T10:00:00Z", "2026-03-01T10:00:00.123456789+01:00", "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59-01:00", "0000-01-01T00:00:00Z", "\x00", "9f3383a449a6af15",
+)  # fmt: skip
+_KEYS = (
+    "alerts", "status", "labels", "annotations", "startsAt", "endsAt", "fingerprint",
+    "generatorURL", "receiver", "externalURL", "groupKey", "truncatedAlerts", "valueString",
+    "alertname", "severity", "service", "component", "summary", "description",
+)  # fmt: skip
+_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from([10**400, -(10**400), 1 << 64, 0])
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(_ODD_TEXT)
+)
+_ANY_JSON = st.recursive(
+    _LEAVES,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(_KEYS) | st.text(max_size=4), inner, max_size=5)
+    ),
+    max_leaves=25,
+)
+
+
+def _mutated(data: st.DataObject, skeleton: Any, keys: tuple[str, ...]) -> Any:
+    """``skeleton`` with one or two values, anywhere in it, replaced by arbitrary JSON."""
+    value = json.loads(json.dumps(skeleton))
+    for _ in range(data.draw(st.integers(1, 2))):
+        holder: Any = value
+        while holder:
+            if isinstance(holder, dict):
+                own = st.sampled_from(sorted(holder))
+                key: Any = data.draw(own | own | own | st.sampled_from(keys))
+                inner = holder.get(key)
+            else:
+                key = data.draw(st.integers(0, len(holder) - 1))
+                inner = holder[key]
+            if isinstance(inner, dict | list) and inner and data.draw(st.integers(0, 11)):
+                holder = inner  # down, most of the time
+                continue
+            holder[key] = data.draw(_LEAVES | _LEAVES | _ANY_JSON)
+            break
+    return value
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), lines=st.booleans())
+def test_arbitrary_json_is_read_skipped_or_rejected_never_raised(
+    data: st.DataObject, lines: bool
+) -> None:
+    skeleton = [
+        _body(_alert(), _resolved(fingerprint="9f3383a449a6af15"), truncatedAlerts=2),
+        _body(_alert("Other", valueString="x"), status="resolved"),
+    ]
+    bodies = _mutated(data, skeleton, _KEYS)
+    if not isinstance(bodies, list):
+        bodies = [bodies]
+    text = "\n".join(json.dumps(b) for b in bodies) if lines else json.dumps(bodies)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp, "x.jsonl" if lines else "x.json")
+        path.write_text(text, encoding="utf-8")
+        reading = rca.read("alerts", path)
+    assert len(reading.events) + sum(reading.skipped.values()) + len(reading.rejects) >= 1

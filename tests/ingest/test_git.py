@@ -375,6 +375,21 @@ def test_component_rules(shop: dict[str, Any]) -> None:
     assert pd.isna(events[shop["c6"]]["component"])
 
 
+def test_service_and_component_as_names_or_rules(shop: dict[str, Any]) -> None:
+    def picked(**options: Any) -> set[tuple[Any, Any]]:
+        events = rca.read("git", shop["path"], **options).events
+        rows = events[["service", "component"]].astype(object)
+        return {tuple(r) for r in rows.where(rows.notna(), None).values.tolist()}
+
+    assert picked() == {(None, None)}
+    # a name: that service (component) for every commit and tag, files or not
+    assert picked(service="webshop", component="app") == {("webshop", "app")}
+    # a service rule maps the repository's folder name ("shop"); unmatched: none
+    assert picked(service={"sh*": "webshop"}) == {("webshop", None)}
+    assert picked(service=str.upper) == {("SHOP", None)}
+    assert picked(service={"other": "x"}) == {(None, None)}
+
+
 def test_stored_events(shop: dict[str, Any], tmp_path: Path) -> None:
     store = rca.connect(tmp_path / "s.duckdb")
     report = store.ingest("git", shop["path"], component=RULE)
@@ -526,6 +541,9 @@ def test_since_and_until(shop: dict[str, Any]) -> None:
         ({"rev": []}, "no revision"),
         ({"rev": ""}, "must be a branch"),
         ({"rev": "main\nfeature"}, "newline"),
+        ({"service": 3}, "service must be"),
+        ({"component": ["payments"]}, "component must be"),
+        ({"service": {"shop": 1}}, "service must be"),
     ],
 )
 def test_wrong_options(shop: dict[str, Any], options: dict[str, Any], message: str) -> None:

@@ -660,3 +660,241 @@ def test_any_json_is_a_record_a_skip_or_a_reject(value: Any, folder: str) -> Non
         ctx = Context()
         records = list(github.read([path], ctx))
         assert len(records) + sum(ctx.skipped.values()) + len(ctx.rejects) >= 1
+
+
+# --- review findings -------------------------------------------------------------------------
+
+
+def test_digits_that_are_not_ascii_are_text_not_numbers(tmp_path: Path) -> None:
+    run = _run_body(1)
+    run["workflow_run"]["id"] = "²"
+    _write(tmp_path / "workflow_run" / "sup.json", run)
+    arabic = _run_body(2)
+    arabic["workflow_run"]["id"] = "١٢"
+    _write(tmp_path / "workflow_run" / "arabic.json", arabic)
+    with rca.connect(tmp_path / "s.duckdb") as store:
+        report = store.ingest("github", tmp_path)
+        assert report.ok, report.rejects
+        ids = store.events()[["source_id", "data"]].values.tolist()
+    assert sorted((s, d["run_id"]) for s, d in ids) == [
+        ("workflow_run:²:1", "²"),
+        ("workflow_run:١٢:1", "١٢"),
+    ]
+
+
+def _labelled(*labels: str) -> dict[str, Any]:
+    return {
+        "action": "opened",
+        "repository": {"full_name": "acme/shop", "name": "shop"},
+        "issue": {
+            "number": 7,
+            "title": "Checkout down",
+            "created_at": "2026-03-01T10:00:00Z",
+            "state": "open",
+            "labels": [{"name": label} for label in labels],
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("labels", "impact", "priority"),
+    [
+        (("incident", "sev٣", "p٢"), None, None),  # Arabic-Indic digits: not a level
+        (("incident", "sev²", "P²"), None, None),
+        (("incident", "sev3", "p2"), "medium", "P2"),
+        (("incident", "SEV-7", "priority:9"), "low", "P3"),
+    ],
+)
+def test_labels_with_unicode_digits_give_no_impact_or_priority(
+    tmp_path: Path, labels: tuple[str, ...], impact: str | None, priority: str | None
+) -> None:
+    _write(tmp_path / "issues" / "i.json", _labelled(*labels))
+    reading = rca.read("github", tmp_path)
+    assert reading.rejects.empty
+    [row] = reading.investigations.to_dict("records")
+    assert (row.get("impact_severity"), row.get("priority")) == (impact, priority)
+
+
+def test_a_payload_text_that_is_no_body_is_rejected(tmp_path: Path) -> None:
+    envelope = {"headers": {"X-GitHub-Event": "workflow_run"}}
+    bodies = {
+        "bigint.json": '{"action": "completed", "id": ' + "9" * 5000 + "}",
+        "null.json": "null",
+        "list.json": "[1]",
+        "deep.json": "[" * 100_000 + "]" * 100_000,
+        "good.json": json.dumps(_run_body(1)),
+    }
+    for name, text in bodies.items():
+        _write(tmp_path / name, {**envelope, "payload": text})
+    _write(tmp_path / "nulldoc.json", "null")
+    report = rca.connect(tmp_path / "s.duckdb").ingest("github", tmp_path)
+    assert _with_fields(report.rejects) == [
+        (pointer(tmp_path / "bigint.json", "payload"), "bad_json", None),
+        (pointer(tmp_path / "deep.json", "payload"), "bad_json", None),
+        (pointer(tmp_path / "list.json", "payload"), "wrong_type", "payload"),
+        (pointer(tmp_path / "null.json", "payload"), "wrong_type", "payload"),
+        (str(tmp_path / "nulldoc.json"), "wrong_type", None),
+    ]
+    assert report.events["stored"] == 1
+
+
+def test_service_and_component_as_names_or_rules(tmp_path: Path) -> None:
+    _write(tmp_path / "workflow_run" / "run.json", _run_body(1))
+    push = {
+        "ref": "refs/heads/main",
+        "before": "a" * 40,
+        "after": "b" * 40,
+        "repository": {"full_name": "acme/api", "pushed_at": 1772359200},
+    }
+    _write(tmp_path / "push" / "push.json", push)
+    _write(tmp_path / "issues" / "i.json", _labelled("incident"))
+
+    def picked(**options: Any) -> list[list[Any]]:
+        reading = rca.read("github", tmp_path, **options)
+        events = reading.events.sort_values("source_id")[["service", "component"]]
+        issues = reading.investigations[["service_affected", "component_affected"]]
+        rows = [*events.values.tolist(), *issues.values.tolist()]
+        return [[None if pd.isna(v) else v for v in row] for row in rows]
+
+    assert picked() == [["api", None], ["shop", None], ["shop", None]]
+    assert picked(service="payments", component="web") == [["payments", "web"]] * 3
+    assert picked(service={"acme/sh*": "shop-svc"}, component=lambda s: s.upper()) == [
+        ["api", "REF:REFS/HEADS/MAIN"],
+        ["shop-svc", "WORKFLOW:CI"],
+        ["shop-svc", "LABEL:INCIDENT"],
+    ]
+    for option in ("service", "component", "severity", "impact", "priority"):
+        with pytest.raises(rca.ReaderError, match=option):
+            rca.read("github", tmp_path / "nope", **{option: 42})
+
+
+# --- fuzzing: arbitrary JSON where the reader looks ------------------------------------------
+
+_ODD_TEXT = (
+    "²", "٣", "9" * 5000, "sev٣", "p²", "incident", "incident:sev1", "sev1", "P0", "completed",
+    "failure", "success", "2026-03-01T10:00:00Z", "2026-03-01T10:00:00", "0001-01-01T00:00:00Z",
+    "closed", "not_planned", "deleted", "published", "refs/heads/main", "\x00", "payload=%7B%7D",
+    '{"action": "completed"}', "null",
+)  # fmt: skip
+_KEYS = (
+    "action", "id", "name", "status", "conclusion", "updated_at", "created_at", "completed_at",
+    "run_attempt", "run_started_at", "repository", "full_name", "pushed_at", "labels", "state",
+    "state_reason", "closed_at", "body", "title", "number", "steps", "headers", "payload",
+    "environment", "head_commit", "timestamp", "published_at", "draft", "tag_name", "assignees",
+    "login", "pull_requests", "workflow", "ref", "before", "after",
+)  # fmt: skip
+_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from([10**400, -(10**400), 1 << 63, 1 << 64, 0, 1])
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(_ODD_TEXT)
+)
+_ANY_JSON = st.recursive(
+    _LEAVES,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(_KEYS) | st.text(max_size=4), inner, max_size=5)
+    ),
+    max_leaves=25,
+)
+_REPO = {"full_name": "acme/shop", "name": "shop", "pushed_at": "2026-03-01T10:00:00Z"}
+_BODIES: dict[str, dict[str, Any]] = {
+    "workflow_run": _run_body(1, pull_requests=[{"number": 3}], actor={"login": "x"}),
+    "workflow_job": {
+        "action": "completed",
+        "repository": _REPO,
+        "workflow_job": {
+            "id": 2, "run_id": 1, "status": "completed", "conclusion": "failure",
+            "completed_at": "2026-03-01T10:00:00Z", "started_at": "2026-03-01T09:00:00Z",
+            "workflow_name": "CI", "name": "test", "labels": ["ubuntu"],
+            "steps": [{"name": "pytest", "conclusion": "failure", "number": 3}],
+        },
+    },
+    "check_run": {
+        "action": "completed",
+        "repository": _REPO,
+        "check_run": {
+            "id": 3, "status": "completed", "conclusion": "timed_out", "name": "lint",
+            "completed_at": "2026-03-01T10:00:00Z", "app": {"slug": "ci"},
+            "check_suite": {"head_branch": "main"}, "output": {"title": "slow"},
+            "pull_requests": [{"number": 4}],
+        },
+    },
+    "push": {
+        "ref": "refs/heads/main", "before": "a" * 40, "after": "b" * 40, "repository": _REPO,
+        "head_commit": {
+            "id": "b" * 40, "message": "fix\n\nbody", "timestamp": "2026-03-01T10:00:00Z",
+        },
+        "commits": [{}], "pusher": {"name": "dev"},
+    },
+    "deployment": {
+        "repository": _REPO,
+        "deployment": {
+            "id": 5, "created_at": "2026-03-01T10:00:00Z", "environment": "prod", "sha": "b" * 40,
+            "creator": {"login": "bot"},
+        },
+    },
+    "deployment_status": {
+        "repository": _REPO,
+        "deployment_status": {"id": 6, "state": "failure", "created_at": "2026-03-01T10:00:00Z"},
+        "deployment": {"id": 5, "environment": "prod"},
+    },
+    "release": {
+        "action": "published",
+        "repository": _REPO,
+        "release": {"id": 7, "tag_name": "v1", "published_at": "2026-03-01T10:00:00Z"},
+    },
+    "issues": {
+        **_labelled("incident", "sev1", "P1", "team:db"),
+        "action": "closed",
+    },
+}  # fmt: skip
+_BODIES["issues"]["issue"].update(
+    state="closed",
+    closed_at="2026-03-01T12:00:00Z",
+    updated_at="2026-03-01T12:00:00Z",
+    body="It broke.",
+    assignees=[{"login": "sre"}],
+    user={"login": "dev"},
+)
+
+
+def _mutated(data: st.DataObject, skeleton: Any, keys: tuple[str, ...]) -> Any:
+    """``skeleton`` with one or two values, anywhere in it, replaced by arbitrary JSON."""
+    value = json.loads(json.dumps(skeleton))
+    for _ in range(data.draw(st.integers(1, 2))):
+        holder: Any = value
+        while holder:
+            if isinstance(holder, dict):
+                own = st.sampled_from(sorted(holder))
+                key: Any = data.draw(own | own | own | st.sampled_from(keys))
+                inner = holder.get(key)
+            else:
+                key = data.draw(st.integers(0, len(holder) - 1))
+                inner = holder[key]
+            if isinstance(inner, dict | list) and inner and data.draw(st.integers(0, 11)):
+                holder = inner  # down, most of the time
+                continue
+            holder[key] = data.draw(_LEAVES | _LEAVES | _ANY_JSON)
+            break
+    return value
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), event=st.sampled_from(sorted(_BODIES)), form=st.integers(0, 2))
+def test_arbitrary_json_in_a_body_is_read_skipped_or_rejected_never_raised(
+    data: st.DataObject, event: str, form: int
+) -> None:
+    body: Any = _mutated(data, _BODIES[event], _KEYS)
+    if form == 1:  # a delivery envelope
+        body = {"headers": {"X-GitHub-Event": event}, "payload": body}
+    elif form == 2:  # the body as JSON text, in a list
+        body = [{"headers": {"X-GitHub-Event": event}, "payload": json.dumps(body)}]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _write(Path(tmp) / event / "body.json", body)
+        reading = rca.read("github", path)
+    found = len(reading.events) + len(reading.investigations)
+    assert found + sum(reading.skipped.values()) + len(reading.rejects) >= 1

@@ -425,3 +425,71 @@ def test_bad_options_and_missing_paths_raise(tmp_path: Path) -> None:
         list(junit.read([tmp_path], Context(), timestamp=dt.datetime(2026, 3, 1)))
     with pytest.raises(ReaderError, match="no such file"):
         list(junit.read([tmp_path / "nope.xml"], Context()))
+
+
+# --- review findings -------------------------------------------------------------------------
+
+#: A gzip header, then a deflate block of the reserved type 3: zlib raises ``zlib.error``.
+BAD_DEFLATE = bytes([0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF, 0x07]) + bytes(16)
+
+
+def test_corrupt_gzip_and_unknown_encodings_are_rejected(tmp_path: Path) -> None:
+    (tmp_path / "a_good.xml").write_text(GOOD)
+    (tmp_path / "b_deflate.xml.gz").write_bytes(BAD_DEFLATE)
+    crc = bytearray(gzip.compress(GOOD.encode()))
+    crc[-8] ^= 0xFF  # the CRC of the data
+    (tmp_path / "c_crc.xml.gz").write_bytes(bytes(crc))
+    (tmp_path / "d_bogus.xml").write_text(
+        '<?xml version="1.0" encoding="bogus"?><testsuite name="x"><testcase name="t"/></testsuite>'
+    )
+    store = rca.connect(tmp_path / "s.duckdb")
+    report = store.ingest("junit", [tmp_path])
+    assert _rejects(report) == [
+        (str(tmp_path / "b_deflate.xml.gz"), "unreadable", None),
+        (str(tmp_path / "c_crc.xml.gz"), "unreadable", None),
+        (f"{tmp_path / 'd_bogus.xml'}:1", "bad_xml", None),
+    ]
+    messages = report.rejects["message"].tolist()
+    assert "invalid block type" in messages[0] and "bogus" in messages[2]
+    # a small file is decompressed in one read, checked before any of it is parsed
+    assert report.events == {"read": 2, "stored": 2, "updated": 0, "duplicates": 0, "rejected": 0}
+
+
+def test_progress_knows_every_file_up_front_and_counts_it_once(tmp_path: Path) -> None:
+    for name in ("a.xml", "b.xml"):
+        (tmp_path / name).write_text(GOOD)
+    (tmp_path / "c.xml.gz").write_bytes(gzip.compress(GOOD.encode()))
+    size = sum(p.stat().st_size for p in tmp_path.iterdir())
+    seen: list[tuple[int, int]] = []
+    ctx = Context(progress=lambda done, total: seen.append((done, total)))
+    records = junit.read([tmp_path], ctx)
+    next(records)
+    assert ctx.total == size  # before the first file is done
+    list(records)
+    assert ctx.done == ctx.total == size
+    assert all(total == size for done, total in seen if done)  # never grows once reading
+
+
+def test_service_and_component_as_names_or_rules(tmp_path: Path) -> None:
+    path = tmp_path / "r.xml"
+    path.write_text(GOOD)
+
+    def picked(**options: Any) -> list[tuple[Any, Any]]:
+        events = rca.read("junit", [path], **options).events
+        rows = events[["service", "component"]].astype(object)
+        rows = rows.where(rows.notna(), None)
+        suites = [d["suite"] for d in events["data"]]
+        return [(s, *r) for s, r in zip(suites, rows.values.tolist(), strict=True)]
+
+    assert picked() == [("api", None, None), ("web", None, None)]
+    assert picked(service="shop", component="tests") == [
+        ("api", "shop", "tests"),
+        ("web", "shop", "tests"),
+    ]
+    assert picked(service={"a*": "payments", "w*": None}, component=lambda s: s.upper()) == [
+        ("api", "payments", "API"),
+        ("web", None, "WEB"),
+    ]
+    for option in ("service", "component"):
+        with pytest.raises(ReaderError, match=option):
+            list(junit.read([tmp_path / "nope.xml"], Context(), **{option: ["a"]}))

@@ -6,6 +6,7 @@ import datetime as dt
 import gzip
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -507,6 +508,31 @@ def test_gzip_empty_and_binary_files(tmp_path: Path) -> None:
     assert store.events()["data"].map(lambda d: d["message"]).tolist() == ["failure 1"]
 
 
+def test_gzip_that_breaks_inside_the_deflate_stream_is_unreadable(tmp_path: Path) -> None:
+    broken = bytes([0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF, 0x07]) + bytes(16)  # block type 3
+    (tmp_path / "a.log.gz").write_bytes(broken)
+    (tmp_path / "b.jsonl.gz").write_bytes(broken)
+    _write(tmp_path / "c.log", _json_line(1))
+    store, report = _ingest(tmp_path, tmp_path)
+    assert _rejects(report, tmp_path) == [
+        ("a.log.gz", None, "unreadable"),
+        ("b.jsonl.gz", None, "unreadable"),
+    ]
+    assert store.events()["data"].map(lambda d: d["message"]).tolist() == ["failure 1"]
+    # read as JSON lines, without detection, the break is found on line 1
+    _, report = _ingest(tmp_path, tmp_path / "b.jsonl.gz", format="json")
+    assert _rejects(report, tmp_path) == [("b.jsonl.gz:1", None, "unreadable")]
+
+
+def test_a_huge_number_is_a_short_bad_json_message(tmp_path: Path) -> None:
+    path = _write(tmp_path / "a.log", _json_line(1), '{"level": "error", "n": ' + "9" * 5000 + "}")
+    _, report = _ingest(tmp_path, path)
+    assert _rejects(report, tmp_path) == [("a.log:2", None, "bad_json")]
+    assert report.rejects["message"].tolist() == [
+        "Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits"
+    ]
+
+
 # --- options -------------------------------------------------------------------------------
 
 
@@ -540,6 +566,12 @@ def test_service_component_severity_and_fields(tmp_path: Path) -> None:
     assert set(fixed.events["service"]) == {"shop"}
     by_callable = rca.read("logs", path, fields=fields, component=lambda v: v.upper())
     assert by_callable.events["component"].tolist() == ["SQL", "PAY-API", path.as_posix().upper()]
+    # a name is the component of every line, its own component field or not
+    named = rca.read("logs", path, fields=fields, component="web")
+    assert named.events["component"].tolist() == ["web", "web", "web"]
+    for option in ("service", "component", "severity"):
+        with pytest.raises(ReaderError, match=option):
+            rca.read("logs", tmp_path / "missing.log", **{option: 42})
 
 
 def test_min_level_and_timezone(tmp_path: Path) -> None:
@@ -574,6 +606,15 @@ def test_progress_counts_bytes(tmp_path: Path) -> None:
     ctx = Context(lambda done, total: seen.append((done, total)))
     assert len(list(logs.read([path], ctx))) == 50
     assert seen[-1] == (path.stat().st_size, path.stat().st_size) and ctx.unit == "B"
+    # every file of a folder is announced before the first is read, and once
+    other = _write(tmp_path / "b.log", "not a log line at all")
+    size = path.stat().st_size + other.stat().st_size
+    ctx = Context()
+    records = logs.read([tmp_path], ctx)
+    next(records)
+    assert ctx.total == size
+    list(records)
+    assert ctx.done == ctx.total == size
 
 
 # --- the fast path for lines below min_level ---------------------------------------------
@@ -641,3 +682,57 @@ def test_fast_path_skips_exactly_what_parsing_would(
         assert a.events.empty and b.events.empty
     else:
         assert sorted(key(a.events)) == sorted(key(b.events))
+
+
+# --- fuzzing: arbitrary JSON where the reader looks ------------------------------------------
+
+_ODD_TEXT = (
+    "²", "٣", "9" * 5000, "error", "WARN", "50", "3", "fatal", "2026-03-01T10:00:00Z",
+    "2026-03-01 10:00:00,123", "1772359200", "1772359200123", "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59-01:00", "Mar  1 10:00:00", "\x00", "", "Traceback (most recent call):",
+)  # fmt: skip
+_FIELD_KEYS = (
+    "@timestamp", "timestamp", "time", "ts", "level", "log.level", "severity", "levelname",
+    "PRIORITY", "message", "msg", "MESSAGE", "@mt", "service", "service.name", "app", "name",
+    "hostname", "pid", "logger", "component", "error", "error.message", "error.stack_trace",
+    "exception", "exc_info", "stack", "_SYSTEMD_UNIT", "SYSLOG_IDENTIFIER", "log", "err",
+)  # fmt: skip
+_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from([10**400, -(10**400), 1 << 64, 0, 30, 50])
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(_ODD_TEXT)
+)
+_ANY_JSON = st.recursive(
+    _LEAVES,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(_FIELD_KEYS) | st.text(max_size=4), inner, max_size=5)
+    ),
+    max_leaves=20,
+)
+_RECORD = st.dictionaries(
+    st.sampled_from(_FIELD_KEYS) | st.text(max_size=6),
+    _LEAVES | _LEAVES | _ANY_JSON,
+    max_size=8,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    records=st.lists(_RECORD | _ANY_JSON, min_size=1, max_size=6),
+    options=st.sampled_from(
+        [{}, {"min_level": "trace", "default_level": "info"}, {"format": "json"}]
+    ),
+)
+def test_arbitrary_json_lines_are_read_skipped_or_rejected_never_raised(
+    records: list[Any], options: dict[str, Any]
+) -> None:
+    good = {"time": "2026-03-01T10:00:00Z", "level": "error", "msg": "boom", "service": "api"}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _write(Path(tmp) / "app.log", json.dumps(good), *map(json.dumps, records))
+        reading = rca.read("logs", path, **options)
+    assert len(reading.events) + sum(reading.skipped.values()) + len(reading.rejects) >= 1

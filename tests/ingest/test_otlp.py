@@ -6,12 +6,13 @@ import base64
 import datetime as dt
 import gzip
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rca_analytics as rca
@@ -107,9 +108,9 @@ def test_samples_with_default_options(realworld: Path, tmp_path: Path) -> None:
     events = store.events()
     assert events[["source", "event_type", "severity"]].astype(str).values.tolist() == [
         ["traces", "slow_span", "medium"],
-        ["logs", "log", "medium"],
-        ["logs", "log", "high"],
-        ["logs", "log", "critical"],
+        ["logs", "warning", "medium"],
+        ["logs", "error", "high"],
+        ["logs", "error", "critical"],
     ]
 
 
@@ -458,3 +459,219 @@ def test_nanosecond_times_as_text_or_number(nanos: int, as_text: bool) -> None:
     assert otlp._nanos(record, "t") == nanos
     expected = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=nanos // 1000)
     assert otlp._time(nanos) == expected
+
+
+# --- review findings -----------------------------------------------------------------------------
+
+
+def test_digits_that_are_not_ascii_or_too_long_are_rejected_not_raised(tmp_path: Path) -> None:
+    spans = [
+        _span(1),
+        _span(2, status={"code": "²"}),
+        _span(3, status={"code": "٢"}),  # an Arabic-Indic two: not a status code
+        _span(4, kind="9" * 5000),
+        _span(5, startTimeUnixNano="9" * 5000),
+    ]
+    records = [
+        _record(1),
+        _record(2, severityNumber="9" * 5000, severityText=None),
+        _record(3, severityNumber=10**400, severityText="error"),
+        _record(4, severityNumber="SEVERITY_NUMBER_²", severityText=None),
+    ]
+    (tmp_path / "spans.json").write_text(json.dumps(_spans(*spans)))
+    (tmp_path / "logs.json").write_text(json.dumps(_logs(*records)))
+    store = _store(tmp_path)
+    report = store.ingest("otlp", tmp_path, min_level="info")
+    s = "spans.json#/resourceSpans/0/scopeSpans/0/spans"
+    assert _rejects(report, tmp_path) == [
+        (f"{s}/1/status/code", "invalid_value"),
+        (f"{s}/2/status/code", "invalid_value"),
+        (f"{s}/3/kind", "invalid_value"),
+        (f"{s}/4/startTimeUnixNano", "invalid_time"),
+    ]
+    # no usable severity: info (kept at min_level info); a huge number is none at all
+    assert report.notes == {"unknown_severity_as_info": 2}
+    events = store.events(source="logs")
+    levels = {d["body"]: (d["level"], d["severity_number"]) for d in events["data"]}
+    assert levels == {
+        "failure 1": ("error", 17),
+        "failure 2": ("info", None),
+        "failure 3": ("error", None),
+        "failure 4": ("info", None),
+    }
+    assert report.events["stored"] == 5
+
+
+def test_a_null_or_scalar_request_is_rejected(tmp_path: Path) -> None:
+    (tmp_path / "null.json").write_text("null")
+    (tmp_path / "lines.jsonl").write_text(f"null\n7\n{json.dumps(_logs(_record(1)))}\n")
+    report = _store(tmp_path).ingest("otlp", tmp_path)
+    assert _rejects(report, tmp_path) == [
+        ("lines.jsonl:1#", "wrong_type"),
+        ("lines.jsonl:2#", "wrong_type"),
+        ("null.json#", "wrong_type"),
+    ]
+    assert report.events["stored"] == 1
+
+
+def test_the_same_line_from_two_pods_is_two_events(tmp_path: Path) -> None:
+    def pod(name: str, *attributes: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "resource": {
+                "attributes": [_kv("service.name", "checkout"), _kv("k8s.pod.name", name)]
+            },
+            "scopeLogs": [
+                {"scope": {"name": "db"}, "logRecords": [_record(1, attributes=list(attributes))]}
+            ],
+        }
+
+    many = [_kv(f"a{i:03}", "x") for i in range(70)]  # more than data keeps (64)
+    request = {
+        "resourceLogs": [
+            pod("checkout-a"),
+            pod("checkout-b"),
+            pod("checkout-b", *many, _kv("last", "1")),
+            pod("checkout-b", *many, _kv("last", "2")),
+            pod("checkout-b", *reversed([*many, _kv("last", "2")])),  # the same, reordered
+        ]
+    }
+    path = _write(tmp_path / "pods.json", request)
+    store = _store(tmp_path)
+    report = store.ingest("otlp", path)
+    assert report.events == {"read": 5, "stored": 4, "updated": 0, "duplicates": 1, "rejected": 0}
+    assert store.ingest("otlp", path).events["stored"] == 0
+    # the mapped service is not part of the identity: another rule adds nothing
+    assert store.ingest("otlp", path, service="shop").events["stored"] == 0
+
+
+def test_log_records_are_typed_like_the_logs_reader(tmp_path: Path) -> None:
+    numbers = {"fatal": 21, "error": 17, "warn": 13, "info": 9, "debug": 5}
+    records = [
+        _record(n, severityNumber=num, body={"stringValue": name})
+        for n, (name, num) in enumerate(numbers.items())
+    ]
+    path = _write(tmp_path / "logs.json", _logs(*records))
+    events = rca.read("otlp", path, min_level="trace").events
+    kinds = {d["body"]: (t, s) for d, t, s in events[["data", "event_type", "severity"]].values}
+    assert kinds == {
+        "fatal": ("error", "critical"),
+        "error": ("error", "high"),
+        "warn": ("warning", "medium"),
+        "info": ("log", "info"),
+        "debug": ("log", "info"),
+    }
+
+
+def test_service_and_component_names_rules_and_refusals(tmp_path: Path) -> None:
+    request = _spans(_span(1))
+    request["resourceSpans"].append({"scopeSpans": [{"spans": [_span(2)]}]})  # no service, scope
+    logs = _logs(_record(1))
+    logs["resourceLogs"].append({"scopeLogs": [{"logRecords": [_record(2)]}]})
+    (tmp_path / "spans.json").write_text(json.dumps(request))
+    (tmp_path / "logs.json").write_text(json.dumps(logs))
+
+    def picked(**options: Any) -> list[list[Any]]:
+        events = rca.read("otlp", tmp_path, **options).events
+        frame = events[["source", "service", "component"]].astype(object)
+        return frame.where(frame.notna(), None).values.tolist()
+
+    assert picked() == [
+        ["logs", "shop", "shop.orders"],
+        ["logs", None, None],
+        ["traces", "shop", None],
+        ["traces", None, None],
+    ]
+    # a name is the service (component) of every record, with or without service.name
+    assert picked(service="web", component="api") == [
+        ["logs", "web", "api"],
+        ["logs", "web", "api"],
+        ["traces", "web", "api"],
+        ["traces", "web", "api"],
+    ]
+    assert picked(service={"sh*": "webshop"}, component=lambda name: name.upper()) == [
+        ["logs", "webshop", "SHOP.ORDERS"],
+        ["logs", None, None],
+        ["traces", "webshop", "SPAN 1"],
+        ["traces", None, "SPAN 2"],
+    ]
+    for option, bad in (("service", 3), ("component", {"x": 1}), ("service", ["a"])):
+        with pytest.raises(ReaderError, match=option):
+            rca.read("otlp", tmp_path / "missing.json", **{option: bad})
+
+
+# --- fuzzing: arbitrary JSON where the reader looks ------------------------------------------
+
+_KEYS = (
+    "resourceSpans", "resourceLogs", "resourceMetrics", "scopeSpans", "scopeLogs",
+    "instrumentationLibrarySpans", "resource", "attributes", "scope", "spans", "logRecords",
+    "key", "value", "stringValue", "intValue", "doubleValue", "boolValue", "arrayValue",
+    "kvlistValue", "bytesValue", "values", "traceId", "spanId", "parentSpanId", "name", "kind",
+    "status", "code", "message", "startTimeUnixNano", "endTimeUnixNano", "timeUnixNano",
+    "observedTimeUnixNano", "severityNumber", "severityText", "body", "events", "eventName",
+)  # fmt: skip
+_ODD_TEXT = (
+    "²", "٣", "9" * 5000, "-1", "1e400", "NaN", "Infinity", "SEVERITY_NUMBER_ERROR4",
+    "STATUS_CODE_ERROR", "SPAN_KIND_SERVER", TRACE, "eee19b7ec3c1b174", "\x00", "ǅ", "ⅷ",
+    "1700000000000000000", "18446744073709551616", "service.name", "exception",
+)  # fmt: skip
+_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from([10**400, -(10**400), (1 << 63) - 1, 1 << 64, 2, 17, 21])
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(_ODD_TEXT)
+)
+_ANY_JSON = st.recursive(
+    _LEAVES,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(_KEYS) | st.text(max_size=4), inner, max_size=5)
+    ),
+    max_leaves=25,
+)
+
+
+def _mutated(data: st.DataObject, skeleton: Any, keys: tuple[str, ...]) -> Any:
+    """``skeleton`` with one or two values, anywhere in it, replaced by arbitrary JSON."""
+    value = json.loads(json.dumps(skeleton))
+    for _ in range(data.draw(st.integers(1, 2))):
+        holder: Any = value
+        while holder:
+            if isinstance(holder, dict):
+                own = st.sampled_from(sorted(holder))
+                key: Any = data.draw(own | own | own | st.sampled_from(keys))
+                inner = holder.get(key)
+            else:
+                key = data.draw(st.integers(0, len(holder) - 1))
+                inner = holder[key]
+            if isinstance(inner, dict | list) and inner and data.draw(st.integers(0, 11)):
+                holder = inner  # down, most of the time
+                continue
+            holder[key] = data.draw(_LEAVES | _LEAVES | _ANY_JSON)
+            break
+    return value
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), lines=st.booleans())
+def test_arbitrary_json_is_read_skipped_or_rejected_never_raised(
+    data: st.DataObject, lines: bool
+) -> None:
+    skeleton = [
+        _spans(
+            _span(1, events=[{"name": "exception", "attributes": [_kv("exception.type", "E")]}])
+        ),
+        _logs(_record(1, attributes=[_kv("k", 1)], traceId=TRACE, spanId="eee19b7ec3c1b174")),
+    ]
+    requests = [
+        data.draw(st.one_of(st.just(None), _ANY_JSON)) if data.draw(st.booleans()) else None,
+        _mutated(data, skeleton, _KEYS),
+    ]
+    text = "\n".join(json.dumps(r) for r in requests) if lines else json.dumps(requests)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp, "x.jsonl" if lines else "x.json")
+        path.write_text(text, encoding="utf-8")
+        reading = rca.read("otlp", path, min_level="trace", slow_ms=0)
+    assert len(reading.events) + sum(reading.skipped.values()) + len(reading.rejects) >= 1

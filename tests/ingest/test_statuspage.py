@@ -427,10 +427,10 @@ def test_text_that_is_not_unicode_is_rejected_by_the_store(tmp_path: Path) -> No
     path = write(tmp_path / "x.json", [broken, minimal("good")])
     store = rca.connect(tmp_path / "s.duckdb")
     report = store.ingest("statuspage", [path])
-    assert rejects(report) == [
-        (f"{path}#/0/incident_updates/1", "data", "invalid_text"),  # its incident_name
-        (f"{path}#/0/incident_updates/0", "data", "invalid_text"),
+    assert sorted(rejects(report)) == [
         (f"{path}#/0", "title", "invalid_text"),
+        (f"{path}#/0/incident_updates/0", "data", "invalid_text"),  # its incident_name
+        (f"{path}#/0/incident_updates/1", "data", "invalid_text"),
     ]
     assert (report.investigations["stored"], report.events["stored"]) == (1, 2)
 
@@ -584,3 +584,141 @@ def test_bad_options_are_refused(tmp_path: Path) -> None:
         rca.read("statuspage", [path], severity={"minor": "low"})
     with pytest.raises(ReaderError, match="no such file"):
         rca.read("statuspage", [tmp_path / "missing.json"])
+
+
+# --- review findings -------------------------------------------------------------------------
+
+
+def test_a_lone_surrogate_in_the_first_update_keeps_the_investigation(tmp_path: Path) -> None:
+    incident = minimal("bad", postmortem_body="Root cause: \udc80 in a config.")
+    incident["incident_updates"][1]["body"] = "We see \ud800 errors."
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps([incident, minimal("good")]), "utf-8")  # ASCII: \ud800 escapes
+    store = rca.connect(tmp_path / "s.duckdb")
+    report = store.ingest("statuspage", [path])
+    # only the update whose body is not Unicode is left out; its investigation stays
+    assert rejects(report) == [(f"{path}#/0/incident_updates/1", "data", "invalid_text")]
+    assert report.notes == {"text_repaired": 1}
+    assert (report.investigations["stored"], report.events["stored"]) == (2, 3)
+    bad = store.get_investigation(stable_id("statuspage", "page1", "bad"))
+    assert bad.description == (
+        "We see \ufffd errors.\n\nPostmortem:\nRoot cause: \ufffd in a config."
+    )
+    assert len(bad.event_ids) == 1
+
+
+def test_a_null_document_is_rejected(tmp_path: Path) -> None:
+    (tmp_path / "null.json").write_text("null")
+    write(tmp_path / "ok.json", minimal())
+    report = rca.connect(tmp_path / "s.duckdb").ingest("statuspage", [tmp_path])
+    assert rejects(report) == [(f"{tmp_path / 'null.json'}#", None, "unknown_format")]
+    assert report.investigations["stored"] == 1
+
+
+def test_service_and_component_as_names_rules_or_refused(tmp_path: Path) -> None:
+    page = {"id": "page1", "name": "Shop Status"}
+    write(tmp_path / "a.json", {"page": page, "incident": minimal("a")})
+    write(tmp_path / "b.json", minimal("b"))  # a bare incident: no page, no component
+
+    def picked(**options: Any) -> list[list[Any]]:
+        reading = rca.read("statuspage", [tmp_path], **options)
+        invs = reading.investigations[["service_affected", "component_affected"]]
+        evs = reading.events[["service", "component"]]
+        rows = [*invs.values.tolist(), *evs.values.tolist()]
+        return [[None if pd.isna(v) else v for v in row] for row in rows]
+
+    # investigations a, b, then the two updates of a, of b
+    shop, bare = ["Shop Status", "Checkout"], [None, "Checkout"]
+    assert picked() == [shop, bare, shop, shop, bare, bare]
+    # a name: the same for every record, with or without a page
+    assert picked(service="shop", component="web") == [["shop", "web"]] * 6
+    # a rule on the page name (unmatched: the page name) and on the component names
+    shop, bare = ["shop", "checkout"], [None, "checkout"]
+    assert picked(service={"Shop *": "shop"}, component=str.lower) == [
+        shop,
+        bare,
+        shop,
+        shop,
+        bare,
+        bare,
+    ]
+    assert picked(service=lambda n: None, component={"x": "y"})[0] == ["Shop Status", "Checkout"]
+    for option in ("service", "component", "impact"):
+        with pytest.raises(ReaderError, match=option):
+            rca.read("statuspage", [tmp_path / "missing.json"], **{option: 1.5})
+
+
+# --- fuzzing: arbitrary JSON where the reader looks ------------------------------------------
+
+_ODD_TEXT = (
+    "²", "٣", "9" * 5000, "resolved", "monitoring", "scheduled", "completed", "major",
+    "critical", "maintenance", "2026-03-01T10:00:00Z", "2026-03-01T10:00:00",
+    "0001-01-01T00:00:00Z", "9999-12-31T23:59:59-01:00", "major_outage", "\x00", "",
+)  # fmt: skip
+_KEYS = (
+    "page", "incident", "incidents", "scheduled_maintenances", "id", "name", "status",
+    "impact", "created_at", "started_at", "monitoring_at", "resolved_at", "updated_at",
+    "scheduled_for", "scheduled_until", "incident_updates", "components", "postmortem_body",
+    "shortlink", "body", "display_at", "affected_components", "old_status", "new_status",
+    "code", "page_id", "url",
+)  # fmt: skip
+_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from([10**400, -(10**400), 1 << 64, 0])
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(_ODD_TEXT)
+)
+_ANY_JSON = st.recursive(
+    _LEAVES,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(_KEYS) | st.text(max_size=4), inner, max_size=5)
+    ),
+    max_leaves=25,
+)
+
+
+def _mutated(data: st.DataObject, skeleton: Any, keys: tuple[str, ...]) -> Any:
+    """``skeleton`` with one or two values, anywhere in it, replaced by arbitrary JSON."""
+    value = json.loads(json.dumps(skeleton))
+    for _ in range(data.draw(st.integers(1, 2))):
+        holder: Any = value
+        while holder:
+            if isinstance(holder, dict):
+                own = st.sampled_from(sorted(holder))
+                key: Any = data.draw(own | own | own | st.sampled_from(keys))
+                inner = holder.get(key)
+            else:
+                key = data.draw(st.integers(0, len(holder) - 1))
+                inner = holder[key]
+            if isinstance(inner, dict | list) and inner and data.draw(st.integers(0, 11)):
+                holder = inner  # down, most of the time
+                continue
+            holder[key] = data.draw(_LEAVES | _LEAVES | _ANY_JSON)
+            break
+    return value
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_arbitrary_json_is_read_skipped_or_rejected_never_raised(data: st.DataObject) -> None:
+    affected = [{"code": "c1", "name": "Checkout", "old_status": "operational",
+                 "new_status": "major_outage"}]  # fmt: skip
+    first = minimal("a", postmortem_body="Root cause.", shortlink="https://stspg.io/x")
+    first["incident_updates"][1]["affected_components"] = affected
+    second = minimal("b", status="scheduled", impact="maintenance")
+    second["scheduled_for"] = "2026-03-02T10:00:00Z"
+    skeleton = {
+        "page": {"id": "page1", "name": "Shop", "url": "https://status.shop"},
+        "incidents": [first],
+        "scheduled_maintenances": [second],
+    }
+    document = _mutated(data, skeleton, _KEYS)
+    with tempfile.TemporaryDirectory() as folder:
+        path = write(Path(folder) / "x.json", document)
+        reading = rca.read("statuspage", [path])
+    found = len(reading.events) + len(reading.investigations)
+    assert found + sum(reading.skipped.values()) + len(reading.rejects) >= 1
