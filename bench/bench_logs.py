@@ -15,7 +15,7 @@ interleaved repeats:
 - peak memory of the ingest and of the reader alone, in a fresh process (resident set
   high-water mark, Linux).
 
-The table goes to stdout (bench/RESULTS.md belongs to bench_store.py).
+The table goes to stdout and bench/RESULTS-logs.md (``--no-write``: stdout only).
 """
 
 from __future__ import annotations
@@ -196,6 +196,7 @@ def main() -> None:
     parser.add_argument(
         "--share", type=float, default=0.15, help="share of lines at warning or above (0.15)"
     )
+    parser.add_argument("--no-write", action="store_true", help="do not write RESULTS-logs.md")
     args = parser.parse_args()
     os.environ["RCA_PROGRESS"] = "0"
     with tempfile.TemporaryDirectory() as tmp:
@@ -250,8 +251,16 @@ def main() -> None:
         f"duckdb {duckdb.__version__}, pandas {pd.__version__}"
     )
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    print(f"Run {stamp} on {machine}. Medians of {args.repeats} interleaved repeats.\n")
-    print("\n".join("| " + " | ".join(r) + " |" for r in table))
+    report = (
+        f"# logs reader\n\nRun {stamp} on {machine}. Medians of {args.repeats} interleaved "
+        f"repeats; {args.share:.0%} of the lines at warning or above.\n\n"
+        + "\n".join("| " + " | ".join(r) + " |" for r in table)
+        + "\n"
+    )
+    print(report)
+    if not args.no_write:
+        name = "RESULTS-logs.md" if args.share == 0.15 else f"RESULTS-logs-{args.share:.2f}.md"
+        (Path(__file__).resolve().parent / name).write_text(report)
 
 
 if __name__ == "__main__":
