@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import fuzzing
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -618,44 +619,12 @@ _KEYS = (
     "generatorURL", "receiver", "externalURL", "groupKey", "truncatedAlerts", "valueString",
     "alertname", "severity", "service", "component", "summary", "description",
 )  # fmt: skip
-_LEAVES = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.sampled_from([10**400, -(10**400), 1 << 64, 0])
-    | st.floats()
-    | st.text(max_size=12)
-    | st.sampled_from(_ODD_TEXT)
-)
-_ANY_JSON = st.recursive(
-    _LEAVES,
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.dictionaries(st.sampled_from(_KEYS) | st.text(max_size=4), inner, max_size=5)
-    ),
-    max_leaves=25,
-)
+_LEAVES = fuzzing.leaves(_ODD_TEXT)
+_ANY_JSON = fuzzing.any_json(_LEAVES, _KEYS)
 
 
 def _mutated(data: st.DataObject, skeleton: Any, keys: tuple[str, ...]) -> Any:
-    """``skeleton`` with one or two values, anywhere in it, replaced by arbitrary JSON."""
-    value = json.loads(json.dumps(skeleton))
-    for _ in range(data.draw(st.integers(1, 2))):
-        holder: Any = value
-        while holder:
-            if isinstance(holder, dict):
-                own = st.sampled_from(sorted(holder))
-                key: Any = data.draw(own | own | own | st.sampled_from(keys))
-                inner = holder.get(key)
-            else:
-                key = data.draw(st.integers(0, len(holder) - 1))
-                inner = holder[key]
-            if isinstance(inner, dict | list) and inner and data.draw(st.integers(0, 11)):
-                holder = inner  # down, most of the time
-                continue
-            holder[key] = data.draw(_LEAVES | _LEAVES | _ANY_JSON)
-            break
-    return value
+    return fuzzing.mutated(data, skeleton, keys, _LEAVES)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -11,6 +11,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+import fuzzing
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -783,23 +784,18 @@ _KEYS = (
     "environment", "head_commit", "timestamp", "published_at", "draft", "tag_name", "assignees",
     "login", "pull_requests", "workflow", "ref", "before", "after",
 )  # fmt: skip
-_LEAVES = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.sampled_from([10**400, -(10**400), 1 << 63, 1 << 64, 0, 1])
-    | st.floats()
-    | st.text(max_size=12)
-    | st.sampled_from(_ODD_TEXT)
-)
-_ANY_JSON = st.recursive(
-    _LEAVES,
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.dictionaries(st.sampled_from(_KEYS) | st.text(max_size=4), inner, max_size=5)
+_LEAVES = fuzzing.leaves(
+    _ODD_TEXT,
+    (
+        10**400,
+        -(10**400),
+        1 << 63,
+        1 << 64,
+        0,
+        1,
     ),
-    max_leaves=25,
 )
+_ANY_JSON = fuzzing.any_json(_LEAVES, _KEYS)
 _REPO = {"full_name": "acme/shop", "name": "shop", "pushed_at": "2026-03-01T10:00:00Z"}
 _BODIES: dict[str, dict[str, Any]] = {
     "workflow_run": _run_body(1, pull_requests=[{"number": 3}], actor={"login": "x"}),
@@ -863,24 +859,7 @@ _BODIES["issues"]["issue"].update(
 
 
 def _mutated(data: st.DataObject, skeleton: Any, keys: tuple[str, ...]) -> Any:
-    """``skeleton`` with one or two values, anywhere in it, replaced by arbitrary JSON."""
-    value = json.loads(json.dumps(skeleton))
-    for _ in range(data.draw(st.integers(1, 2))):
-        holder: Any = value
-        while holder:
-            if isinstance(holder, dict):
-                own = st.sampled_from(sorted(holder))
-                key: Any = data.draw(own | own | own | st.sampled_from(keys))
-                inner = holder.get(key)
-            else:
-                key = data.draw(st.integers(0, len(holder) - 1))
-                inner = holder[key]
-            if isinstance(inner, dict | list) and inner and data.draw(st.integers(0, 11)):
-                holder = inner  # down, most of the time
-                continue
-            holder[key] = data.draw(_LEAVES | _LEAVES | _ANY_JSON)
-            break
-    return value
+    return fuzzing.mutated(data, skeleton, keys, _LEAVES)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

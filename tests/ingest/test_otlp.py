@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import fuzzing
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -614,44 +615,23 @@ _ODD_TEXT = (
     "STATUS_CODE_ERROR", "SPAN_KIND_SERVER", TRACE, "eee19b7ec3c1b174", "\x00", "ǅ", "ⅷ",
     "1700000000000000000", "18446744073709551616", "service.name", "exception",
 )  # fmt: skip
-_LEAVES = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.sampled_from([10**400, -(10**400), (1 << 63) - 1, 1 << 64, 2, 17, 21])
-    | st.floats()
-    | st.text(max_size=12)
-    | st.sampled_from(_ODD_TEXT)
-)
-_ANY_JSON = st.recursive(
-    _LEAVES,
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.dictionaries(st.sampled_from(_KEYS) | st.text(max_size=4), inner, max_size=5)
+_LEAVES = fuzzing.leaves(
+    _ODD_TEXT,
+    (
+        10**400,
+        -(10**400),
+        (1 << 63) - 1,
+        1 << 64,
+        2,
+        17,
+        21,
     ),
-    max_leaves=25,
 )
+_ANY_JSON = fuzzing.any_json(_LEAVES, _KEYS)
 
 
 def _mutated(data: st.DataObject, skeleton: Any, keys: tuple[str, ...]) -> Any:
-    """``skeleton`` with one or two values, anywhere in it, replaced by arbitrary JSON."""
-    value = json.loads(json.dumps(skeleton))
-    for _ in range(data.draw(st.integers(1, 2))):
-        holder: Any = value
-        while holder:
-            if isinstance(holder, dict):
-                own = st.sampled_from(sorted(holder))
-                key: Any = data.draw(own | own | own | st.sampled_from(keys))
-                inner = holder.get(key)
-            else:
-                key = data.draw(st.integers(0, len(holder) - 1))
-                inner = holder[key]
-            if isinstance(inner, dict | list) and inner and data.draw(st.integers(0, 11)):
-                holder = inner  # down, most of the time
-                continue
-            holder[key] = data.draw(_LEAVES | _LEAVES | _ANY_JSON)
-            break
-    return value
+    return fuzzing.mutated(data, skeleton, keys, _LEAVES)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
