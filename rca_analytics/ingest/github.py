@@ -275,6 +275,13 @@ def _to_time(value: Any, ctx: Context | None = None) -> dt.datetime | None:
     return naive.replace(tzinfo=dt.UTC)
 
 
+def _pull_request_numbers(prs: Any) -> list[int] | None:
+    """The numbers of a run's or check's pull requests, or None when it names none."""
+    if not isinstance(prs, list) or not prs:
+        return None
+    return [p["number"] for p in prs if isinstance(_dig(p, "number"), int)]
+
+
 def _dig(value: Any, *keys: str) -> Any:
     """The value at ``keys`` of nested objects, or None when any step is absent."""
     for key in keys:
@@ -682,9 +689,7 @@ class _Reader:
             "actor": _login(run.get("triggering_actor")) or _login(run.get("actor")),
             "html_url": _text(run.get("html_url"), 1000),
             "duration_s": _seconds(started, ended),
-            "pull_requests": [p["number"] for p in prs if isinstance(_dig(p, "number"), int)]
-            if isinstance(prs, list) and prs
-            else None,
+            "pull_requests": _pull_request_numbers(prs),
         }
         return self._event(
             body,
@@ -774,9 +779,7 @@ class _Reader:
             "html_url": _text(check.get("html_url"), 1000),
             "details_url": _text(check.get("details_url"), 1000),
             "duration_s": _seconds(_to_time(check.get("started_at")), ended),
-            "pull_requests": [p["number"] for p in prs if isinstance(_dig(p, "number"), int)]
-            if isinstance(prs, list) and prs
-            else None,
+            "pull_requests": _pull_request_numbers(prs),
         }
         return self._event(
             body,
