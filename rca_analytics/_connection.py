@@ -144,9 +144,10 @@ def acquire(
         try:
             return _acquire_file(path, read_only=read_only, backup=backup, access=access)
         except StoreLocked as err:
-            if err.pid == os.getpid() or time.monotonic() + pause > deadline:
+            remaining = deadline - time.monotonic()
+            if err.pid == os.getpid() or remaining <= 0:
                 raise
-        time.sleep(pause)
+        time.sleep(min(pause, remaining))  # the last try comes at the end of the window
         pause = min(pause * 2, 1.0)
 
 

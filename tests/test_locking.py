@@ -141,7 +141,7 @@ def test_wait_gives_up_after_its_window(made: Path) -> None:
         with pytest.raises(rca.StoreLocked) as excinfo:
             rca.connect(made, wait=0.8)
         elapsed = time.monotonic() - started
-        assert 0.5 <= elapsed < 10
+        assert 0.8 <= elapsed < 10  # the whole window, not half of it
         assert excinfo.value.pid == holder.pid
     finally:
         holder.communicate("")
