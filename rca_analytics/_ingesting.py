@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import html
-import inspect
 import os
 import warnings
 from collections import deque
@@ -23,6 +22,7 @@ import pandas as pd
 
 from . import _loading
 from .errors import Failure, ReaderError
+from .ingest import options as reader_options
 from .ingest import reader
 from .ingest._base import Context, Parsed, Reject
 from .models import Event, Investigation, utc_now
@@ -127,10 +127,10 @@ class Reading:
 
 def _records(kind: str, paths: Paths, ctx: Context, options: dict[str, Any]) -> Iterator[Parsed]:
     module = reader(kind)
-    params = inspect.signature(module.read).parameters
-    unknown = sorted(set(options) - set(list(params)[2:]))
+    accepted = reader_options(kind)
+    unknown = sorted(set(options) - set(accepted))
     if unknown:
-        known = ", ".join(p for p in list(params)[2:]) or "none"
+        known = ", ".join(accepted) or "none"
         raise ReaderError(
             f"the {kind} reader has no option {', '.join(map(repr, unknown))}; its options: {known}"
         )

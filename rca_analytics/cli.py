@@ -114,10 +114,9 @@ class _Usage(Exception):
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    import inspect
     import json
 
-    from .ingest import reader
+    from .ingest import options as reader_options
     from .store import connect
 
     try:
@@ -125,7 +124,7 @@ def _ingest(args: argparse.Namespace) -> int:
     except _Usage as err:
         print(f"rca: {err}", file=sys.stderr)
         return 2
-    accepted = set(inspect.signature(reader(args.kind).read).parameters)
+    accepted = set(reader_options(args.kind))
     flags = {name: flag for flag, (name, _s) in _READER_FLAGS.items()}
     wrong = [flags[name] for name in options if name not in accepted]
     if wrong:

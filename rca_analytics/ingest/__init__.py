@@ -19,11 +19,12 @@ severity rules are in ``docs/readers/<kind>.md``.
 from __future__ import annotations
 
 import importlib
+import inspect
 from types import ModuleType
 
 from ..errors import ReaderError
 
-__all__ = ["KINDS", "reader"]
+__all__ = ["KINDS", "options", "reader"]
 
 #: The readers, by the kind named in ``Store.ingest(kind, ...)`` and ``rca ingest KIND``.
 KINDS = ("git", "github", "junit", "logs", "alerts", "otlp", "statuspage")
@@ -41,3 +42,12 @@ def reader(kind: str) -> ModuleType:
     if kind not in KINDS:
         raise ReaderError(f"no reader for {kind!r}; the readers are {', '.join(KINDS)}")
     return importlib.import_module(f"{__name__}.{kind}")
+
+
+def options(kind: str) -> tuple[str, ...]:
+    """The options the ``kind`` reader takes (the keyword parameters of its ``read``).
+
+    >>> options("otlp")
+    ('slow_ms', 'min_level', 'service', 'component')
+    """
+    return tuple(list(inspect.signature(reader(kind).read).parameters)[2:])
