@@ -40,6 +40,7 @@ from .models import (
     Link,
     LinkMethod,
     Priority,
+    Review,
 )
 from .store import Store, connect
 
@@ -66,6 +67,7 @@ __all__ = [
     "ReadOnlyStore",
     "ReaderError",
     "Reading",
+    "Review",
     "SchemaVersionError",
     "Store",
     "StoreError",

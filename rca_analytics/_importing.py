@@ -256,7 +256,9 @@ def _links(
         con.register("_rca_import_links", table)
         try:
             existing = store._rows(
-                "SELECT count(*) AS n FROM _rca_import_links n SEMI JOIN links l "
+                "SELECT count(*) AS n FROM _rca_import_links n SEMI JOIN (SELECT event_id, "
+                "investigation_id FROM links UNION SELECT event_id, investigation_id "
+                "FROM link_reviews WHERE NOT accepted) l "
                 "ON l.event_id = n.event_id AND l.investigation_id = n.investigation_id"
             )[0]["n"]
             store._execute(
@@ -265,7 +267,9 @@ def _links(
                 "['imported from the earlier store'], "
                 "coalesce(TRY_CAST(n.linked_at AS TIMESTAMPTZ), ?) FROM _rca_import_links n "
                 "ANTI JOIN links l ON l.event_id = n.event_id "
-                "AND l.investigation_id = n.investigation_id",
+                "AND l.investigation_id = n.investigation_id "
+                "ANTI JOIN (SELECT * FROM link_reviews WHERE NOT accepted) r "
+                "ON r.event_id = n.event_id AND r.investigation_id = n.investigation_id",
                 [now],
             )
         finally:

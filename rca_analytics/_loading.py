@@ -536,7 +536,10 @@ def _write_links(store: Store, model: type[Record], now: Any, method: str) -> No
         "CREATE OR REPLACE TEMP TABLE _rca_new_links AS "  # noqa: S608
         "SELECT DISTINCT ON (event_id, investigation_id) event_id, investigation_id, "
         f"linked_at FROM ({pairs}) x WHERE NOT EXISTS (SELECT 1 FROM links l "
-        "WHERE l.event_id = x.event_id AND l.investigation_id = x.investigation_id)",
+        "WHERE l.event_id = x.event_id AND l.investigation_id = x.investigation_id) "
+        # A pair a reviewer rejected is not linked again by a load (store.link() can).
+        "AND NOT EXISTS (SELECT 1 FROM link_reviews r WHERE NOT r.accepted "
+        "AND r.event_id = x.event_id AND r.investigation_id = x.investigation_id)",
         {"now": now},
     )
     store._execute(

@@ -93,8 +93,33 @@ def _to_v3(con: duckdb.DuckDBPyConnection) -> None:
     con.execute('ALTER TABLE investigations ADD COLUMN "revision" VARCHAR')
 
 
+_LINK_REVIEWS_V4 = """
+CREATE TABLE link_reviews (
+  "event_id" VARCHAR NOT NULL,
+  "investigation_id" VARCHAR NOT NULL,
+  "accepted" BOOLEAN NOT NULL,
+  "reviewed_at" TIMESTAMPTZ NOT NULL,
+  "reviewed_by" VARCHAR,
+  "note" VARCHAR,
+  "confidence" DOUBLE CHECK ("confidence" >= 0.0 AND "confidence" <= 1.0),
+  "method" VARCHAR CHECK ("method" IN ('manual', 'rule', 'linker', 'import')),
+  "reasons" VARCHAR[] NOT NULL,
+  PRIMARY KEY ("event_id", "investigation_id")
+)
+"""
+
+
+def _to_v4(con: duckdb.DuckDBPyConnection) -> None:
+    """Reviewers' verdicts on links get their own table, ``link_reviews``."""
+    con.execute(_LINK_REVIEWS_V4)
+
+
 #: ``STEPS[n]`` upgrades a store from schema version ``n - 1`` to ``n``.
-STEPS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {2: _to_v2, 3: _to_v3}
+STEPS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
+    2: _to_v2,
+    3: _to_v3,
+    4: _to_v4,
+}
 
 
 def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

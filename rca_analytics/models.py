@@ -32,6 +32,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ModelWrapValidatorHandler,
+    Strict,
     ValidationError,
     model_validator,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "LinkMethod",
     "Priority",
     "Relation",
+    "Review",
 ]
 
 #: Longest root cause, remediation and lessons-learned text, in characters.
@@ -426,11 +428,53 @@ class Link(Record):
     )
     reasons: Tags = Field(default_factory=list, description="Why the link was made.")
     linked_at: Utc = Field(default_factory=utc_now, description="When the link was made.")
+    accepted: bool | None = Field(
+        default=None,
+        description="A reviewer's verdict (derived from the link's review): True when "
+        "accepted, None when not reviewed. Rejected pairs are not links.",
+    )
+    reviewed_at: OptUtc = Field(default=None, description="When it was reviewed (derived).")
+    reviewed_by: Name = Field(default=None, description="Who reviewed it (derived).")
+
+    derived_fields: ClassVar[tuple[str, ...]] = ("accepted", "reviewed_at", "reviewed_by")
 
     def _summary(self) -> str:
+        verdict = {True: " accepted", False: " rejected", None: ""}[self.accepted]
         return (
-            f"{self.event_id} -> {self.investigation_id} {self.confidence:.2f} {self.method.value}"
+            f"{self.event_id} -> {self.investigation_id} {self.confidence:.2f} "
+            f"{self.method.value}{verdict}"
         )
+
+
+class Review(Record):
+    """A reviewer's verdict on one event–investigation pair, kept with what was judged.
+
+    An accepted pair stays (or becomes) a link; a rejected pair is unlinked and the
+    linker never proposes it again. ``confidence``, ``method`` and ``reasons`` are
+    the link as the reviewer saw it (None when the pair was not linked), so the
+    linker's quality can be measured against verdicts.
+
+    >>> Review(event_id="e1", investigation_id="i1", accepted=False, reviewed_at=0)
+    <Review e1 -> i1 rejected>
+    """
+
+    event_id: Id = Field(description="The event.")
+    investigation_id: Id = Field(description="The investigation.")
+    accepted: Annotated[bool, Strict()] = Field(description="True: accepted; False: rejected.")
+    reviewed_at: Utc = Field(default_factory=utc_now, description="When the verdict was given.")
+    reviewed_by: Name = Field(default=None, description="Who gave it.")
+    note: Text = Field(default=None, description="Why, in the reviewer's words.")
+    confidence: Annotated[
+        float | None, BeforeValidator(v.not_bool), Field(ge=0.0, le=1.0, allow_inf_nan=False)
+    ] = Field(default=None, description="The link's confidence when reviewed, if linked.")
+    method: Annotated[LinkMethod | None, BeforeValidator(v.enum_lower)] = Field(
+        default=None, description="The link's method, if linked."
+    )
+    reasons: Tags = Field(default_factory=list, description="The link's reasons, if linked.")
+
+    def _summary(self) -> str:
+        verdict = "accepted" if self.accepted else "rejected"
+        return f"{self.event_id} -> {self.investigation_id} {verdict}"
 
 
 class Relation(Record):

@@ -50,6 +50,7 @@ from .models import (
     LinkMethod,
     Priority,
     Record,
+    Review,
 )
 from .schema import quote
 
@@ -57,7 +58,15 @@ if TYPE_CHECKING:
     from ._connection import Handle
     from .store import Store
 
-__all__ = ["CATEGORIES", "counts", "event_investigations", "events", "investigations", "timeline"]
+__all__ = [
+    "CATEGORIES",
+    "counts",
+    "event_investigations",
+    "events",
+    "investigations",
+    "reviews",
+    "timeline",
+]
 
 #: Categories of the enum columns, least to most (so ``df.severity >= "high"`` works).
 CATEGORIES: dict[str, tuple[list[str], bool]] = {
@@ -610,6 +619,32 @@ def event_investigations(
     )
     kinds = _kinds(Event, "event_") | _kinds(Investigation, "investigation_") | _kinds(Link)
     return to_frame(store._arrow(sql, w.params), kinds)
+
+
+def reviews(store: Store, investigation_id: Any = None) -> pd.DataFrame:
+    """Reviewers' verdicts as a DataFrame (see :meth:`Store.reviews`)."""
+    fields = Review.stored_fields()
+    kinds = {**_kinds(Review), "method": "method"}
+    if not store._has_table("link_reviews"):  # an older file opened read-only
+        empty = pa.table({f: pa.array([], type=_REVIEW_TYPES.get(f, pa.string())) for f in fields})
+        return to_frame(empty, kinds)
+    w = _Where()
+    if investigation_id is not None:
+        w.one_of("investigation_id", _names("investigation_id", investigation_id, v.record_id))
+    cols = ", ".join(quote(f) for f in fields)
+    sql = (
+        f"SELECT {cols} FROM link_reviews WHERE {w.sql()} "  # noqa: S608 - whitelisted
+        "ORDER BY reviewed_at, event_id, investigation_id"
+    )
+    return to_frame(store._arrow(sql, w.params), kinds)
+
+
+_REVIEW_TYPES = {
+    "accepted": pa.bool_(),
+    "reviewed_at": pa.timestamp("us", tz="UTC"),
+    "confidence": pa.float64(),
+    "reasons": pa.list_(pa.string()),
+}
 
 
 #: Link tables up to this size are kept in memory, per store file, between writes.

@@ -30,7 +30,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 import annotated_types
 from pydantic.fields import FieldInfo
 
-from .models import Change, Event, ImportReject, Investigation, Link, Record, Relation
+from .models import Change, Event, ImportReject, Investigation, Link, Record, Relation, Review
 
 __all__ = ["SCHEMA_VERSION", "TABLES", "Column", "Table", "columns", "create_table_sql", "ddl"]
 
@@ -38,7 +38,7 @@ __all__ = ["SCHEMA_VERSION", "TABLES", "Column", "Table", "columns", "create_tab
 #: migration step in :mod:`rca_analytics.migrations` and a DDL snapshot in tests/snapshots.
 #: 1: events, investigations, links, relations, changes. 2: investigations gain
 #: impact_started_at and mitigated_at; import_rejects.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Key/value table holding the schema version and provenance of a store file.
 META_TABLE = "rca_meta"
@@ -81,6 +81,7 @@ TABLES: dict[str, Table] = {
         Table("events", Event, (), keys=(("id",), ("source", "source_id"))),
         Table("investigations", Investigation, ("id",)),
         Table("links", Link, ("event_id", "investigation_id")),
+        Table("link_reviews", Review, ("event_id", "investigation_id")),
         Table(
             "investigation_relations", Relation, ("investigation_id", "related_investigation_id")
         ),

@@ -45,7 +45,17 @@ from .errors import (
     ValidationFailed,
     WriteFailed,
 )
-from .models import Change, Event, Investigation, Link, LinkMethod, Record, Relation, utc_now
+from .models import (
+    Change,
+    Event,
+    Investigation,
+    Link,
+    LinkMethod,
+    Record,
+    Relation,
+    Review,
+    utc_now,
+)
 from .schema import TABLES, columns, json_columns, quote
 
 __all__ = ["Store", "connect", "default_path"]
@@ -787,10 +797,21 @@ class Store:
         with self._write():
             self._fetch(Event, new.event_id, include_deleted=False)
             self._fetch(Investigation, new.investigation_id, include_deleted=False)
+            # Linking by hand overrides an earlier rejection (history keeps both).
+            self._execute(
+                "DELETE FROM link_reviews WHERE event_id = ? AND investigation_id = ? "
+                "AND NOT accepted",
+                [new.event_id, new.investigation_id],
+            )
             return self._put_link(new)
 
     def _put_link(
-        self, new: Link, *, touch_event: bool = True, touch_investigation: bool = True
+        self,
+        new: Link,
+        *,
+        touch_event: bool = True,
+        touch_investigation: bool = True,
+        extra: Mapping[str, Any] | None = None,
     ) -> Link:
         key = [new.event_id, new.investigation_id]
         old = self._select(Link, "event_id = ? AND investigation_id = ?", key)
@@ -799,9 +820,9 @@ class Store:
                 return old[0]
             self._execute("DELETE FROM links WHERE event_id = ? AND investigation_id = ?", key)
         self._insert(Link, new)
-        detail = new.model_dump(mode="json")
+        detail = {**_link_json(new), **(extra or {})}
         if old:
-            detail["replaced"] = old[0].model_dump(mode="json")
+            detail["replaced"] = _link_json(old[0])
         self._log("event", new.event_id, "link", detail)
         self._log("investigation", new.investigation_id, "link", detail)
         if touch_event:
@@ -828,7 +849,7 @@ class Store:
                     f"event {event_id!r} is not linked to investigation {investigation_id!r}"
                 )
             self._execute("DELETE FROM links WHERE event_id = ? AND investigation_id = ?", key)
-            detail = old[0].model_dump(mode="json")
+            detail = _link_json(old[0])
             self._log("event", event_id, "unlink", detail)
             self._log("investigation", investigation_id, "unlink", detail)
             self._touch(Event, event_id)
@@ -838,18 +859,153 @@ class Store:
     def get_links(
         self, *, event_id: str | None = None, investigation_id: str | None = None
     ) -> list[Link]:
-        """The stored links of an event and/or an investigation (all, when neither is given)."""
+        """The stored links of an event and/or an investigation (all, when neither is given).
+
+        Each carries its reviewer's verdict (``accepted``, ``reviewed_at``,
+        ``reviewed_by``) when it has one; rejected pairs are not links (see
+        :meth:`reviews`).
+        """
         where, params = ["TRUE"], []
         if event_id is not None:
-            where.append("event_id = ?")
+            where.append("l.event_id = ?")
             params.append(_key(event_id, "event"))
         if investigation_id is not None:
-            where.append("investigation_id = ?")
+            where.append("l.investigation_id = ?")
             params.append(_key(investigation_id, "investigation"))
-        links = self._select(
-            Link, " AND ".join(where) + " ORDER BY linked_at, event_id, investigation_id", params
+        cols = ", ".join(self._column(Link, c, "l") for c in Link.stored_fields())
+        verdict = "NULL::BOOLEAN AS accepted, NULL::TIMESTAMPTZ AS reviewed_at, NULL AS reviewed_by"
+        join = ""
+        if self._has_table("link_reviews"):
+            verdict = "r.accepted, r.reviewed_at, r.reviewed_by"
+            join = (
+                " LEFT JOIN link_reviews r ON r.event_id = l.event_id "
+                "AND r.investigation_id = l.investigation_id AND r.accepted"
+            )
+        sql = (
+            f"SELECT {cols}, {verdict} FROM links l{join} "  # noqa: S608 - whitelisted
+            f"WHERE {' AND '.join(where)} ORDER BY l.linked_at, l.event_id, l.investigation_id"
         )
-        return links
+        return [self._load(Link, row) for row in self._rows(sql, params)]
+
+    def _has_table(self, table: str) -> bool:
+        """Whether the file has the table (an older file opened read-only may not)."""
+        return table in self._handle.columns
+
+    def label_link(
+        self,
+        event_id: str,
+        investigation_id: str,
+        *,
+        accepted: bool,
+        by: str | None = None,
+        note: str | None = None,
+    ) -> Review:
+        """Record a reviewer's verdict on an event–investigation pair.
+
+        Accepting keeps the link (or makes one, method ``manual``, when the pair was not
+        linked); rejecting removes the link. Either way the verdict is kept with what was
+        judged (the link's confidence, method and reasons), no load, ingest or
+        :meth:`auto_link` links a rejected pair again, and :meth:`linker_quality`
+        measures the linker against the verdicts. A later verdict replaces an earlier
+        one; :meth:`link` by hand overrides a rejection.
+
+        Args:
+            event_id: The event.
+            investigation_id: The investigation.
+            accepted: True to accept, False to reject.
+            by: Who reviewed (kept as ``reviewed_by``).
+            note: Why, in the reviewer's words.
+
+        Returns:
+            The stored :class:`Review`.
+
+        Raises:
+            NotFound: Either record is missing or soft-deleted.
+
+        >>> store = connect(":memory:")
+        >>> inv = store.add_investigation({"title": "Checkout 500s"})
+        >>> ev = store.add_event({"source": "ci", "event_type": "deploy", "severity": "info",
+        ...                       "timestamp": "2026-03-01T10:00:00Z"})
+        >>> _ = store.link(ev.id, inv.id, confidence=0.8, method="linker")
+        >>> store.label_link(ev.id, inv.id, accepted=False, by="ana").confidence
+        0.8
+        >>> store.get_investigation(inv.id).event_ids
+        []
+        """
+        if not isinstance(accepted, bool):
+            raise ValidationFailed(
+                [
+                    Failure(
+                        record=f"{event_id} -> {investigation_id}",
+                        field="accepted",
+                        code="not_bool",
+                        value=accepted,
+                        message=f"accepted must be True or False, not {accepted!r}",
+                    )
+                ],
+                "Review",
+            )
+        event_id = _key(event_id, "event")
+        investigation_id = _key(investigation_id, "investigation")
+        key = [event_id, investigation_id]
+        with self._write():
+            self._fetch(Event, event_id, include_deleted=False)
+            self._fetch(Investigation, investigation_id, include_deleted=False)
+            linked = self._select(Link, "event_id = ? AND investigation_id = ?", key)
+            earlier = self._select(Review, "event_id = ? AND investigation_id = ?", key)
+            judged: dict[str, Any] = {}
+            if linked:
+                judged = linked[0].model_dump(include={"confidence", "method", "reasons"})
+            elif earlier:  # re-judging a rejected pair: keep what was judged then
+                judged = earlier[0].model_dump(include={"confidence", "method", "reasons"})
+            review = Review.model_validate(
+                {
+                    "event_id": event_id,
+                    "investigation_id": investigation_id,
+                    **judged,
+                    "accepted": accepted,
+                    "reviewed_by": by,
+                    "note": note,
+                }
+            )
+            self._execute(
+                "DELETE FROM link_reviews WHERE event_id = ? AND investigation_id = ?", key
+            )
+            self._insert(Review, review)
+            detail = {"review": review.model_dump(mode="json")}
+            if accepted and not linked:
+                restored = Link.model_validate(
+                    {
+                        "event_id": event_id,
+                        "investigation_id": investigation_id,
+                        "confidence": judged.get("confidence") or 1.0,
+                        "method": judged.get("method") or LinkMethod.MANUAL,
+                        "reasons": judged.get("reasons") or ["accepted by a reviewer"],
+                    }
+                )
+                self._put_link(restored, extra=detail)
+            elif not accepted and linked:
+                self._execute("DELETE FROM links WHERE event_id = ? AND investigation_id = ?", key)
+                self._log("event", event_id, "unlink", {**_link_json(linked[0]), **detail})
+                self._log(
+                    "investigation",
+                    investigation_id,
+                    "unlink",
+                    {**_link_json(linked[0]), **detail},
+                )
+                self._touch(Event, event_id)
+                self._touch(Investigation, investigation_id)
+            else:
+                self._log("event", event_id, "link", detail)
+                self._log("investigation", investigation_id, "link", detail)
+            return review
+
+    def reviews(self, investigation_id: str | None = None) -> pd.DataFrame:
+        """Reviewers' verdicts (accepted and rejected pairs), one row per pair.
+
+        Columns are the fields of :class:`Review`, newest verdict last.
+        """
+        return queries.reviews(self, investigation_id)
 
     def relate(self, investigation_id: str, other_id: str) -> None:
         """Mark two investigations as related (symmetric; relating twice is harmless)."""
@@ -1332,6 +1488,11 @@ _READ_ONLY_HINTS = {
     "linked_at": "set by link()",
     "related_investigation_ids": "use relate() / unrelate()",
 }
+
+
+def _link_json(link: Link) -> dict[str, Any]:
+    """A link as the history records it (its stored fields)."""
+    return link.model_dump(mode="json", exclude=set(Link.derived_fields))
 
 
 def _key(value: Any, kind: str) -> str:

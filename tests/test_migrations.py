@@ -111,7 +111,7 @@ def test_a_version_1_file_upgrades_in_place_and_keeps_every_value(tmp_path: Path
         )
     }
     with rca.connect(old) as store:
-        assert store.schema_version == schema.SCHEMA_VERSION == 3
+        assert store.schema_version == schema.SCHEMA_VERSION == 4
         inv = store.get_investigation("inv-1")
         assert inv.impact_started_at is None and inv.mitigated_at is None
         assert inv.related_investigation_ids == ["inv-2"]
@@ -142,7 +142,7 @@ def test_a_migrated_file_has_exactly_the_tables_of_a_new_one(tmp_path: Path) -> 
     assert table_ddl(old) == table_ddl(new)
     with duckdb.connect(str(old), read_only=True) as con:
         meta = dict(con.execute("SELECT key, value FROM rca_meta").fetchall())
-    assert meta["schema_version"] == "3" and meta["package_version"] == rca.__version__
+    assert meta["schema_version"] == "4" and meta["package_version"] == rca.__version__
 
 
 def test_the_new_fields_are_written_and_read_after_the_upgrade(tmp_path: Path) -> None:

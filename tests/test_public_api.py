@@ -30,6 +30,7 @@ PUBLIC = {
     "ReadOnlyStore",
     "ReaderError",
     "Reading",
+    "Review",
     "SchemaVersionError",
     "Store",
     "StoreError",

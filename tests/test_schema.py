@@ -39,6 +39,7 @@ def test_every_table_has_exactly_its_models_stored_fields(store_path: Path) -> N
         "events": rca.Event,
         "investigations": rca.Investigation,
         "links": rca.Link,
+        "link_reviews": rca.Review,
         "investigation_relations": Relation,
         "changes": Change,
         "import_rejects": ImportReject,
@@ -55,7 +56,8 @@ def test_every_table_has_exactly_its_models_stored_fields(store_path: Path) -> N
 def test_derived_fields_are_not_columns_and_are_declared() -> None:
     assert rca.Event.derived_fields == ("investigation_ids", "linked_at")
     assert rca.Investigation.derived_fields == ("event_ids", "related_investigation_ids")
-    for model in (rca.Event, rca.Investigation):
+    assert rca.Link.derived_fields == ("accepted", "reviewed_at", "reviewed_by")
+    for model in (rca.Event, rca.Investigation, rca.Link):
         assert set(model.derived_fields) <= set(model.model_fields)
 
 
