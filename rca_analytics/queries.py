@@ -192,6 +192,8 @@ def duration(name: str, value: Any) -> dt.timedelta:
     """A window length: ``"2h"``, ``"30m"``, ``"1d"``, a timedelta, or a number of seconds."""
     if isinstance(value, bool):
         raise QueryError(f"{name}: expected a duration such as '2h', not {value!r}")
+    if isinstance(value, str):  # pandas 3 deprecates a lower-case "d" for days
+        value = re.sub(r"(?<=\d)(\s*)d(?![a-z])", r"\1D", value.strip())
     try:
         delta = (
             pd.Timedelta(seconds=value) if isinstance(value, (int, float)) else pd.Timedelta(value)

@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 from pydantic_core import PydanticUndefined
 
-from . import _connection, _importing, _ingesting, _loading, queries
+from . import _connection, _importing, _ingesting, _loading, linking, queries
 from . import _validate as v
 from ._connection import MEMORY
 from ._importing import ImportReport
@@ -45,6 +45,7 @@ from .errors import (
     ValidationFailed,
     WriteFailed,
 )
+from .linking import AutoLinkReport, LinkerConfig, LinkerQuality
 from .models import (
     Change,
     Event,
@@ -279,10 +280,13 @@ class Store:
         self._require_writable()
         return self.transaction()
 
-    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    def _rows(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> list[dict[str, Any]]:
+        args = dict(params) if isinstance(params, Mapping) else list(params)
         with self._handle.lock:
             try:
-                cur = self._connection().execute(sql, list(params))
+                cur = self._connection().execute(sql, args)
                 names = [d[0] for d in cur.description or ()]
                 return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
             except duckdb.Error as err:
@@ -297,11 +301,12 @@ class Store:
             except duckdb.Error as err:
                 raise _connection.db_error(self._handle, err) from err
 
-    def _arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+    def _arrow(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> pa.Table:
         """Run internal SQL and return its result as an Arrow table."""
+        args = dict(params) if isinstance(params, Mapping) else list(params)
         with self._handle.lock:
             try:
-                return self._connection().sql(sql, params=list(params)).to_arrow_table()
+                return self._connection().sql(sql, params=args).to_arrow_table()
             except duckdb.Error as err:
                 raise _connection.db_error(self._handle, err) from err
 
@@ -1006,6 +1011,109 @@ class Store:
         Columns are the fields of :class:`Review`, newest verdict last.
         """
         return queries.reviews(self, investigation_id)
+
+    # --- linking --------------------------------------------------------------------------
+
+    def suggest_links(
+        self,
+        investigation_id: str,
+        *,
+        min_confidence: float = 0.0,
+        limit: int | None = None,
+        config: LinkerConfig | Mapping[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        """Candidate events for an investigation with a confidence and the reasons for it.
+
+        One row per candidate event, most likely first: ``event_id``, ``confidence``
+        (0..1), ``reasons`` (``"feature: detail (+weight)"``, strongest first), the
+        event's fields, the pair's current state (``linked_method``,
+        ``linked_confidence``, ``accepted``) and each feature's contribution in
+        log-odds (``w_<feature>``). Nothing is written. See :mod:`rca_analytics.linking`
+        for the features and :class:`~rca_analytics.linking.LinkerConfig` for
+        ``config``.
+
+        >>> store = connect(":memory:")
+        >>> inv = store.add_investigation({"title": "Checkout 500s", "component_affected":
+        ...     "payments", "impact_started_at": "2026-03-01T10:00:00Z"})
+        >>> ev = store.add_event({"source": "ci", "event_type": "deploy", "severity": "info",
+        ...     "component": "payments", "timestamp": "2026-03-01T09:50:00Z"})
+        >>> top = store.suggest_links(inv.id).iloc[0]
+        >>> round(top["confidence"], 2), top["reasons"][0]
+        (0.76, 'change_before: deploy 10 min before impact start (+2.21)')
+        """
+        return linking.suggest_links(
+            self, investigation_id, config=config, min_confidence=min_confidence, limit=limit
+        )
+
+    def auto_link(
+        self,
+        investigation_id: str | None = None,
+        *,
+        min_confidence: float | None = None,
+        config: LinkerConfig | Mapping[str, Any] | None = None,
+        progress: bool | None = None,
+    ) -> AutoLinkReport:
+        """Link every candidate at or above ``min_confidence`` (method ``linker``).
+
+        For one investigation, or every open or in-progress one (with a progress bar).
+        Links made by a person, a rule or an import are never overwritten, pairs a
+        reviewer judged are left alone, and earlier linker links are refreshed when
+        their confidence or reasons changed. Running it twice changes nothing.
+
+        Args:
+            investigation_id: One investigation (any status); None for all open ones.
+            min_confidence: The threshold (default ``config.min_confidence``, 0.7).
+            config: A :class:`~rca_analytics.linking.LinkerConfig` or a dict of changes.
+            progress: Show a progress bar (default: when linking several).
+
+        Returns:
+            An :class:`~rca_analytics.linking.AutoLinkReport` with the counts and the
+            links written.
+        """
+        return linking.auto_link(
+            self, investigation_id, min_confidence=min_confidence, config=config, progress=progress
+        )
+
+    def changes_before(
+        self,
+        investigation_id: str,
+        *,
+        window: Any = "6h",
+        config: LinkerConfig | Mapping[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        """What changed before the incident: git, CI and deploy events, most suspect first.
+
+        Changes from ``window`` before the investigation's anchor (impact start, else
+        detection) to ``clock_skew`` after it, of every component: ``scope`` says how
+        each relates to the affected component/service (``component``, ``service``,
+        ``other``, ``unknown``) and ``in_scope`` flags the first two. Columns as
+        :meth:`suggest_links`, plus ``scope`` and ``in_scope``.
+        """
+        return linking.changes_before(self, investigation_id, window=window, config=config)
+
+    def linker_quality(
+        self,
+        *,
+        min_confidence: float | None = None,
+        config: LinkerConfig | Mapping[str, Any] | None = None,
+        manual_as_accepted: bool = True,
+    ) -> LinkerQuality:
+        """Precision, recall and F1 of the linker against reviewers' verdicts.
+
+        Every reviewed pair (see :meth:`label_link`), and links made by hand unless
+        ``manual_as_accepted=False``, is scored by the linker as configured now; a pair
+        scoring at least ``min_confidence`` counts as linked. ``curve`` holds the
+        figures at every threshold.
+
+        Raises:
+            QueryError: Nothing has been reviewed yet.
+        """
+        return linking.linker_quality(
+            self,
+            min_confidence=min_confidence,
+            config=config,
+            manual_as_accepted=manual_as_accepted,
+        )
 
     def relate(self, investigation_id: str, other_id: str) -> None:
         """Mark two investigations as related (symmetric; relating twice is harmless)."""

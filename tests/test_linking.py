@@ -1,0 +1,354 @@
+"""The event linker: candidates with explained confidences, auto-linking, verdicts, quality."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import rca_analytics as rca
+from rca_analytics import linking
+from rca_analytics.linking import LinkerConfig
+
+T = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+
+
+def at(minutes: float) -> dt.datetime:
+    return T + dt.timedelta(minutes=minutes)
+
+
+Scene = tuple[rca.Investigation, dict[str, str]]
+
+
+def build(store: rca.Store) -> Scene:
+    """One incident in payments: a deploy that caused it among look-alikes and noise."""
+    inv = store.add_investigation(
+        {
+            "title": "Checkout 500s",
+            "component_affected": "payments",
+            "service_affected": "checkout-api",
+            "impact_started_at": at(0),
+            "detected_at": at(10),
+            "resolved_at": at(60),
+            "status": "in_progress",
+            "tags": ["team:pay", "region:eu"],
+            "root_cause": "Retry storm from commit 9f2c1ab7 (shipped in deploy-100).",
+        }
+    )
+    ids: dict[str, str] = {}
+
+    def add(name: str, **fields: object) -> None:
+        record = {"severity": "info", "component": "payments", "service": "checkout-api"}
+        record.update(fields)
+        ids[name] = store.add_event(record).id
+
+    add(
+        "cause",
+        source="ci",
+        event_type="deploy",
+        timestamp=at(-12),
+        source_id="deploy-101",
+        tags=["team:pay"],
+    )
+    add(
+        "other_deploy",
+        source="ci",
+        event_type="deploy",
+        timestamp=at(-8),
+        source_id="d-102",
+        component="search",
+        service="search-api",
+    )
+    add("old_deploy", source="ci", event_type="deploy", timestamp=at(-20 * 60), source_id="d-90")
+    add("late_deploy", source="ci", event_type="deploy", timestamp=at(150), source_id="d-103")
+    add("fix_deploy", source="ci", event_type="deploy", timestamp=at(40), source_id="d-104")
+    add("commit", source="git", event_type="commit", timestamp=at(-40), source_id="b" * 40)
+    add(
+        "named_commit",
+        source="git",
+        event_type="commit",
+        timestamp=at(-3 * 24 * 60),
+        source_id="9f2c1ab7" + "c" * 32,
+        component="ledger",
+        service=None,
+    )
+    add(
+        "alert",
+        source="metrics",
+        event_type="alert",
+        severity="critical",
+        timestamp=at(5),
+        component=None,
+        source_id="fp1",
+    )
+    for i in range(20):
+        add(
+            f"new{i}",
+            source="logs",
+            event_type="error",
+            severity="high",
+            timestamp=at(-9 + 2 * i),
+            source_id=f"n{i}",
+            data={
+                "message": f"timeout after {i} ms",
+                "template": "timeout after <*> ms",
+                "fingerprint": "tpl-new",
+            },
+        )
+    for i in range(48):
+        add(
+            f"bg{i}",
+            source="logs",
+            event_type="error",
+            severity="medium",
+            timestamp=at(-23 * 60 + 30 * i),
+            source_id=f"b{i}",
+            data={"message": "cache miss", "template": "cache miss", "fingerprint": "tpl-bg"},
+        )
+    return inv, ids
+
+
+@pytest.fixture
+def scene(store: rca.Store) -> Scene:
+    return build(store)
+
+
+def named(frame: pd.DataFrame, ids: dict[str, str]) -> pd.DataFrame:
+    names = {v: k for k, v in ids.items()}
+    return frame.assign(name=frame["event_id"].map(names)).set_index("name")
+
+
+def test_suggestions_rank_the_cause_and_its_symptoms_above_look_alikes(
+    store: rca.Store, scene: Scene
+) -> None:
+    inv, ids = scene
+    s = named(store.suggest_links(inv.id), ids)
+    conf = s["confidence"]
+    assert conf.is_monotonic_decreasing
+    assert conf["cause"] > max(conf["other_deploy"], conf["old_deploy"], conf["fix_deploy"])
+    assert conf["cause"] > conf["commit"]
+    new_errors = conf[[f"new{i}" for i in range(20)]]
+    background = conf[[f"bg{i}" for i in range(48)]]
+    assert new_errors.min() > background.max()
+    assert "late_deploy" not in s.index  # 90 min after resolution + after_end (1 h)
+    # Three days earlier and in another component, but named in the root cause.
+    assert conf["named_commit"] > max(background.max(), conf["commit"], conf["old_deploy"])
+
+
+def test_reasons_name_the_features_and_add_up_to_the_confidence(
+    store: rca.Store, scene: Scene
+) -> None:
+    inv, ids = scene
+    s = named(store.suggest_links(inv.id), ids)
+    cause = s.loc["cause"]
+    text = " | ".join(cause["reasons"])
+    assert "change_before: deploy 12 min before impact start" in text
+    assert "component: same component 'payments'" in text
+    assert "burst: new error 'timeout after <*> ms' began 3 min later, 20 events" in text
+    assert "tags: shared tags team:pay" in text
+    assert "reference: the investigation names '9f2c1ab7'" in " ".join(
+        s.loc["named_commit", "reasons"]
+    )
+    assert any(
+        r.startswith("other_scope: 'search', not 'payments'")
+        for r in s.loc["other_deploy", "reasons"]
+    )
+    weights = LinkerConfig().weights
+    for name, row in s.iterrows():
+        logit = weights.bias + sum(row["w_" + f] for f in linking.FEATURES)
+        assert row["confidence"] == pytest.approx(1 / (1 + np.exp(-logit))), name
+        shown = [r for r in row["reasons"]]
+        assert len(shown) == sum(abs(row["w_" + f]) >= 0.005 for f in linking.FEATURES)
+
+
+def test_suggestions_carry_the_event_and_the_pairs_state(store: rca.Store, scene: Scene) -> None:
+    inv, ids = scene
+    store.link(ids["alert"], inv.id, reasons=["paged"])
+    store.label_link(ids["commit"], inv.id, accepted=False)
+    s = named(store.suggest_links(inv.id), ids)
+    assert list(s.columns[:5]) == ["event_id", "confidence", "reasons", "timestamp", "source"]
+    assert str(s["timestamp"].dtype) == "datetime64[us, UTC]"
+    assert s.loc["alert", "linked_method"] == "manual"
+    assert not s.loc["commit", "accepted"]
+    assert pd.isna(s.loc["cause", "accepted"]) and pd.isna(s.loc["cause", "linked_method"])
+    assert s.loc["cause", "component"] == "payments"
+    top = store.suggest_links(inv.id, min_confidence=0.5, limit=3)
+    assert len(top) == 3 and (top["confidence"] >= 0.5).all()
+
+
+def test_auto_link_writes_linker_links_once_and_respects_people(
+    store: rca.Store, scene: Scene
+) -> None:
+    inv, ids = scene
+    store.link(ids["new0"], inv.id, confidence=0.9, reasons=["seen in the logs"])  # by hand
+    store.label_link(ids["new1"], inv.id, accepted=False)
+    report = store.auto_link(inv.id, min_confidence=0.5)
+    links = {link.event_id: link for link in store.get_links(investigation_id=inv.id)}
+    assert ids["cause"] in links and links[ids["cause"]].method == "linker"
+    assert links[ids["cause"]].reasons[0].startswith("change_before: deploy 12 min")
+    assert links[ids["new0"]].method == "manual" and links[ids["new0"]].reasons == [
+        "seen in the logs"
+    ]
+    assert ids["new1"] not in links  # rejected stays rejected
+    assert ids["other_deploy"] not in links
+    assert report.linked == len(links) - 1 == len(report.links)
+    assert report.unchanged >= 1 and report.reviewed == 1
+    again = store.auto_link(inv.id, min_confidence=0.5)
+    assert (again.linked, again.updated) == (0, 0)
+    weights = LinkerConfig().weights
+    surer = store.auto_link(
+        inv.id, min_confidence=0.5, config={"weights": {"component": weights.component + 1}}
+    )
+    assert surer.updated >= 1  # the cause's confidence and reasons were refreshed
+    [cause] = [link for link in store.get_links(event_id=ids["cause"])]
+    assert cause.confidence > links[ids["cause"]].confidence
+    assert store.get_event(ids["cause"]).investigation_ids == [inv.id]
+
+
+def test_auto_link_without_an_id_takes_every_open_investigation(
+    store: rca.Store, scene: Scene
+) -> None:
+    inv, _ = scene
+    closed = store.add_investigation(
+        {
+            **inv.model_dump(exclude={"id", "event_ids", "related_investigation_ids"}),
+            "status": "closed",
+        }
+    )
+    report = store.auto_link(progress=False)
+    assert report.investigations == 1
+    assert store.get_links(investigation_id=closed.id) == []
+    assert store.get_links(investigation_id=inv.id)
+    assert "linked=" in repr(report)
+
+
+def test_changes_before_lists_changes_in_scope_and_flags_the_rest(
+    store: rca.Store, scene: Scene
+) -> None:
+    inv, ids = scene
+    c = named(store.changes_before(inv.id, window="6h"), ids)
+    assert list(c.columns[:5]) == ["event_id", "confidence", "scope", "in_scope", "reasons"]
+    assert set(c.index) == {"cause", "other_deploy", "commit"}
+    assert c.index[0] == "cause"
+    assert c.loc["other_deploy", "scope"] == "other" and not c.loc["other_deploy", "in_scope"]
+    assert c.loc["cause", "scope"] == "component" and c.loc["cause", "in_scope"]
+    wider = named(store.changes_before(inv.id, window="1d"), ids)
+    assert "old_deploy" in wider.index
+
+
+def test_linker_quality_counts_against_verdicts(store: rca.Store, scene: Scene) -> None:
+    inv, ids = scene
+    with pytest.raises(rca.QueryError, match="no reviewed links"):
+        store.linker_quality()
+    for name in ("cause", "new3", "alert"):
+        store.label_link(ids[name], inv.id, accepted=True)
+    for name in ("other_deploy", "bg40", "bg41"):
+        store.label_link(ids[name], inv.id, accepted=False)
+    scores = named(store.suggest_links(inv.id), ids)["confidence"]
+    q = store.linker_quality(min_confidence=0.5)
+    accepted = [scores[n] >= 0.5 for n in ("cause", "new3", "alert")]
+    rejected = [scores[n] >= 0.5 for n in ("other_deploy", "bg40", "bg41")]
+    assert q.true_positives == sum(accepted)
+    assert q.false_positives == sum(rejected)
+    assert q.false_negatives == 3 - sum(accepted)
+    assert q.labelled == 6
+    assert q.curve["recall"].is_monotonic_increasing
+    assert "precision=" in repr(q)
+
+
+def test_precision_recall_by_hand() -> None:
+    scores = pd.DataFrame(
+        {
+            "investigation_id": ["i"] * 4,
+            "event_id": list("abcd"),
+            "confidence": [0.9, 0.8, 0.6, 0.1],
+        }
+    )
+    truth = pd.DataFrame({"investigation_id": ["i", "i", "j"], "event_id": ["a", "c", "z"]})
+    q = linking.precision_recall(scores, truth, min_confidence=0.5)
+    # predicted a, b, c; true a, c, z (z never scored: a miss)
+    assert (q.true_positives, q.false_positives, q.false_negatives) == (2, 1, 1)
+    assert q.precision == pytest.approx(2 / 3) and q.recall == pytest.approx(2 / 3)
+    assert q.curve["threshold"].tolist() == [0.9, 0.8, 0.6, 0.1]
+    assert q.curve["precision"].tolist() == pytest.approx([1, 0.5, 2 / 3, 0.5])
+    labelled = linking.precision_recall(
+        scores, truth.assign(accepted=[True, False, True]), min_confidence=0.5, labelled_only=True
+    )
+    assert (labelled.true_positives, labelled.false_positives) == (1, 1)
+
+
+def test_config_is_documented_overridable_and_checked() -> None:
+    config = LinkerConfig(lookback="6h", half_life=600, weights={"reference": 9})
+    assert config.lookback == dt.timedelta(hours=6)
+    assert config.half_life == dt.timedelta(minutes=10)
+    assert config.weights.reference == 9 and config.weights.bias == LinkerConfig().weights.bias
+    for field in linking.FEATURES:
+        assert linking.Weights.model_fields[field].description
+    for field, info in LinkerConfig.model_fields.items():
+        assert info.description, field
+    with pytest.raises(rca.ValidationFailed, match="nonsense"):
+        LinkerConfig(weights={"nonsense": 1.0})
+    with pytest.raises(rca.ValidationFailed, match="lookback"):
+        LinkerConfig(lookback="soon")
+    with pytest.raises(rca.ValidationFailed, match="min_confidence"):
+        LinkerConfig(min_confidence=2)
+
+
+def test_bad_arguments_are_refused_clearly(store: rca.Store, scene: Scene) -> None:
+    inv, _ = scene
+    with pytest.raises(rca.NotFound):
+        store.suggest_links("missing")
+    with pytest.raises(rca.QueryError, match="min_confidence"):
+        store.auto_link(inv.id, min_confidence=1.5)
+    with pytest.raises(rca.QueryError, match="window"):
+        store.changes_before(inv.id, window="-1h")
+    with pytest.raises(rca.QueryError, match="config"):
+        store.suggest_links(inv.id, config=3)  # type: ignore[arg-type]
+
+
+def test_deleted_events_are_not_candidates(store: rca.Store, scene: Scene) -> None:
+    inv, ids = scene
+    store.delete_event(ids["cause"])
+    assert ids["cause"] not in set(store.suggest_links(inv.id)["event_id"])
+
+
+def test_a_read_only_store_suggests_but_does_not_link(store_path: Path) -> None:
+    with rca.connect(store_path) as store:
+        inv, ids = build(store)
+    with rca.connect(store_path, read_only=True) as store:
+        assert len(store.suggest_links(inv.id)) > 20
+        with pytest.raises(rca.ReadOnlyStore):
+            store.auto_link(inv.id)
+
+
+def test_an_investigation_with_no_scope_or_times_still_gets_candidates(store: rca.Store) -> None:
+    inv = store.add_investigation({"title": "Something is off", "created_at": at(0)})
+    ev = store.add_event(
+        {"source": "ci", "event_type": "deploy", "severity": "info", "timestamp": at(-5)}
+    )
+    s = store.suggest_links(inv.id)
+    assert s["event_id"].tolist() == [ev.id]
+    assert "before creation" in s["reasons"][0][0]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(max_size=300))
+def test_any_investigation_text_is_only_text(store: rca.Store, text: str) -> None:
+    """References are read from free text: nothing in it reaches SQL as SQL."""
+    tokens = linking.reference_tokens(text)
+    assert all(len(t) >= 6 for t in tokens)
+    inv = store.add_investigation({"title": "x", "root_cause": text.replace("\x00", "")})
+    store.suggest_links(inv.id)
+
+
+def test_reference_tokens_find_ids_not_words() -> None:
+    text = "Deploy deploy-4711 of acme/shop@1a2b3c4d broke it; build #987654, not 'retries'."
+    assert linking.reference_tokens(text) >= {"deploy-4711", "1a2b3c4d", "987654"}
+    assert "retries" not in linking.reference_tokens(text)
