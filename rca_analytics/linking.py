@@ -84,38 +84,52 @@ class Weights(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    bias: float = Field(-3.9, description="Log-odds of a candidate with no evidence.")
+    bias: float = Field(-4.6, description="Log-odds of a candidate with no evidence.")
+    change: float = Field(1.8, description="The event changes production (deploy, config).")
+    code: float = Field(-0.1, description="The event is a code or CI event (commit, build).")
+    symptom: float = Field(-2.5, description="The event shows trouble (error, alert).")
     change_before: float = Field(
-        2.6, description="Change (deploy, config) before the anchor; halves every half_life."
+        5.0, description="Change (deploy, config) before the anchor; halves every half_life."
     )
     code_before: float = Field(
-        0.3, description="Code event (commit, build) before the anchor; halves every half_life."
+        -0.2, description="Code event (commit, build) before the anchor; halves every half_life."
     )
     change_during: float = Field(
-        -0.8, description="Change between the anchor and the end (often the fix)."
+        -0.6, description="Change between the anchor and the end (often the fix)."
     )
     signal_before: float = Field(
-        0.2, description="Symptom (error, alert) shortly before the anchor; decays."
+        7.4, description="Symptom (error, alert) shortly before the anchor; decays."
     )
-    signal_during: float = Field(1.1, description="Symptom between the anchor and the end.")
-    after_end: float = Field(-2.0, description="Anything after the incident ended.")
+    signal_during: float = Field(6.7, description="Symptom between the anchor and the end.")
+    after_end: float = Field(-1.6, description="Anything after the incident ended.")
     component: float = Field(1.4, description="Same component as the investigation.")
-    service: float = Field(0.8, description="Same service (component differs or unknown).")
+    service: float = Field(-0.3, description="Same service (component differs or unknown).")
     other_scope: float = Field(
-        -1.4, description="Both name a component or service, and they differ."
+        -1.1, description="Both name a component or service, and they differ."
     )
-    tags: float = Field(0.6, description="Share of the investigation's tags the event has.")
+    tags: float = Field(0.7, description="Share of the investigation's tags the event has.")
     severity: float = Field(
-        0.6, description="Severity: critical 1, high 0.6, medium 0.2, low 0, info -0.5."
+        3.9, description="Severity: critical 1, high 0.6, medium 0.2, low 0, info -0.5."
     )
     reference: float = Field(
-        4.5, description="The investigation's text names the event (SHA, id, fingerprint)."
+        4.9, description="The investigation's text names the event (SHA, id, fingerprint)."
+    )
+    ships_named: float = Field(
+        2.0, description="A change that ships the commit the investigation's text names."
     )
     new_errors: float = Field(
-        2.4, description="Error of a template unseen before, beginning around the anchor."
+        3.8, description="Error of a template unseen before, beginning around the anchor."
     )
     burst: float = Field(
-        1.5, description="Change followed within burst_window by a new error template."
+        1.3, description="Change followed within burst_window by a new error template."
+    )
+    shipped: float = Field(
+        3.1,
+        description="Code event shipped by a production change before the anchor (the "
+        "first one after it, same component); decays with that change's time.",
+    )
+    non_production: float = Field(
+        -4.7, description="Event of a non-production environment (staging, dev...)."
     )
 
 
@@ -147,7 +161,7 @@ class LinkerConfig(BaseModel):
         description="Events this much after the anchor still count as before it.",
     )
     half_life: Window = Field(
-        dt.timedelta(minutes=45),
+        dt.timedelta(minutes=60),
         description="A change's time weight halves for each half_life before the anchor.",
     )
     burst_window: Window = Field(
@@ -173,8 +187,13 @@ class LinkerConfig(BaseModel):
         description="Code and CI event types: suspects once shipped.",
     )
     symptom_types: tuple[str, ...] = Field(
-        ("error", "critical", "alert", "span_error", "slow_span", "exception", "crash"),
+        ("error", "critical", "warning", "alert", "span_error", "slow_span", "exception", "crash"),
         description="Event types that show an incident.",
+    )
+    non_production: tuple[str, ...] = Field(
+        ("staging", "stage", "dev", "development", "test", "testing", "qa", "sandbox", "preview"),
+        description="Environments that are not production (``data.environment`` or an "
+        "``env:``/``environment:`` tag).",
     )
     min_confidence: float = Field(0.7, ge=0.0, le=1.0, description="auto_link's default threshold.")
     weights: Weights = Field(default_factory=Weights, description="Feature weights.")
@@ -275,17 +294,40 @@ WHERE e.deleted_at IS NULL AND (
   OR (v.i_component IS NULL AND v.i_service IS NULL))
 """
 
+#: Whether event ``e`` belongs to a non-production environment.
+_NON_PROD = """(lower(coalesce(e.data->>'environment', '')) IN (SELECT unnest($envs::VARCHAR[]))
+  OR list_has_any(e.tags, $env_tags::VARCHAR[]))"""
+
+#: Code events shipped by the production changes among the window's candidates: those of
+#: the change's component since that component's previous production change.
+_SHIPPED_PAIRS = """
+WITH d AS (
+  SELECT id, "timestamp" AS ts, component,
+         lag("timestamp") OVER (PARTITION BY component ORDER BY "timestamp", id) AS prev_ts
+  FROM events e
+  WHERE deleted_at IS NULL AND component IS NOT NULL
+    AND event_type IN (SELECT unnest($change_types::VARCHAR[])) AND NOT <non_prod>
+)
+SELECT w.investigation_id, k.id AS event_id, arg_min(d.id, d.ts) AS shipped_by
+FROM _rca_window w JOIN d ON d.id = w.event_id JOIN _rca_inv v USING (investigation_id)
+JOIN events k ON k.component = d.component AND k."timestamp" <= d.ts
+  AND k."timestamp" > coalesce(d.prev_ts, d.ts - $lookback)
+WHERE k.deleted_at IS NULL AND k.event_type IN (SELECT unnest($code_types::VARCHAR[]))
+  AND d.ts <= v.anchor + $clock_skew
+GROUP BY ALL
+""".replace("<non_prod>", _NON_PROD)
+
 _REFERENCE_PAIRS = """
-SELECT t.investigation_id, e.id AS event_id, any_value(t.token) AS ref_token
+SELECT t.investigation_id, e.id AS event_id, any_value(t.token) AS ref_token, 'id' AS ref_kind
 FROM _rca_tokens t JOIN events e ON e.source_id = t.token
 WHERE e.deleted_at IS NULL GROUP BY ALL
 UNION ALL
-SELECT t.investigation_id, e.id, any_value(t.token)
+SELECT t.investigation_id, e.id, any_value(t.token), 'id'
 FROM _rca_tokens t JOIN events e ON lower(left(e.source_id, 7)) = t.prefix
 WHERE e.deleted_at IS NULL AND starts_with(lower(e.source_id), t.hex)
   AND e.source_id <> t.token GROUP BY ALL
 UNION ALL
-SELECT t.investigation_id, e.id, any_value(t.token)
+SELECT t.investigation_id, e.id, any_value(t.token), 'sha'
 FROM _rca_tokens t JOIN (
   SELECT id, lower(data->>'sha') AS sha FROM events
   WHERE deleted_at IS NULL AND event_type IN (SELECT unnest($change_types::VARCHAR[]))
@@ -306,7 +348,7 @@ WITH c AS (
               coalesce(e.data->>'fingerprint', e.data->>'template') END AS fingerprint,
          CASE WHEN e.source IN ('logs', 'traces') THEN
               coalesce(e.data->>'template', e.data->>'message') END AS template,
-         p.ref_token
+         p.ref_token, p.ref_kind, p.shipped_by, <non_prod> AS non_prod
   FROM _rca_pairs p JOIN _rca_inv v USING (investigation_id) JOIN events e ON e.id = p.event_id
 ), fp AS (
   SELECT investigation_id, fingerprint, min(ts) AS first_ts, count(*) AS n,
@@ -334,7 +376,8 @@ SELECT c.investigation_id, c.event_id, c.anchor_name, c.end_name, c.before_s, c.
          AND (c.i_component IS NOT NULL OR c.i_service IS NOT NULL) AS both_scoped,
        list_intersect(c.tags, c.i_tags) AS shared_tags,
        len(list_distinct(c.i_tags)) AS i_tag_count,
-       c.ref_token,
+       c.ref_token, c.ref_kind, c.non_prod,
+       sd.source_id AS shipped_by, epoch(c.anchor - sd."timestamp") AS shipped_before_s,
        n.n IS NOT NULL AS new_template, n.n AS new_template_events,
        epoch(n.first_ts - c.anchor) AS new_template_after_s,
        b.burst_template, b.burst_after_s, b.burst_events
@@ -342,7 +385,8 @@ FROM c
 LEFT JOIN new_fp n ON n.investigation_id = c.investigation_id AND n.fingerprint = c.fingerprint
      AND c.is_signal
 LEFT JOIN bursts b ON b.investigation_id = c.investigation_id AND b.event_id = c.event_id
-"""
+LEFT JOIN events sd ON sd.id = c.shipped_by
+""".replace("<non_prod>", _NON_PROD)
 
 
 @contextmanager
@@ -369,6 +413,8 @@ def _run(store: Store, sql: str, config: LinkerConfig, **extra: Any) -> pa.Table
         "burst_window": config.burst_window,
         "burst_min": config.burst_min_events,
         "clock_skew": config.clock_skew,
+        "envs": [e.lower() for e in config.non_production],
+        "env_tags": [f"{k}:{e}" for e in config.non_production for k in ("env", "environment")],
         **extra,
     }
     names = set(re.findall(r"\$(\w+)", sql))
@@ -409,24 +455,36 @@ def features(
         )
         # Asked pairs are scored among the usual candidates: new templates and bursts
         # depend on the events around them.
-        with _registered(store, _rca_window=window, _rca_refs=refs, _rca_asked=asked):
+        with _registered(store, _rca_window=window):
+            shipped = _run(store, _SHIPPED_PAIRS, config)
+        with _registered(
+            store, _rca_window=window, _rca_refs=refs, _rca_asked=asked, _rca_shipped=shipped
+        ):
             wanted = (
                 "SELECT investigation_id, event_id FROM _rca_window UNION "
                 "SELECT investigation_id, event_id FROM _rca_refs UNION "
+                "SELECT investigation_id, event_id FROM _rca_shipped UNION "
                 "SELECT investigation_id, event_id FROM _rca_asked"
             )
             all_pairs = store._arrow(
-                f"SELECT w.investigation_id, w.event_id, r.ref_token FROM ({wanted}) w "  # noqa: S608
-                "LEFT JOIN (SELECT investigation_id, event_id, any_value(ref_token) AS "
-                "ref_token FROM _rca_refs GROUP BY ALL) r USING (investigation_id, event_id)"
+                "SELECT w.investigation_id, w.event_id, r.ref_token, r.ref_kind, "  # noqa: S608
+                f"s.shipped_by FROM ({wanted}) w "
+                "LEFT JOIN (SELECT investigation_id, event_id, arg_min(ref_token, ref_kind) AS "
+                "ref_token, min(ref_kind) AS ref_kind FROM _rca_refs GROUP BY ALL) r "
+                "USING (investigation_id, event_id) "
+                "LEFT JOIN _rca_shipped s USING (investigation_id, event_id)"
             )
         with _registered(store, _rca_pairs=all_pairs):
             table = _run(store, _FEATURES, config)
     frame = table.to_pandas(types_mapper=None, ignore_metadata=True)
     if pairs is not None:
-        keep = frame[list(_KEY)].merge(
-            pairs[list(_KEY)].drop_duplicates(), on=list(_KEY), how="left", indicator=True
-        )["_merge"].eq("both")
+        keep = (
+            frame[list(_KEY)]
+            .merge(pairs[list(_KEY)].drop_duplicates(), on=list(_KEY), how="left", indicator=True)[
+                "_merge"
+            ]
+            .eq("both")
+        )
         frame = frame[keep.to_numpy()].reset_index(drop=True)
     return _strengths(frame, config)
 
@@ -437,10 +495,10 @@ def _strengths(frame: pd.DataFrame, config: LinkerConfig) -> pd.DataFrame:
     half = max(config.half_life.total_seconds(), 1.0)
     before = frame["before_s"].to_numpy(dtype=float)
     after = frame["after_s"].to_numpy(dtype=float)
-    is_before = (before >= -skew) & (after <= 0)
+    is_before = (before >= -skew) & (after <= skew)
     decay = np.where(is_before, np.power(0.5, np.clip(before, 0, None) / half), 0.0)
-    during = (before < -skew) & (after <= 0)
-    ended = after > 0
+    during = (before < -skew) & (after <= skew)
+    ended = after > skew  # within the clock skew of the end still counts as during
     change = frame["is_change"].to_numpy(dtype=bool)
     code = frame["is_code"].to_numpy(dtype=bool) & ~change
     signal = frame["is_signal"].to_numpy(dtype=bool) & ~change & ~code
@@ -452,6 +510,9 @@ def _strengths(frame: pd.DataFrame, config: LinkerConfig) -> pd.DataFrame:
     shared = frame["shared_tags"].map(len).to_numpy(dtype=float)
     tag_count = frame["i_tag_count"].to_numpy(dtype=float)
     x = {
+        "change": change.astype(float),
+        "code": code.astype(float),
+        "symptom": signal.astype(float),
         "change_before": np.where(change, decay, 0.0),
         "code_before": np.where(code, decay, 0.0),
         "change_during": (change & during).astype(float),
@@ -463,9 +524,16 @@ def _strengths(frame: pd.DataFrame, config: LinkerConfig) -> pd.DataFrame:
         "other_scope": other.astype(float),
         "tags": np.divide(shared, tag_count, out=np.zeros_like(shared), where=tag_count > 0),
         "severity": frame["severity"].map(_SEVERITY).fillna(0.0).to_numpy(dtype=float),
-        "reference": frame["ref_token"].notna().to_numpy(dtype=float),
+        "reference": frame["ref_kind"].eq("id").to_numpy(dtype=float),
+        "ships_named": frame["ref_kind"].eq("sha").to_numpy(dtype=float),
         "new_errors": (frame["new_template"].to_numpy(dtype=bool) & signal).astype(float),
         "burst": frame["burst_template"].notna().to_numpy(dtype=float),
+        "shipped": np.where(
+            code & frame["shipped_by"].notna().to_numpy(dtype=bool),
+            np.power(0.5, np.clip(frame["shipped_before_s"].to_numpy(dtype=float), 0, None) / half),
+            0.0,
+        ),
+        "non_production": frame["non_prod"].to_numpy(dtype=bool).astype(float),
     }
     out = frame.copy()
     for name in FEATURES:
@@ -516,6 +584,9 @@ def _scope(row: Mapping[str, Any]) -> str:
 
 #: The detail of each feature's reason, from the facts of the pair.
 _DETAIL: dict[str, Any] = {
+    "change": lambda r: f"{r['event_type']} is a change to production",
+    "code": lambda r: f"{r['event_type']} is a code or CI event",
+    "symptom": lambda r: f"{r['event_type']} is a symptom",
     "change_before": lambda r: f"{r['event_type']} {_when(r['before_s'], r['anchor_name'])}",
     "code_before": lambda r: f"{r['event_type']} {_when(r['before_s'], r['anchor_name'])}",
     "change_during": lambda r: (
@@ -532,6 +603,7 @@ _DETAIL: dict[str, Any] = {
     "tags": lambda r: "shared tags " + ", ".join(sorted(r["shared_tags"])),
     "severity": lambda r: f"severity {r['severity']}",
     "reference": lambda r: f"the investigation names {r['ref_token']!r}",
+    "ships_named": lambda r: f"ships {r['ref_token']!r}, which the investigation names",
     "new_errors": lambda r: (
         "error template unseen before, began "
         f"{_when(-_seconds(r['new_template_after_s']), r['anchor_name'])}, "
@@ -541,6 +613,11 @@ _DETAIL: dict[str, Any] = {
         f"new error {str(r['burst_template'] or '')[:60]!r} began "
         f"{_ago(_seconds(r['burst_after_s']))} later, {_count(r['burst_events'])} events"
     ),
+    "shipped": lambda r: (
+        f"shipped by {r['shipped_by']!r}, "
+        f"{_when(_seconds(r['shipped_before_s']), r['anchor_name'])}"
+    ),
+    "non_production": lambda r: "a non-production environment",
 }
 
 

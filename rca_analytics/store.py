@@ -1038,8 +1038,8 @@ class Store:
         >>> ev = store.add_event({"source": "ci", "event_type": "deploy", "severity": "info",
         ...     "component": "payments", "timestamp": "2026-03-01T09:50:00Z"})
         >>> top = store.suggest_links(inv.id).iloc[0]
-        >>> round(top["confidence"], 2), top["reasons"][0]
-        (0.76, 'change_before: deploy 10 min before impact start (+2.21)')
+        >>> float(round(top["confidence"], 2)), top["reasons"][0]
+        (0.75, 'change_before: deploy 10 min before impact start (+4.45)')
         """
         return linking.suggest_links(
             self, investigation_id, config=config, min_confidence=min_confidence, limit=limit

@@ -68,14 +68,12 @@ def build(store: rca.Store) -> Scene:
     add("late_deploy", source="ci", event_type="deploy", timestamp=at(150), source_id="d-103")
     add("fix_deploy", source="ci", event_type="deploy", timestamp=at(40), source_id="d-104")
     add("commit", source="git", event_type="commit", timestamp=at(-40), source_id="b" * 40)
-    add(
+    add(  # the bad commit, named in the root cause, shipped by the deploy
         "named_commit",
         source="git",
         event_type="commit",
-        timestamp=at(-3 * 24 * 60),
+        timestamp=at(-5 * 60),
         source_id="9f2c1ab7" + "c" * 32,
-        component="ledger",
-        service=None,
     )
     add(
         "alert",
@@ -136,8 +134,8 @@ def test_suggestions_rank_the_cause_and_its_symptoms_above_look_alikes(
     background = conf[[f"bg{i}" for i in range(48)]]
     assert new_errors.min() > background.max()
     assert "late_deploy" not in s.index  # 90 min after resolution + after_end (1 h)
-    # Three days earlier and in another component, but named in the root cause.
-    assert conf["named_commit"] > max(background.max(), conf["commit"], conf["old_deploy"])
+    # Five hours earlier, but named in the root cause and shipped by the deploy.
+    assert conf["named_commit"] > max(conf["commit"], conf["old_deploy"], conf["other_deploy"])
 
 
 def test_reasons_name_the_features_and_add_up_to_the_confidence(
@@ -187,7 +185,7 @@ def test_auto_link_writes_linker_links_once_and_respects_people(
     inv, ids = scene
     store.link(ids["new0"], inv.id, confidence=0.9, reasons=["seen in the logs"])  # by hand
     store.label_link(ids["new1"], inv.id, accepted=False)
-    report = store.auto_link(inv.id, min_confidence=0.5)
+    report = store.auto_link(inv.id, min_confidence=0.7)
     links = {link.event_id: link for link in store.get_links(investigation_id=inv.id)}
     assert ids["cause"] in links and links[ids["cause"]].method == "linker"
     assert links[ids["cause"]].reasons[0].startswith("change_before: deploy 12 min")
@@ -198,11 +196,11 @@ def test_auto_link_writes_linker_links_once_and_respects_people(
     assert ids["other_deploy"] not in links
     assert report.linked == len(links) - 1 == len(report.links)
     assert report.unchanged >= 1 and report.reviewed == 1
-    again = store.auto_link(inv.id, min_confidence=0.5)
+    again = store.auto_link(inv.id, min_confidence=0.7)
     assert (again.linked, again.updated) == (0, 0)
     weights = LinkerConfig().weights
     surer = store.auto_link(
-        inv.id, min_confidence=0.5, config={"weights": {"component": weights.component + 1}}
+        inv.id, min_confidence=0.7, config={"weights": {"component": weights.component + 1}}
     )
     assert surer.updated >= 1  # the cause's confidence and reasons were refreshed
     [cause] = [link for link in store.get_links(event_id=ids["cause"])]
@@ -233,7 +231,7 @@ def test_changes_before_lists_changes_in_scope_and_flags_the_rest(
     inv, ids = scene
     c = named(store.changes_before(inv.id, window="6h"), ids)
     assert list(c.columns[:5]) == ["event_id", "confidence", "scope", "in_scope", "reasons"]
-    assert set(c.index) == {"cause", "other_deploy", "commit"}
+    assert set(c.index) == {"cause", "other_deploy", "commit", "named_commit"}
     assert c.index[0] == "cause"
     assert c.loc["other_deploy", "scope"] == "other" and not c.loc["other_deploy", "in_scope"]
     assert c.loc["cause", "scope"] == "component" and c.loc["cause", "in_scope"]
