@@ -160,7 +160,7 @@ def test_reasons_name_the_features_and_add_up_to_the_confidence(
     for name, row in s.iterrows():
         logit = weights.bias + sum(row["w_" + f] for f in linking.FEATURES)
         assert row["confidence"] == pytest.approx(1 / (1 + np.exp(-logit))), name
-        shown = [r for r in row["reasons"]]
+        shown = list(row["reasons"])
         assert len(shown) == sum(abs(row["w_" + f]) >= 0.005 for f in linking.FEATURES)
 
 
@@ -203,7 +203,7 @@ def test_auto_link_writes_linker_links_once_and_respects_people(
         inv.id, min_confidence=0.7, config={"weights": {"component": weights.component + 1}}
     )
     assert surer.updated >= 1  # the cause's confidence and reasons were refreshed
-    [cause] = [link for link in store.get_links(event_id=ids["cause"])]
+    [cause] = list(store.get_links(event_id=ids["cause"]))
     assert cause.confidence > links[ids["cause"]].confidence
     assert store.get_event(ids["cause"]).investigation_ids == [inv.id]
 
@@ -317,7 +317,7 @@ def test_deleted_events_are_not_candidates(store: rca.Store, scene: Scene) -> No
 
 def test_a_read_only_store_suggests_but_does_not_link(store_path: Path) -> None:
     with rca.connect(store_path) as store:
-        inv, ids = build(store)
+        inv, _ids = build(store)
     with rca.connect(store_path, read_only=True) as store:
         assert len(store.suggest_links(inv.id)) > 20
         with pytest.raises(rca.ReadOnlyStore):
