@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pydantic_core
+from _results import write_section  # bench/ is the script's folder
 
 import rca_analytics as rca
 from rca_analytics.ingest.sqlite_legacy import LEGACY_DDL as _LEGACY_DDL
@@ -640,14 +641,14 @@ def main() -> None:
     )
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     report = (
-        f"# Benchmark results\n\nRun {stamp} on {machine}. Medians of interleaved "
+        f"## Store: loads and queries\n\nRun {stamp} on {machine}. Medians of interleaved "
         f"repeats: {max(args.repeats, 5)} for loads (the row-by-row legacy load once), at least "
         f"{args.repeats} and about a second's worth (up to 50) for each query. Ratios "
         f"compare runs of the same process. Command: `python3 tasks.py bench`.\n\n{text}\n"
     )
     print(report)
     if not args.no_write:
-        (HERE / "RESULTS.md").write_text(report)
+        write_section(HERE / "RESULTS.md", "store", report)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from .errors import (
     ValidationFailed,
     WriteFailed,
 )
+from .linking import AutoLinkReport, LinkerConfig, LinkerQuality
 from .models import (
     Change,
     Event,
@@ -45,6 +46,7 @@ from .models import (
 from .store import Store, connect
 
 __all__ = [
+    "AutoLinkReport",
     "Change",
     "CorruptStore",
     "DuplicateRecord",
@@ -59,6 +61,8 @@ __all__ = [
     "InvestigationStatus",
     "Link",
     "LinkMethod",
+    "LinkerConfig",
+    "LinkerQuality",
     "LoadReport",
     "NotFound",
     "Priority",

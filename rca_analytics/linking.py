@@ -84,52 +84,53 @@ class Weights(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    bias: float = Field(-4.6, description="Log-odds of a candidate with no evidence.")
-    change: float = Field(1.8, description="The event changes production (deploy, config).")
-    code: float = Field(-0.1, description="The event is a code or CI event (commit, build).")
-    symptom: float = Field(-2.5, description="The event shows trouble (error, alert).")
+    bias: float = Field(-7.4, description="Log-odds of a candidate with no evidence.")
+    change: float = Field(2.6, description="The event changes production (deploy, config).")
+    code: float = Field(1.5, description="The event is a code or CI event (commit, build).")
+    symptom: float = Field(-3.5, description="The event shows trouble (error, alert).")
     change_before: float = Field(
-        5.0, description="Change (deploy, config) before the anchor; halves every half_life."
+        5.3, description="Change (deploy, config) before the anchor; halves every half_life."
     )
     code_before: float = Field(
-        -0.2, description="Code event (commit, build) before the anchor; halves every half_life."
+        0.7, description="Code event (commit, build) before the anchor; halves every half_life."
     )
     change_during: float = Field(
-        -0.6, description="Change between the anchor and the end (often the fix)."
+        -0.3, description="Change between the anchor and the end (often the fix)."
     )
     signal_before: float = Field(
-        7.4, description="Symptom (error, alert) shortly before the anchor; decays."
+        8.5, description="Symptom (error, alert) shortly before the anchor; decays."
     )
-    signal_during: float = Field(6.7, description="Symptom between the anchor and the end.")
-    after_end: float = Field(-1.6, description="Anything after the incident ended.")
-    component: float = Field(1.4, description="Same component as the investigation.")
-    service: float = Field(-0.3, description="Same service (component differs or unknown).")
+    signal_during: float = Field(8.6, description="Symptom between the anchor and the end.")
+    after_end: float = Field(-0.8, description="Anything after the incident ended.")
+    component: float = Field(1.3, description="Same component as the investigation.")
+    service: float = Field(-0.4, description="Same service (component differs or unknown).")
     other_scope: float = Field(
-        -1.1, description="Both name a component or service, and they differ."
+        -0.8, description="Both name a component or service, and they differ."
     )
-    tags: float = Field(0.7, description="Share of the investigation's tags the event has.")
+    tags: float = Field(0.5, description="Share of the investigation's tags the event has.")
     severity: float = Field(
-        3.9, description="Severity: critical 1, high 0.6, medium 0.2, low 0, info -0.5."
+        6.7,
+        description="A symptom's severity: critical 1, high 0.6, medium 0.2, low 0, info -0.5.",
     )
     reference: float = Field(
-        4.9, description="The investigation's text names the event (SHA, id, fingerprint)."
+        4.3, description="The investigation's text names the event (SHA, id, fingerprint)."
     )
     ships_named: float = Field(
-        2.0, description="A change that ships the commit the investigation's text names."
+        1.6, description="A change that ships the commit the investigation's text names."
     )
     new_errors: float = Field(
-        3.8, description="Error of a template unseen before, beginning around the anchor."
+        4.0, description="Error of a template unseen before, beginning around the anchor."
     )
     burst: float = Field(
-        1.3, description="Change followed within burst_window by a new error template."
+        1.1, description="Change followed within burst_window by a new error template."
     )
     shipped: float = Field(
-        3.1,
-        description="Code event shipped by a production change before the anchor (the "
+        4.3,
+        description="Commit shipped by a production change before the anchor (the "
         "first one after it, same component); decays with that change's time.",
     )
     non_production: float = Field(
-        -4.7, description="Event of a non-production environment (staging, dev...)."
+        -4.4, description="Event of a non-production environment (staging, dev...)."
     )
 
 
@@ -161,7 +162,7 @@ class LinkerConfig(BaseModel):
         description="Events this much after the anchor still count as before it.",
     )
     half_life: Window = Field(
-        dt.timedelta(minutes=60),
+        dt.timedelta(minutes=120),
         description="A change's time weight halves for each half_life before the anchor.",
     )
     burst_window: Window = Field(
@@ -523,13 +524,18 @@ def _strengths(frame: pd.DataFrame, config: LinkerConfig) -> pd.DataFrame:
         "service": same_service.astype(float),
         "other_scope": other.astype(float),
         "tags": np.divide(shared, tag_count, out=np.zeros_like(shared), where=tag_count > 0),
-        "severity": frame["severity"].map(_SEVERITY).fillna(0.0).to_numpy(dtype=float),
+        # A symptom's severity; a deploy's or a build's says little about an incident.
+        "severity": np.where(
+            signal, frame["severity"].map(_SEVERITY).fillna(0.0).to_numpy(dtype=float), 0.0
+        ),
         "reference": frame["ref_kind"].eq("id").to_numpy(dtype=float),
         "ships_named": frame["ref_kind"].eq("sha").to_numpy(dtype=float),
         "new_errors": (frame["new_template"].to_numpy(dtype=bool) & signal).astype(float),
         "burst": frame["burst_template"].notna().to_numpy(dtype=float),
         "shipped": np.where(
-            code & frame["shipped_by"].notna().to_numpy(dtype=bool),
+            code
+            & frame["source"].eq("git").to_numpy(dtype=bool)  # commits, not CI runs
+            & frame["shipped_by"].notna().to_numpy(dtype=bool),
             np.power(0.5, np.clip(frame["shipped_before_s"].to_numpy(dtype=float), 0, None) / half),
             0.0,
         ),
@@ -625,19 +631,44 @@ def _reason(name: str, row: Mapping[str, Any]) -> str:
     return str(_DETAIL[name](row))
 
 
+#: The facts the reasons are written from.
+_FACTS = (
+    "event_type",
+    "before_s",
+    "after_s",
+    "anchor_name",
+    "end_name",
+    "component",
+    "service",
+    "i_component",
+    "i_service",
+    "shared_tags",
+    "severity",
+    "ref_token",
+    "new_template_after_s",
+    "new_template_events",
+    "burst_template",
+    "burst_after_s",
+    "burst_events",
+    "shipped_by",
+    "shipped_before_s",
+)
+
+
 def reasons(frame: pd.DataFrame, contributions: np.ndarray) -> list[list[str]]:
     """Readable reasons of each pair: ``feature: detail (+weight)``, strongest first."""
-    records: list[dict[str, Any]] = [
-        {str(k): val for k, val in row.items()} for row in frame.to_dict("records")
-    ]
+    columns = [frame[c].tolist() for c in _FACTS]
+    order = np.argsort(-np.abs(contributions), axis=1, kind="stable")
+    shown = np.abs(contributions) >= 0.005
     out = []
-    for row, contrib in zip(records, contributions, strict=True):
-        order = np.argsort(-np.abs(contrib), kind="stable")
+    for i, values in enumerate(zip(*columns, strict=True)):
+        row = dict(zip(_FACTS, values, strict=True))
+        contrib = contributions[i]
         out.append(
             [
                 f"{FEATURES[k]}: {_reason(FEATURES[k], row)} ({contrib[k]:+.2f})"
-                for k in order
-                if abs(contrib[k]) >= 0.005
+                for k in order[i]
+                if shown[i, k]
             ]
         )
     return out
@@ -713,7 +744,11 @@ def _ids(store: Store, investigation_ids: Sequence[str] | None, *, open_only: bo
     if investigation_ids is not None:
         return [_investigation_id(store, i) for i in investigation_ids]
     where = "deleted_at IS NULL" + (" AND status IN ('open', 'in_progress')" if open_only else "")
-    rows = store._rows(f"SELECT id FROM investigations WHERE {where} ORDER BY id")  # noqa: S608
+    # In time order: a batch of neighbours in time shares most of its candidate events.
+    rows = store._rows(
+        f"SELECT id FROM investigations WHERE {where} "  # noqa: S608 - constants
+        "ORDER BY coalesce(impact_started_at, detected_at, started_at, created_at), id"
+    )
     return [r["id"] for r in rows]
 
 
@@ -885,22 +920,45 @@ def auto_link(
     threshold = _threshold(
         "min_confidence", cfg.min_confidence if min_confidence is None else min_confidence
     )
+    store._require_writable()
     ids = _ids(store, None if investigation_id is None else [investigation_id], open_only=True)
     report = AutoLinkReport(min_confidence=threshold)
     bar = _bar(len(ids), progress)
+    existing = _existing(store, None if investigation_id is None else ids[0])
+    # Score first, write once: scans inside a transaction that has written are slower.
+    chosen = []
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        f = features(store, chunk, cfg)
+        report.candidates += len(f)
+        conf, contrib = combine(f, cfg.weights)
+        keep = conf >= threshold
+        pairs = f.loc[keep, list(_KEY)].merge(existing, on=list(_KEY), how="left")
+        reviewed = pairs["accepted"].notna().to_numpy()
+        method = pairs["linked_method"]
+        by_others = method.notna().to_numpy() & (method != LinkMethod.LINKER.value).to_numpy()
+        report.reviewed += int(reviewed.sum())
+        report.unchanged += int((~reviewed & by_others).sum())
+        todo = np.flatnonzero(keep)[~reviewed & ~by_others]
+        if len(todo):
+            rows = f.iloc[todo].reset_index(drop=True)
+            chosen.append(
+                pd.DataFrame(
+                    {
+                        "investigation_id": rows["investigation_id"],
+                        "event_id": rows["event_id"],
+                        "confidence": conf[todo],
+                        "reasons": pd.Series(reasons(rows, contrib[todo]), dtype=object),
+                    }
+                )
+            )
+        if bar is not None:
+            bar.update(len(chunk))
+    report.investigations = len(ids)
     written = []
     with store._write():
-        existing = _existing(store, None if investigation_id is None else ids[0])
-        for start in range(0, len(ids), batch):
-            chunk = ids[start : start + batch]
-            f = features(store, chunk, cfg)
-            report.candidates += len(f)
-            scored = _with_reasons(store, f, cfg, threshold)
-            if len(scored):
-                written.append(_write(store, scored, existing, report))
-            if bar is not None:
-                bar.update(len(chunk))
-        report.investigations = len(ids)
+        if chosen:
+            written.append(_write(store, pd.concat(chosen, ignore_index=True), report))
         if report.linked or report.updated:
             store._log(
                 "batch",
@@ -939,17 +997,8 @@ def _bar(total: int, enabled: bool | None) -> Any:
     return bar
 
 
-def _write(
-    store: Store, scored: pd.DataFrame, existing: pd.DataFrame, report: AutoLinkReport
-) -> pd.DataFrame:
-    """Write one batch of links above the threshold; returns what was written."""
-    merged = scored.merge(existing, on=list(_KEY), how="left")
-    reviewed = merged["accepted"].notna().to_numpy()
-    method = merged["linked_method"]
-    by_others = method.notna().to_numpy() & (method != LinkMethod.LINKER.value).to_numpy()
-    report.reviewed += int(reviewed.sum())
-    todo = merged[~reviewed & ~by_others]
-    report.unchanged += int((~reviewed & by_others).sum())
+def _write(store: Store, todo: pd.DataFrame, report: AutoLinkReport) -> pd.DataFrame:
+    """Write the chosen links (new or changed linker links); returns what was written."""
     now = utc_now()
     table = pa.table(
         {
@@ -964,19 +1013,22 @@ def _write(
     con = store._connection()
     con.register("_rca_auto_links", table)
     try:
-        [counts] = store._rows(
-            "SELECT count(*) FILTER (WHERE l.event_id IS NULL) AS new, "
-            "count(*) FILTER (WHERE l.event_id IS NOT NULL AND (l.confidence <> n.confidence "
-            "OR l.reasons <> n.reasons)) AS changed FROM _rca_auto_links n LEFT JOIN links l "
-            "ON l.event_id = n.event_id AND l.investigation_id = n.investigation_id"
-        )
-        new, changed = int(counts["new"]), int(counts["changed"])
+        # Checked again under the write lock: never over a person's link or verdict.
         store._execute(
-            "CREATE OR REPLACE TEMP TABLE _rca_auto_changed AS SELECT n.* FROM _rca_auto_links n "
+            "CREATE OR REPLACE TEMP TABLE _rca_auto_changed AS "
+            "SELECT n.*, l.event_id IS NOT NULL AS was_linked FROM _rca_auto_links n "
             "LEFT JOIN links l ON l.event_id = n.event_id "
             "AND l.investigation_id = n.investigation_id "
-            "WHERE l.event_id IS NULL OR l.confidence <> n.confidence OR l.reasons <> n.reasons"
+            "ANTI JOIN link_reviews r ON r.event_id = n.event_id "
+            "AND r.investigation_id = n.investigation_id "
+            "WHERE l.event_id IS NULL OR (l.method = 'linker' "
+            "AND (l.confidence <> n.confidence OR l.reasons <> n.reasons))"
         )
+        [counts] = store._rows(
+            "SELECT count(*) FILTER (WHERE NOT was_linked) AS new, "
+            "count(*) FILTER (WHERE was_linked) AS changed FROM _rca_auto_changed"
+        )
+        new, changed = int(counts["new"]), int(counts["changed"])
         store._execute(
             "DELETE FROM links USING _rca_auto_changed c WHERE links.method = 'linker' "
             "AND links.event_id = c.event_id AND links.investigation_id = c.investigation_id"

@@ -8,6 +8,7 @@ import rca_analytics as rca
 from rca_analytics import errors
 
 PUBLIC = {
+    "AutoLinkReport",
     "Change",
     "CorruptStore",
     "DuplicateRecord",
@@ -22,6 +23,8 @@ PUBLIC = {
     "InvestigationStatus",
     "Link",
     "LinkMethod",
+    "LinkerConfig",
+    "LinkerQuality",
     "LoadReport",
     "NotFound",
     "Priority",
@@ -64,6 +67,12 @@ STORE_METHODS = {
     "link",
     "unlink",
     "get_links",
+    "label_link",
+    "reviews",
+    "suggest_links",
+    "auto_link",
+    "changes_before",
+    "linker_quality",
     "relate",
     "unrelate",
     "history",
