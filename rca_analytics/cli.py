@@ -12,6 +12,7 @@ import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ._version import __version__
 from .errors import RcaError
@@ -161,6 +162,149 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0 if args.allow_rejects else 3
 
 
+_SHOWN = ["event_id", "confidence", "timestamp", "source", "event_type", "component", "service"]
+
+
+def _print_candidates(frame: object, as_json: bool, extra: Sequence[str] = ()) -> None:
+    """Candidates as JSON lines (every column) or a readable table with the top reason."""
+    import pandas as pd
+
+    assert isinstance(frame, pd.DataFrame)
+    if as_json:
+        for line in frame.to_json(orient="records", lines=True, date_format="iso").splitlines():
+            print(line)
+        return
+    if frame.empty:
+        print("no candidates")
+        return
+    shown = frame[[*_SHOWN[:2], *extra, *_SHOWN[2:]]].copy()
+    shown["confidence"] = shown["confidence"].round(3)
+    shown["reason"] = [r[0] if len(r) else "" for r in frame["reasons"]]
+    with pd.option_context("display.width", 200, "display.max_colwidth", 70):
+        print(shown.to_string(index=False))
+
+
+def _suggest(args: argparse.Namespace) -> int:
+    from .store import connect
+
+    with connect(args.db, read_only=True) as store:
+        frame = store.suggest_links(
+            args.investigation, min_confidence=args.min_confidence, limit=args.limit
+        )
+    _print_candidates(frame, args.json)
+    return 0
+
+
+def _changes(args: argparse.Namespace) -> int:
+    from .store import connect
+
+    with connect(args.db, read_only=True) as store:
+        frame = store.changes_before(args.investigation, window=args.window)
+    _print_candidates(frame, args.json, extra=("scope",))
+    return 0
+
+
+def _autolink(args: argparse.Namespace) -> int:
+    import json
+
+    from .store import connect
+
+    with connect(args.db) as store:
+        report = store.auto_link(
+            args.investigation,
+            min_confidence=args.min_confidence,
+            progress=None if args.progress else False,
+        )
+    counts = {
+        k: getattr(report, k)
+        for k in ("investigations", "candidates", "linked", "updated", "unchanged", "reviewed")
+    }
+    if args.json:
+        print(json.dumps({**counts, "min_confidence": report.min_confidence}))
+    else:
+        print(", ".join(f"{k} {v:,}" for k, v in counts.items()) + f" ({report.seconds:.1f} s)")
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    from .store import connect
+
+    with connect(args.db) as store:
+        review = store.label_link(
+            args.event, args.investigation, accepted=args.accept, by=args.by, note=args.note
+        )
+    print(f"{'accepted' if review.accepted else 'rejected'}: {args.event} -> {args.investigation}")
+    return 0
+
+
+def _quality(args: argparse.Namespace) -> int:
+    import json
+
+    from .store import connect
+
+    with connect(args.db, read_only=True) as store:
+        q = store.linker_quality(min_confidence=args.min_confidence)
+    figures = {
+        "min_confidence": q.min_confidence,
+        "precision": q.precision,
+        "recall": q.recall,
+        "f1": q.f1,
+        "true_positives": q.true_positives,
+        "false_positives": q.false_positives,
+        "false_negatives": q.false_negatives,
+        "labelled": q.labelled,
+    }
+    print(json.dumps(figures) if args.json else repr(q))
+    return 0
+
+
+def _linking_commands(commands: Any) -> None:
+    db = {"default": None, "help": "the store (default: $RCA_DB or ./rca.duckdb)"}
+    suggest = commands.add_parser(
+        "suggest", help="candidate events of an investigation, with confidence and reasons"
+    )
+    suggest.add_argument("investigation", help="investigation id")
+    suggest.add_argument("--db", **db)
+    suggest.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+    suggest.add_argument("--min-confidence", type=float, default=0.0, help="default 0")
+    suggest.add_argument("--json", action="store_true", help="JSON lines, every column")
+    suggest.set_defaults(func=_suggest)
+    changes = commands.add_parser(
+        "changes", help="git, CI and deploy events before an investigation's impact start"
+    )
+    changes.add_argument("investigation", help="investigation id")
+    changes.add_argument("--db", **db)
+    changes.add_argument("--window", default="6h", help="how far back (default 6h)")
+    changes.add_argument("--json", action="store_true", help="JSON lines, every column")
+    changes.set_defaults(func=_changes)
+    auto = commands.add_parser(
+        "autolink", help="link confident candidates (one investigation, or every open one)"
+    )
+    auto.add_argument("investigation", nargs="?", default=None, help="default: every open one")
+    auto.add_argument("--db", **db)
+    auto.add_argument("--min-confidence", type=float, default=None, help="default 0.7")
+    auto.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="no progress bar on stderr"
+    )
+    auto.add_argument("--json", action="store_true", help="print the counts as JSON")
+    auto.set_defaults(func=_autolink)
+    review = commands.add_parser("review", help="accept or reject an event's link to an incident")
+    review.add_argument("event", help="event id")
+    review.add_argument("investigation", help="investigation id")
+    verdict = review.add_mutually_exclusive_group(required=True)
+    verdict.add_argument("--accept", dest="accept", action="store_true")
+    verdict.add_argument("--reject", dest="accept", action="store_false")
+    review.add_argument("--by", default=None, help="who reviewed")
+    review.add_argument("--note", default=None, help="why")
+    review.add_argument("--db", **db)
+    review.set_defaults(func=_review)
+    quality = commands.add_parser("quality", help="the linker's precision/recall on reviews")
+    quality.add_argument("--db", **db)
+    quality.add_argument("--min-confidence", type=float, default=None, help="default 0.7")
+    quality.add_argument("--json", action="store_true", help="print the figures as JSON")
+    quality.set_defaults(func=_quality)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rca", description="Incident root-cause analysis on an embedded DuckDB store."
@@ -220,6 +364,7 @@ def _parser() -> argparse.ArgumentParser:
     for flag, (name, settings) in _READER_FLAGS.items():
         options.add_argument(flag, dest=name, **settings)  # type: ignore[arg-type]
     ingest.set_defaults(func=_ingest)
+    _linking_commands(commands)
     return parser
 
 

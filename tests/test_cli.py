@@ -131,3 +131,32 @@ def test_ingest_refuses_options_its_reader_does_not_take(
         == 1
     )
     assert "missing.xml: no such file" in capsys.readouterr().err
+
+
+def test_linking_from_the_shell(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from test_linking import build
+
+    with rca.connect(store_path) as store:
+        inv, ids = build(store)
+    db = ["--db", str(store_path)]
+    assert main(["suggest", inv.id, *db, "--limit", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "confidence" in out and "reason" in out and len(out.splitlines()) == 6
+    assert main(["changes", inv.id, *db, "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {r["event_id"] for r in rows} >= {ids["cause"], ids["other_deploy"]}
+    assert {r["scope"] for r in rows} >= {"component", "other"}
+    assert main(["autolink", inv.id, *db, "--json"]) == 0
+    counts = json.loads(capsys.readouterr().out)
+    assert counts["linked"] > 0 and counts["investigations"] == 1
+    assert main(["review", ids["cause"], inv.id, "--reject", "--by", "ana", *db]) == 0
+    assert "rejected" in capsys.readouterr().out
+    assert main(["review", ids["alert"], inv.id, "--accept", *db]) == 0
+    capsys.readouterr()
+    assert main(["quality", *db, "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["labelled"] == 2 and figures["false_positives"] == 1
+    assert main(["suggest", "no-such-investigation", *db]) == 1
+    assert "no-such-investigation" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["review", ids["cause"], inv.id, *db])  # --accept or --reject is required
