@@ -350,3 +350,11 @@ def test_reference_tokens_find_ids_not_words() -> None:
     text = "Deploy deploy-4711 of acme/shop@1a2b3c4d broke it; build #987654, not 'retries'."
     assert linking.reference_tokens(text) >= {"deploy-4711", "1a2b3c4d", "987654"}
     assert "retries" not in linking.reference_tokens(text)
+
+
+def test_the_documented_defaults_are_the_defaults() -> None:
+    """docs/linking.md lists every feature with its current default weight."""
+    doc = (Path(__file__).parents[1] / "docs" / "linking.md").read_text()
+    weights = LinkerConfig().weights
+    for name in ("bias", *linking.FEATURES):
+        assert f"| `{name}` | {getattr(weights, name):+.1f} |" in doc, name
