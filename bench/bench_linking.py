@@ -168,12 +168,14 @@ def scale(folder: Path, events: int, incidents: int) -> dict[str, Any]:
     # The floor: the candidate window join alone, counted, in bare DuckDB.
     con = duckdb.connect(str(path), read_only=True)
     bare_started = time.perf_counter()
+    config = linking.DEFAULT
     (pairs,) = con.execute(
         "SELECT count(*) FROM investigations i JOIN events e ON e.timestamp >= "
-        "coalesce(i.impact_started_at, i.detected_at, i.created_at) - INTERVAL 24 HOUR "
-        "AND e.timestamp <= coalesce(i.mitigated_at, i.resolved_at, i.detected_at + "
-        "INTERVAL 6 HOUR) + INTERVAL 1 HOUR WHERE e.component = i.component_affected "
-        "OR e.service = i.service_affected OR e.event_type IN ('deploy', 'config_change')"
+        "coalesce(i.impact_started_at, i.detected_at, i.created_at) - ? "
+        "AND e.timestamp <= coalesce(i.mitigated_at, i.resolved_at, i.detected_at + ?) + ? "
+        "WHERE e.component = i.component_affected OR e.service = i.service_affected "
+        "OR e.event_type IN ('deploy', 'config_change')",
+        [config.lookback, config.open_horizon, config.after_end],
     ).fetchone() or (0,)
     bare = time.perf_counter() - bare_started
     con.close()
@@ -205,7 +207,7 @@ def render(q: dict[str, Any], more: list[dict[str, Any]], big: dict[str, Any] | 
         f"{os.cpu_count()} cores, Python {platform.python_version()}, duckdb "
         f"{duckdb.__version__}. Command: `.venv/bin/python bench/bench_linking.py`.\n",
         f"Evaluation history: `rca_analytics.synthetic.history(seed={q['seed']})` (default "
-        f"settings; weights fitted on seeds 101-103, validated on 104 by "
+        f"settings; weights fitted on seeds 101-103, validated on 104-105 by "
         f"`bench/fit_linker.py`): {s['events']:,} events, {s['investigations']} "
         f"investigations ({s['incidents_by_kind']}), {s['truth']:,} true links "
         f"({s['truth_by_role']}), noise {s['noise']}, clock skew {s['clock_skew_s']} s.\n",

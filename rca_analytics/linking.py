@@ -84,48 +84,48 @@ class Weights(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    bias: float = Field(-7.4, description="Log-odds of a candidate with no evidence.")
-    change: float = Field(2.6, description="The event changes production (deploy, config).")
-    code: float = Field(1.5, description="The event is a code or CI event (commit, build).")
-    symptom: float = Field(-3.5, description="The event shows trouble (error, alert).")
+    bias: float = Field(-6.9, description="Log-odds of a candidate with no evidence.")
+    change: float = Field(2.2, description="The event changes production (deploy, config).")
+    code: float = Field(1.3, description="The event is a code or CI event (commit, build).")
+    symptom: float = Field(-2.7, description="The event shows trouble (error, alert).")
     change_before: float = Field(
-        5.3, description="Change (deploy, config) before the anchor; halves every half_life."
+        4.3, description="Change (deploy, config) before the anchor; halves every half_life."
     )
     code_before: float = Field(
         0.7, description="Code event (commit, build) before the anchor; halves every half_life."
     )
     change_during: float = Field(
-        -0.3, description="Change between the anchor and the end (often the fix)."
+        -0.4, description="Change between the anchor and the end (often the fix)."
     )
     signal_before: float = Field(
-        8.5, description="Symptom (error, alert) shortly before the anchor; decays."
+        6.3, description="Symptom (error, alert) shortly before the anchor; decays."
     )
-    signal_during: float = Field(8.6, description="Symptom between the anchor and the end.")
-    after_end: float = Field(-0.8, description="Anything after the incident ended.")
-    component: float = Field(1.3, description="Same component as the investigation.")
-    service: float = Field(-0.4, description="Same service (component differs or unknown).")
+    signal_during: float = Field(7.6, description="Symptom between the anchor and the end.")
+    after_end: float = Field(-1.7, description="Anything after the incident ended.")
+    component: float = Field(1.1, description="Same component as the investigation.")
+    service: float = Field(-0.2, description="Same service (component differs or unknown).")
     other_scope: float = Field(
-        -0.8, description="Both name a component or service, and they differ."
+        -0.9, description="Both name a component or service, and they differ."
     )
-    tags: float = Field(0.5, description="Share of the investigation's tags the event has.")
+    tags: float = Field(0.4, description="Share of the investigation's tags the event has.")
     severity: float = Field(
-        6.7,
+        6.0,
         description="A symptom's severity: critical 1, high 0.6, medium 0.2, low 0, info -0.5.",
     )
     reference: float = Field(
-        4.3, description="The investigation's text names the event (SHA, id, fingerprint)."
+        4.2, description="The investigation's text names the event (SHA, id, fingerprint)."
     )
     ships_named: float = Field(
         1.6, description="A change that ships the commit the investigation's text names."
     )
     new_errors: float = Field(
-        4.0, description="Error of a template unseen before, beginning around the anchor."
+        3.3, description="Error of a template unseen before, beginning around the anchor."
     )
     burst: float = Field(
-        1.1, description="Change followed within burst_window by a new error template."
+        1.9, description="Change followed within burst_window by a new error template."
     )
     shipped: float = Field(
-        4.3,
+        4.0,
         description="Commit shipped by a production change before the anchor (the "
         "first one after it, same component); decays with that change's time.",
     )
@@ -148,7 +148,7 @@ class LinkerConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     lookback: Window = Field(
-        dt.timedelta(hours=24), description="How far before the anchor candidates start."
+        dt.timedelta(hours=12), description="How far before the anchor candidates start."
     )
     after_end: Window = Field(
         dt.timedelta(hours=1), description="How far past the end of the incident they go."
@@ -166,7 +166,7 @@ class LinkerConfig(BaseModel):
         description="A change's time weight halves for each half_life before the anchor.",
     )
     burst_window: Window = Field(
-        dt.timedelta(minutes=30),
+        dt.timedelta(minutes=60),
         description="A new error template beginning this soon after a change is a burst.",
     )
     burst_min_events: int = Field(3, ge=1, description="Events a new template needs.")
@@ -287,12 +287,14 @@ WHERE i.deleted_at IS NULL AND i.id IN (SELECT unnest($ids::VARCHAR[]))
 _WINDOW_PAIRS = """
 SELECT v.investigation_id, e.id AS event_id
 FROM _rca_inv v JOIN events e
-  ON e."timestamp" >= v.anchor - $lookback AND e."timestamp" <= v.end_at + $after_end
+  ON e."timestamp" >= v.anchor - $reach AND e."timestamp" <= v.end_at + $after_end
 WHERE e.deleted_at IS NULL AND (
-  e.event_type IN (SELECT unnest($change_types::VARCHAR[]))
-  OR ($all_changes AND e.event_type IN (SELECT unnest($code_types::VARCHAR[])))
-  OR e.component IN (v.i_component, v.i_service) OR e.service IN (v.i_component, v.i_service)
-  OR (v.i_component IS NULL AND v.i_service IS NULL))
+  (e."timestamp" >= v.anchor - $lookback AND (
+    e.event_type IN (SELECT unnest($change_types::VARCHAR[]))
+    OR e.component IN (v.i_component, v.i_service) OR e.service IN (v.i_component, v.i_service)
+    OR (v.i_component IS NULL AND v.i_service IS NULL)))
+  OR ($all_changes AND (e.event_type IN (SELECT unnest($change_types::VARCHAR[]))
+                        OR e.event_type IN (SELECT unnest($code_types::VARCHAR[])))))
 """
 
 #: Whether event ``e`` belongs to a non-production environment.
@@ -429,12 +431,14 @@ def features(
     *,
     pairs: pd.DataFrame | None = None,
     all_changes: bool = False,
+    reach: dt.timedelta | None = None,
 ) -> pd.DataFrame:
     """The raw facts and feature strengths of every candidate pair (one row per pair).
 
     With ``pairs`` (columns ``investigation_id``, ``event_id``) exactly those pairs are
     scored, wherever they sit in time; otherwise candidates are pruned as described in
-    the module docstring (``all_changes`` adds code events of any component).
+    the module docstring (``all_changes`` adds code events of any component, and every
+    change and code event from ``reach`` before the anchor when that is further back).
     """
     inv = _run(store, _INVESTIGATIONS, config, ids=list(investigation_ids))
     texts = store._rows(
@@ -445,7 +449,13 @@ def features(
     tokens = _tokens_table((row["id"], [row[f] for f in _TEXT_FIELDS]) for row in texts)
     with _registered(store, _rca_inv=inv, _rca_tokens=tokens):
         refs = _run(store, _REFERENCE_PAIRS, config)
-        window = _run(store, _WINDOW_PAIRS, config, all_changes=all_changes)
+        window = _run(
+            store,
+            _WINDOW_PAIRS,
+            config,
+            all_changes=all_changes,
+            reach=max(config.lookback, reach or config.lookback),
+        )
         asked = pa.table(
             {
                 "investigation_id": pa.array(
@@ -846,7 +856,7 @@ def changes_before(
     cfg = _config(config)
     span = queries.duration("window", window)
     inv_id = _investigation_id(store, investigation_id)
-    f = features(store, [inv_id], cfg, all_changes=True)
+    f = features(store, [inv_id], cfg, all_changes=True, reach=span)
     kinds = f["is_change"] | f["is_code"] | f["source"].isin(["git", "ci"])
     before = f["before_s"]
     f = f[

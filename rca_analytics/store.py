@@ -1039,7 +1039,7 @@ class Store:
         ...     "component": "payments", "timestamp": "2026-03-01T09:50:00Z"})
         >>> top = store.suggest_links(inv.id).iloc[0]
         >>> float(round(top["confidence"], 2)), top["reasons"][0]
-        (0.82, 'change_before: deploy 10 min before impact start (+5.00)')
+        (0.61, 'change_before: deploy 10 min before impact start (+4.06)')
         """
         return linking.suggest_links(
             self, investigation_id, config=config, min_confidence=min_confidence, limit=limit
