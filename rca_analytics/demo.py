@@ -527,6 +527,16 @@ def summary(store: Store) -> str:
             )
         elif inv.detected_at:
             lines.append("      no change linked before detection")
+        suspects = store.changes_before(inv.id, window="6h")
+        if not suspects.empty:
+            best = suspects.iloc[0]
+            lines.append(
+                f"      linker's top suspect: {best['source']}/{best['event_type']} at "
+                f"{best['timestamp']:%H:%M}Z ({best['scope']} "
+                f"{best['component'] or best['service'] or ''}".rstrip()
+                + f"), confidence {best['confidence']:.2f} "
+                f"({'; '.join(best['reasons'][:2])})"
+            )
         if inv.root_cause:
             lines.append(f"      root cause: {inv.root_cause}")
     return "\n".join(lines)
