@@ -82,7 +82,7 @@ class Weights(BaseModel):
     A feature's contribution is its weight times its strength (between -1 and 1).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     bias: float = Field(-6.9, description="Log-odds of a candidate with no evidence.")
     change: float = Field(2.2, description="The event changes production (deploy, config).")
@@ -255,7 +255,8 @@ def _tokens_table(rows: Iterable[tuple[str, Sequence[Any]]]) -> pa.Table:
         for token in sorted(found):
             ids.append(investigation_id)
             tokens.append(token)
-    hexes = [t.lower() if _HEX.fullmatch(t.lower()) else None for t in tokens]
+    # A SHA prefix needs a letter a-f: "2500000" is a number, not a commit.
+    hexes = [t.lower() if _HEX.fullmatch(t.lower()) and not t.isdigit() else None for t in tokens]
     return pa.table(
         {
             "investigation_id": pa.array(ids, pa.string()),
@@ -275,9 +276,11 @@ SELECT i.id AS investigation_id, i.component_affected AS i_component,
        CASE WHEN i.impact_started_at IS NOT NULL THEN 'impact start'
             WHEN i.detected_at IS NOT NULL THEN 'detection'
             WHEN i.started_at IS NOT NULL THEN 'start' ELSE 'creation' END AS anchor_name,
-       coalesce(i.mitigated_at, i.resolved_at,
-                greatest(coalesce(i.detected_at, i.impact_started_at, i.started_at,
-                                  i.created_at), i.created_at) + $open_horizon) AS end_at,
+       greatest(coalesce(i.mitigated_at, i.resolved_at,
+                         coalesce(i.detected_at, i.impact_started_at, i.started_at,
+                                  i.created_at) + $open_horizon),
+                coalesce(i.impact_started_at, i.detected_at, i.started_at, i.created_at))
+         AS end_at,
        CASE WHEN i.mitigated_at IS NOT NULL THEN 'mitigation'
             WHEN i.resolved_at IS NOT NULL THEN 'resolution' ELSE 'open horizon' END AS end_name
 FROM investigations i
@@ -299,7 +302,7 @@ WHERE e.deleted_at IS NULL AND (
 
 #: Whether event ``e`` belongs to a non-production environment.
 _NON_PROD = """(lower(coalesce(e.data->>'environment', '')) IN (SELECT unnest($envs::VARCHAR[]))
-  OR list_has_any(e.tags, $env_tags::VARCHAR[]))"""
+  OR list_has_any(list_transform(e.tags, lambda t: lower(t)), $env_tags::VARCHAR[]))"""
 
 #: Code events shipped by the production changes among the window's candidates: those of
 #: the change's component since that component's previous production change.
@@ -351,12 +354,14 @@ WITH c AS (
               coalesce(e.data->>'fingerprint', e.data->>'template') END AS fingerprint,
          CASE WHEN e.source IN ('logs', 'traces') THEN
               coalesce(e.data->>'template', e.data->>'message') END AS template,
-         p.ref_token, p.ref_kind, p.shipped_by, <non_prod> AS non_prod
+         p.ref_token, p.ship_token, p.shipped_by, p.in_context, <non_prod> AS non_prod
   FROM _rca_pairs p JOIN _rca_inv v USING (investigation_id) JOIN events e ON e.id = p.event_id
+  WHERE e.deleted_at IS NULL
 ), fp AS (
   SELECT investigation_id, fingerprint, min(ts) AS first_ts, count(*) AS n,
          any_value(anchor) AS anchor, any_value(template) AS template
-  FROM c WHERE fingerprint IS NOT NULL AND is_signal GROUP BY investigation_id, fingerprint
+  FROM c WHERE fingerprint IS NOT NULL AND is_signal AND in_context
+  GROUP BY investigation_id, fingerprint
 ), new_fp AS (
   SELECT f.* FROM fp f
   WHERE f.n >= $burst_min AND f.first_ts >= f.anchor - $burst_window
@@ -373,14 +378,19 @@ WITH c AS (
 SELECT c.investigation_id, c.event_id, c.anchor_name, c.end_name, c.before_s, c.after_s,
        c.source, c.event_type, c.severity, c.is_change, c.is_code, c.is_signal,
        c.component, c.service, c.i_component, c.i_service,
-       c.component IS NOT NULL AND c.component IN (c.i_component, c.i_service) AS same_component,
-       c.service IS NOT NULL AND c.service IN (c.i_service, c.i_component) AS same_service,
+       coalesce(c.component = c.i_component, false) AS same_component,
+       coalesce(c.service = c.i_service, false) OR coalesce(c.component = c.i_service, false)
+         OR coalesce(c.service = c.i_component, false) AS same_service,
+       coalesce(CASE WHEN c.service = c.i_service THEN c.service END,
+                CASE WHEN c.component = c.i_service THEN c.component END,
+                CASE WHEN c.service = c.i_component THEN c.service END) AS shared_service,
        (c.component IS NOT NULL OR c.service IS NOT NULL)
          AND (c.i_component IS NOT NULL OR c.i_service IS NOT NULL) AS both_scoped,
        list_intersect(c.tags, c.i_tags) AS shared_tags,
        len(list_distinct(c.i_tags)) AS i_tag_count,
-       c.ref_token, c.ref_kind, c.non_prod,
-       sd.source_id AS shipped_by, epoch(c.anchor - sd."timestamp") AS shipped_before_s,
+       c.ref_token, c.ship_token, c.non_prod,
+       coalesce(sd.source_id, sd.id) AS shipped_by,
+       epoch(c.anchor - sd."timestamp") AS shipped_before_s,
        n.n IS NOT NULL AS new_template, n.n AS new_template_events,
        epoch(n.first_ts - c.anchor) AS new_template_after_s,
        b.burst_template, b.burst_after_s, b.burst_events
@@ -478,10 +488,18 @@ def features(
                 "SELECT investigation_id, event_id FROM _rca_asked"
             )
             all_pairs = store._arrow(
-                "SELECT w.investigation_id, w.event_id, r.ref_token, r.ref_kind, "  # noqa: S608
-                f"s.shipped_by FROM ({wanted}) w "
-                "LEFT JOIN (SELECT investigation_id, event_id, arg_min(ref_token, ref_kind) AS "
-                "ref_token, min(ref_kind) AS ref_kind FROM _rca_refs GROUP BY ALL) r "
+                "SELECT w.investigation_id, w.event_id, r.ref_token, r.ship_token, "  # noqa: S608
+                "s.shipped_by, c.investigation_id IS NOT NULL AS in_context "
+                f"FROM ({wanted}) w "
+                "LEFT JOIN (SELECT investigation_id, event_id, "
+                "min(ref_token) FILTER (WHERE ref_kind = 'id') AS ref_token, "
+                "min(ref_token) FILTER (WHERE ref_kind = 'sha') AS ship_token "
+                "FROM _rca_refs GROUP BY ALL) r USING (investigation_id, event_id) "
+                # Pairs asked for (reviewed ones) do not change the others' context.
+                "LEFT JOIN (SELECT DISTINCT investigation_id, event_id FROM ("
+                "SELECT investigation_id, event_id FROM _rca_window UNION ALL "
+                "SELECT investigation_id, event_id FROM _rca_refs UNION ALL "
+                "SELECT investigation_id, event_id FROM _rca_shipped)) c "
                 "USING (investigation_id, event_id) "
                 "LEFT JOIN _rca_shipped s USING (investigation_id, event_id)"
             )
@@ -538,8 +556,8 @@ def _strengths(frame: pd.DataFrame, config: LinkerConfig) -> pd.DataFrame:
         "severity": np.where(
             signal, frame["severity"].map(_SEVERITY).fillna(0.0).to_numpy(dtype=float), 0.0
         ),
-        "reference": frame["ref_kind"].eq("id").to_numpy(dtype=float),
-        "ships_named": frame["ref_kind"].eq("sha").to_numpy(dtype=float),
+        "reference": frame["ref_token"].notna().to_numpy(dtype=float),
+        "ships_named": frame["ship_token"].notna().to_numpy(dtype=float),
         "new_errors": (frame["new_template"].to_numpy(dtype=bool) & signal).astype(float),
         "burst": frame["burst_template"].notna().to_numpy(dtype=float),
         "shipped": np.where(
@@ -614,12 +632,12 @@ _DETAIL: dict[str, Any] = {
     ),
     "after_end": lambda r: f"{_ago(r['after_s'])} after {r['end_name']}",
     "component": lambda r: f"same component {r['component']!r}",
-    "service": lambda r: f"same service {r['service']!r}",
+    "service": lambda r: f"same service {r['shared_service']!r}",
     "other_scope": _scope,
     "tags": lambda r: "shared tags " + ", ".join(sorted(r["shared_tags"])),
     "severity": lambda r: f"severity {r['severity']}",
     "reference": lambda r: f"the investigation names {r['ref_token']!r}",
-    "ships_named": lambda r: f"ships {r['ref_token']!r}, which the investigation names",
+    "ships_named": lambda r: f"ships {r['ship_token']!r}, which the investigation names",
     "new_errors": lambda r: (
         "error template unseen before, began "
         f"{_when(-_seconds(r['new_template_after_s']), r['anchor_name'])}, "
@@ -627,7 +645,12 @@ _DETAIL: dict[str, Any] = {
     ),
     "burst": lambda r: (
         f"new error {str(r['burst_template'] or '')[:60]!r} began "
-        f"{_ago(_seconds(r['burst_after_s']))} later, {_count(r['burst_events'])} events"
+        + (
+            f"{_ago(_seconds(r['burst_after_s']))} later"
+            if _seconds(r["burst_after_s"]) >= 0
+            else f"{_ago(_seconds(r['burst_after_s']))} before it (within the clock skew)"
+        )
+        + f", {_count(r['burst_events'])} events"
     ),
     "shipped": lambda r: (
         f"shipped by {r['shipped_by']!r}, "
@@ -655,6 +678,8 @@ _FACTS = (
     "shared_tags",
     "severity",
     "ref_token",
+    "ship_token",
+    "shared_service",
     "new_template_after_s",
     "new_template_events",
     "burst_template",
@@ -815,18 +840,23 @@ def suggest_links(
     config: LinkerConfig | Mapping[str, Any] | None = None,
     min_confidence: float = 0.0,
     limit: int | None = None,
+    include_rejected: bool = False,
 ) -> pd.DataFrame:
     """Candidate events of one investigation, most likely first (see Store.suggest_links)."""
     cfg = _config(config)
     min_confidence = _threshold("min_confidence", min_confidence)
     inv_id = _investigation_id(store, investigation_id)
-    scored = _with_reasons(store, features(store, [inv_id], cfg), cfg, min_confidence)
+    existing = _existing(store, inv_id)
+    f = features(store, [inv_id], cfg)
+    if not include_rejected:
+        rejected = existing.loc[existing["accepted"].eq(False), "event_id"]
+        f = f[~f["event_id"].isin(rejected)].reset_index(drop=True)
+    scored = _with_reasons(store, f, cfg, min_confidence)
     scored = scored.sort_values(["confidence", "event_id"], ascending=[False, True])
     if limit is not None:
         queries._limit(limit)  # checks it
         scored = scored.head(limit)
     out = _event_columns(store, scored.reset_index(drop=True))
-    existing = _existing(store, inv_id)
     out = out.merge(existing, on=list(_KEY), how="left")
     return _order(out)
 
@@ -1195,8 +1225,18 @@ def linker_quality(
             "investigation_id, accepted=True/False)"
         )
     labels = labels.astype({"accepted": bool})
+    # Verdicts on records deleted since are not counted.
     active = set(_ids(store, None, open_only=False))
-    labels = labels[labels["investigation_id"].isin(active)]
+    live = store._frame_raw(
+        "SELECT id AS event_id FROM events WHERE deleted_at IS NULL "
+        "AND id IN (SELECT unnest($ids::VARCHAR[]))",
+        {"ids": labels["event_id"].unique().tolist()},
+    )
+    labels = labels[
+        labels["investigation_id"].isin(active) & labels["event_id"].isin(live["event_id"])
+    ]
+    if labels.empty:
+        raise QueryError("linker_quality: every reviewed pair names a deleted record")
     scores = score_links(
         store,
         sorted(labels["investigation_id"].unique()),

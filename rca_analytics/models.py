@@ -449,10 +449,11 @@ class Link(Record):
 class Review(Record):
     """A reviewer's verdict on one event–investigation pair, kept with what was judged.
 
-    An accepted pair stays (or becomes) a link; a rejected pair is unlinked and the
-    linker never proposes it again. ``confidence``, ``method`` and ``reasons`` are
-    the link as the reviewer saw it (None when the pair was not linked), so the
-    linker's quality can be measured against verdicts.
+    An accepted pair stays (or becomes) a link; a rejected pair is unlinked, and
+    neither ``auto_link`` nor ``suggest_links`` (unless asked) proposes it again.
+    ``confidence``, ``method`` and ``reasons`` are the link as the reviewer saw it (None
+    when the pair was not linked), so the linker's quality can be measured against
+    verdicts.
 
     >>> Review(event_id="e1", investigation_id="i1", accepted=False, reviewed_at=0)
     <Review e1 -> i1 rejected>

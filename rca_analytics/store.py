@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from pydantic_core import PydanticUndefined
@@ -802,12 +803,32 @@ class Store:
         with self._write():
             self._fetch(Event, new.event_id, include_deleted=False)
             self._fetch(Investigation, new.investigation_id, include_deleted=False)
-            # Linking by hand overrides an earlier rejection (history keeps both).
-            self._execute(
-                "DELETE FROM link_reviews WHERE event_id = ? AND investigation_id = ? "
-                "AND NOT accepted",
-                [new.event_id, new.investigation_id],
+            key = [new.event_id, new.investigation_id]
+            rejected = self._select(
+                Review, "event_id = ? AND investigation_id = ? AND NOT accepted", key
             )
+            if rejected and new.method is not LinkMethod.MANUAL:
+                raise ValidationFailed(
+                    [
+                        Failure(
+                            record=f"{new.event_id} -> {new.investigation_id}",
+                            field="method",
+                            code="rejected_by_review",
+                            message=f"a reviewer rejected this pair on "
+                            f"{rejected[0].reviewed_at:%Y-%m-%d %H:%M}Z; only a link by hand "
+                            "(method='manual') or label_link(accepted=True) overrides that",
+                            value=new.method.value,
+                        )
+                    ],
+                    "Link",
+                )
+            if rejected:  # a person links by hand: the rejection is over (history keeps it)
+                self._execute(
+                    "DELETE FROM link_reviews WHERE event_id = ? AND investigation_id = ?", key
+                )
+                return self._put_link(
+                    new, extra={"overrides_review": rejected[0].model_dump(mode="json")}
+                )
             return self._put_link(new)
 
     def _put_link(
@@ -937,19 +958,23 @@ class Store:
         >>> store.get_investigation(inv.id).event_ids
         []
         """
-        if not isinstance(accepted, bool):
+        verdict: object = accepted
+        if isinstance(verdict, np.bool_):  # numpy's, e.g. from a DataFrame column
+            verdict = bool(verdict)
+        if not isinstance(verdict, bool):
             raise ValidationFailed(
                 [
                     Failure(
                         record=f"{event_id} -> {investigation_id}",
                         field="accepted",
                         code="not_bool",
-                        value=accepted,
-                        message=f"accepted must be True or False, not {accepted!r}",
+                        value=verdict,
+                        message=f"accepted must be True or False, not {verdict!r}",
                     )
                 ],
                 "Review",
             )
+        accepted = verdict
         event_id = _key(event_id, "event")
         investigation_id = _key(investigation_id, "investigation")
         key = [event_id, investigation_id]
@@ -1021,6 +1046,7 @@ class Store:
         min_confidence: float = 0.0,
         limit: int | None = None,
         config: LinkerConfig | Mapping[str, Any] | None = None,
+        include_rejected: bool = False,
     ) -> pd.DataFrame:
         """Candidate events for an investigation with a confidence and the reasons for it.
 
@@ -1028,7 +1054,8 @@ class Store:
         (0..1), ``reasons`` (``"feature: detail (+weight)"``, strongest first), the
         event's fields, the pair's current state (``linked_method``,
         ``linked_confidence``, ``accepted``) and each feature's contribution in
-        log-odds (``w_<feature>``). Nothing is written. See :mod:`rca_analytics.linking`
+        log-odds (``w_<feature>``). Pairs a reviewer rejected are left out unless
+        ``include_rejected``. Nothing is written. See :mod:`rca_analytics.linking`
         for the features and :class:`~rca_analytics.linking.LinkerConfig` for
         ``config``.
 
@@ -1042,7 +1069,12 @@ class Store:
         (0.61, 'change_before: deploy 10 min before impact start (+4.06)')
         """
         return linking.suggest_links(
-            self, investigation_id, config=config, min_confidence=min_confidence, limit=limit
+            self,
+            investigation_id,
+            config=config,
+            min_confidence=min_confidence,
+            limit=limit,
+            include_rejected=include_rejected,
         )
 
     def auto_link(

@@ -169,7 +169,8 @@ def test_suggestions_carry_the_event_and_the_pairs_state(store: rca.Store, scene
     inv, ids = scene
     store.link(ids["alert"], inv.id, reasons=["paged"])
     store.label_link(ids["commit"], inv.id, accepted=False)
-    s = named(store.suggest_links(inv.id), ids)
+    assert ids["commit"] not in set(store.suggest_links(inv.id)["event_id"])  # rejected
+    s = named(store.suggest_links(inv.id, include_rejected=True), ids)
     assert list(s.columns[:5]) == ["event_id", "confidence", "reasons", "timestamp", "source"]
     assert str(s["timestamp"].dtype) == "datetime64[us, UTC]"
     assert s.loc["alert", "linked_method"] == "manual"
@@ -248,7 +249,7 @@ def test_linker_quality_counts_against_verdicts(store: rca.Store, scene: Scene) 
         store.label_link(ids[name], inv.id, accepted=True)
     for name in ("other_deploy", "bg40", "bg41"):
         store.label_link(ids[name], inv.id, accepted=False)
-    scores = named(store.suggest_links(inv.id), ids)["confidence"]
+    scores = named(store.suggest_links(inv.id, include_rejected=True), ids)["confidence"]
     q = store.linker_quality(min_confidence=0.5)
     accepted = [scores[n] >= 0.5 for n in ("cause", "new3", "alert")]
     rejected = [scores[n] >= 0.5 for n in ("other_deploy", "bg40", "bg41")]
@@ -359,3 +360,161 @@ def test_the_documented_defaults_are_the_defaults() -> None:
     weights = LinkerConfig().weights
     for name in ("bias", *linking.FEATURES):
         assert f"| `{name}` | {getattr(weights, name):+.1f} |" in doc, name
+
+
+def test_one_sided_scope_and_a_change_elsewhere(store: rca.Store) -> None:
+    """An investigation naming only a component; a change in another one (no crash)."""
+    inv = store.add_investigation(
+        {"title": "x", "component_affected": "pay", "impact_started_at": at(0)}
+    )
+    ev = store.add_event(
+        {
+            "source": "ci",
+            "event_type": "deploy",
+            "severity": "info",
+            "component": "search",
+            "timestamp": at(-10),
+        }
+    )
+    c = store.changes_before(inv.id)
+    assert c["event_id"].tolist() == [ev.id] and c["scope"].tolist() == ["other"]
+    assert "other_scope: 'search', not 'pay'" in " ".join(c["reasons"][0])
+
+
+def test_an_open_incident_ends_after_detection_not_at_creation(store: rca.Store) -> None:
+    inv = store.add_investigation(
+        {
+            "title": "x",
+            "component_affected": "pay",
+            "detected_at": at(0),
+            "created_at": at(60 * 24 * 30),
+        }
+    )
+    late = store.add_event(
+        {
+            "source": "logs",
+            "event_type": "error",
+            "severity": "high",
+            "component": "pay",
+            "timestamp": at(60 * 24 * 10),
+        }
+    )
+    assert late.id not in set(store.suggest_links(inv.id)["event_id"])
+
+
+def test_reviewed_pairs_do_not_change_the_other_pairs_scores(store: rca.Store) -> None:
+    inv = store.add_investigation(
+        {"title": "x", "component_affected": "pay", "impact_started_at": at(0)}
+    )
+    data = {"message": "boom", "template": "boom", "fingerprint": "t1"}
+    errors = [
+        store.add_event(
+            {
+                "source": "logs",
+                "event_type": "error",
+                "severity": "high",
+                "component": "pay",
+                "timestamp": at(m),
+                "data": data,
+            }
+        ).id
+        for m in (1, 2, 3, 4)
+    ]
+    old = store.add_event(
+        {
+            "source": "logs",
+            "event_type": "error",
+            "severity": "high",
+            "component": "pay",
+            "timestamp": at(-4 * 24 * 60),
+            "data": data,
+        }
+    )
+    before = store.suggest_links(inv.id).set_index("event_id")["confidence"]
+    store.link(old.id, inv.id)  # by hand: a labelled pair far outside the window
+    store.label_link(errors[0], inv.id, accepted=True)
+    scores = linking.score_links(
+        store,
+        [inv.id],
+        pairs=pd.DataFrame({"investigation_id": [inv.id] * 2, "event_id": [errors[0], old.id]}),
+    ).set_index("event_id")["confidence"]
+    assert scores[errors[0]] == pytest.approx(before[errors[0]])
+
+
+def test_a_commit_is_shipped_by_a_deploy_without_a_source_id(store: rca.Store) -> None:
+    inv = store.add_investigation(
+        {"title": "x", "component_affected": "pay", "impact_started_at": at(0)}
+    )
+    commit = store.add_event(
+        {
+            "source": "git",
+            "event_type": "commit",
+            "severity": "info",
+            "component": "pay",
+            "timestamp": at(-60),
+        }
+    )
+    deploy = store.add_event(
+        {
+            "source": "ci",
+            "event_type": "deploy",
+            "severity": "info",
+            "component": "pay",
+            "timestamp": at(-10),
+        }
+    )
+    s = store.suggest_links(inv.id).set_index("event_id")
+    assert f"shipped: shipped by '{deploy.id}'" in " ".join(s.loc[commit.id, "reasons"])
+
+
+def test_only_a_link_by_hand_overrides_a_rejection(store: rca.Store, scene: Scene) -> None:
+    inv, ids = scene
+    store.label_link(ids["cause"], inv.id, accepted=False)
+    with pytest.raises(rca.ValidationFailed, match="rejected_by_review"):
+        store.link(ids["cause"], inv.id, method="rule")
+    assert len(store.reviews()) == 1
+    store.link(ids["cause"], inv.id)  # method manual
+    assert store.reviews().empty
+    assert any("overrides_review" in c.detail for c in store.history(inv.id))
+
+
+def test_numbers_are_not_shas_and_weights_are_finite(store: rca.Store) -> None:
+    inv = store.add_investigation(
+        {"title": "p99 hit 2500000 us", "component_affected": "pay", "impact_started_at": at(0)}
+    )
+    build = store.add_event(
+        {
+            "source": "ci",
+            "event_type": "build",
+            "severity": "info",
+            "source_id": "25000001",
+            "timestamp": at(-90 * 24 * 60),
+        }
+    )
+    assert build.id not in set(store.suggest_links(inv.id)["event_id"])
+    with pytest.raises(rca.ValidationFailed, match="reference"):
+        LinkerConfig(weights={"reference": float("nan")})
+
+
+def test_environment_tags_in_any_case_are_not_production(store: rca.Store) -> None:
+    inv = store.add_investigation(
+        {"title": "x", "component_affected": "pay", "impact_started_at": at(0)}
+    )
+    ev = store.add_event(
+        {
+            "source": "ci",
+            "event_type": "deploy",
+            "severity": "info",
+            "component": "pay",
+            "tags": ["ENV:Staging"],
+            "timestamp": at(-5),
+        }
+    )
+    reasons = store.suggest_links(inv.id).set_index("event_id").loc[ev.id, "reasons"]
+    assert any(r.startswith("non_production") for r in reasons)
+
+
+def test_a_verdict_straight_from_a_dataframe(store: rca.Store, scene: Scene) -> None:
+    inv, ids = scene
+    verdict = pd.Series([True])[0]  # numpy.bool_
+    assert store.label_link(ids["cause"], inv.id, accepted=verdict).accepted is True
