@@ -222,6 +222,13 @@ class _Bar:
             self.bar.close()
 
 
+def _refused_note(notes: dict[str, int], refused: int) -> dict[str, int]:
+    """The notes, with the links a reviewer's rejection kept from being made."""
+    if refused:
+        notes["link_rejected_by_review"] = refused
+    return notes
+
+
 @dataclass
 class _Model:
     """What one kind of record (events, or investigations) went through."""
@@ -233,6 +240,7 @@ class _Model:
     updated: int = 0
     duplicates: int = 0
     rejected: int = 0
+    links_refused: int = 0
     #: ``(first row, where of each row)`` of the batches handed to the loader, not stored yet.
     batches: deque[tuple[int, list[str]]] = field(default_factory=deque)
     rows: int = 0
@@ -274,6 +282,7 @@ class _Model:
         self.stored += report.inserted
         self.updated += report.updated
         self.duplicates += report.duplicates
+        self.links_refused += report.links_refused
 
     def counts(self) -> dict[str, int]:
         return {
@@ -372,6 +381,6 @@ def ingest(
         events.counts(),
         investigations.counts(),
         dict(ctx.skipped),
-        dict(ctx.notes),
+        _refused_note(dict(ctx.notes), events.links_refused + investigations.links_refused),
         _frame([*ctx.rejects, *problems]),
     )

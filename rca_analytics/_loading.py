@@ -60,6 +60,9 @@ class LoadReport:
             ``message``. Valid rows were stored regardless.
         duplicate_rows: ``row``, ``existing_id`` (the stored record, or None) and
             ``first_row`` (the earlier input row with the same key, or None).
+        links_refused: Links the rows name that were not made because a reviewer
+            rejected those pairs (see ``Store.reviews()``; the rows themselves were
+            stored).
     """
 
     inserted: int
@@ -67,6 +70,7 @@ class LoadReport:
     duplicates: int
     rejected: pd.DataFrame = field(repr=False)
     duplicate_rows: pd.DataFrame = field(repr=False)
+    links_refused: int = 0
 
     @property
     def rejected_rows(self) -> int:
@@ -76,7 +80,12 @@ class LoadReport:
     def __repr__(self) -> str:
         return (
             f"<LoadReport inserted={self.inserted} updated={self.updated} "
-            f"duplicates={self.duplicates} rejected={self.rejected_rows} rows>"
+            f"duplicates={self.duplicates} rejected={self.rejected_rows} rows"
+            + (
+                f", {self.links_refused} links refused (rejected by a reviewer)>"
+                if self.links_refused
+                else ">"
+            )
         )
 
     def _repr_html_(self) -> str:
@@ -174,16 +183,17 @@ def load_chunks(
     now = utc_now()
     failures: list[Failure] = []
     dup_frames: list[pd.DataFrame] = []
-    inserted = updated = duplicates = 0
+    inserted = updated = duplicates = refused = 0
     bar = _progress(total, progress, f"add_{model.__name__.lower()}s")
     try:
         with store._write():
             for batch in _validated(model, chunks, now):
                 problems = list(batch.failures)
                 if batch.table.num_rows:
-                    ins, upd, dups, rejects = _store_batch(
+                    ins, upd, dups, rejects, no_link = _store_batch(
                         store, model, batch.table, on_duplicate, now, batch.given, link_method
                     )
+                    refused += no_link
                     inserted += ins
                     updated += upd
                     duplicates += len(dups)
@@ -212,7 +222,7 @@ def load_chunks(
         if dup_frames
         else pd.DataFrame({"row": [], "existing_id": [], "first_row": []})
     ).astype({"row": "int64", "existing_id": "str", "first_row": "Int64"})
-    return LoadReport(inserted, updated, duplicates, rejected, duplicate_rows)
+    return LoadReport(inserted, updated, duplicates, rejected, duplicate_rows, refused)
 
 
 def printable(value: Any) -> Any:
@@ -233,8 +243,8 @@ def _store_batch(
     now: Any,
     given: frozenset[str],
     link_method: str = "manual",
-) -> tuple[int, int, pd.DataFrame, list[Failure]]:
-    """Write one validated batch; returns (inserted, updated, duplicates, rejects)."""
+) -> tuple[int, int, pd.DataFrame, list[Failure], int]:
+    """Write one batch; returns (inserted, updated, duplicates, rejects, links refused)."""
     name = "events" if model is Event else "investigations"
     link_columns = [c for c in _LINK_CHECKS[model] if _has_items(table, c[0])]
     rejects: list[Failure] = []
@@ -282,8 +292,9 @@ def _store_batch(
         changed: set[int] = set()
         if (dup["action"] == "update").any():
             changed = _update(store, model, name, now, given)
+        refused = 0
         if link_columns:
-            _write_links(store, model, now, link_method)
+            refused = _write_links(store, model, now, link_method)
             store._execute("DROP TABLE IF EXISTS temp._rca_new_links")
         store._execute("DROP TABLE IF EXISTS temp._rca_plan")  # leave no working tables
     if inserted or changed:
@@ -296,6 +307,7 @@ def _store_batch(
                 "inserted": inserted,
                 "updated": len(changed),
                 "duplicates": len(dup) - len(changed),
+                "links_refused": refused,
             },
         )
     dup = dup[~dup["_row"].isin(changed)]  # rows that changed a stored record are updates
@@ -307,7 +319,7 @@ def _store_batch(
             "first_row": dup["winner"].where(in_input).astype("Int64"),
         }
     )
-    return inserted, len(changed), dups, rejects
+    return inserted, len(changed), dups, rejects, refused
 
 
 _LINK_CHECKS: dict[type[Record], list[tuple[str, str]]] = {
@@ -515,8 +527,11 @@ def _unknown_links(store: Store, checks: list[tuple[str, str]]) -> list[Failure]
     return failures
 
 
-def _write_links(store: Store, model: type[Record], now: Any, method: str) -> None:
-    """Links (and relations) named by the rows stored or updated, each pair once."""
+def _write_links(store: Store, model: type[Record], now: Any, method: str) -> int:
+    """Links (and relations) named by the rows stored or updated, each pair once.
+
+    Returns the number of named pairs not linked because a reviewer rejected them.
+    """
     target = (
         "FROM _rca_batch b LEFT JOIN _rca_plan p ON p._row = b._row "
         "WHERE p.action IS NULL OR p.action = 'update'"
@@ -532,6 +547,14 @@ def _write_links(store: Store, model: type[Record], now: Any, method: str) -> No
             f"SELECT unnest(b.event_ids) AS event_id, {own_id} AS investigation_id, "
             f"$now AS linked_at {target}"
         )
+    [refused] = store._rows(
+        f"SELECT count(DISTINCT (x.event_id, x.investigation_id)) AS n FROM ({pairs}) x "  # noqa: S608
+        "JOIN link_reviews r ON r.event_id = x.event_id "
+        "AND r.investigation_id = x.investigation_id WHERE NOT r.accepted "
+        "AND NOT EXISTS (SELECT 1 FROM links l WHERE l.event_id = x.event_id "
+        "AND l.investigation_id = x.investigation_id)",
+        {"now": now},
+    )
     store._execute(
         "CREATE OR REPLACE TEMP TABLE _rca_new_links AS "  # noqa: S608
         "SELECT DISTINCT ON (event_id, investigation_id) event_id, investigation_id, "
@@ -569,3 +592,4 @@ def _write_links(store: Store, model: type[Record], now: Any, method: str) -> No
             "AND r.related_investigation_id = greatest(a, o))",
             {"now": now},
         )
+    return int(refused["n"])

@@ -1037,6 +1037,22 @@ def _bar(total: int, enabled: bool | None) -> Any:
     return bar
 
 
+_LINK_JSON = """json_object('event_id', event_id, 'investigation_id', investigation_id,
+  'confidence', confidence, 'method', method, 'reasons', reasons,
+  'linked_at', strftime(linked_at, '%Y-%m-%dT%H:%M:%S.%fZ'),
+  'replaced', CASE WHEN was_linked THEN json_object('event_id', event_id,
+    'investigation_id', investigation_id, 'confidence', old_confidence, 'method', 'linker',
+    'reasons', old_reasons,
+    'linked_at', strftime(old_linked_at, '%Y-%m-%dT%H:%M:%S.%fZ')) END)"""
+
+_AUDIT = f"""
+INSERT INTO changes ("at", entity, record_id, action, detail)
+SELECT $now, 'event', event_id, 'link', {_LINK_JSON} FROM _rca_auto_changed
+UNION ALL
+SELECT $now, 'investigation', investigation_id, 'link', {_LINK_JSON} FROM _rca_auto_changed
+"""  # noqa: S608 - constants only
+
+
 def _write(store: Store, todo: pd.DataFrame, report: AutoLinkReport) -> pd.DataFrame:
     """Write the chosen links (new or changed linker links); returns what was written."""
     now = utc_now()
@@ -1056,7 +1072,8 @@ def _write(store: Store, todo: pd.DataFrame, report: AutoLinkReport) -> pd.DataF
         # Checked again under the write lock: never over a person's link or verdict.
         store._execute(
             "CREATE OR REPLACE TEMP TABLE _rca_auto_changed AS "
-            "SELECT n.*, l.event_id IS NOT NULL AS was_linked FROM _rca_auto_links n "
+            "SELECT n.*, l.event_id IS NOT NULL AS was_linked, l.confidence AS old_confidence, "
+            "l.reasons AS old_reasons, l.linked_at AS old_linked_at FROM _rca_auto_links n "
             "LEFT JOIN links l ON l.event_id = n.event_id "
             "AND l.investigation_id = n.investigation_id "
             "ANTI JOIN link_reviews r ON r.event_id = n.event_id "
@@ -1078,6 +1095,8 @@ def _write(store: Store, todo: pd.DataFrame, report: AutoLinkReport) -> pd.DataF
             "linked_at) SELECT event_id, investigation_id, confidence, method, reasons, "
             "linked_at FROM _rca_auto_changed"
         )
+        # Each link in both records' history, as link() writes it (with what it replaced).
+        store._execute(_AUDIT, {"now": now})
         for other, column in (("investigations", "investigation_id"), ("events", "event_id")):
             store._execute(
                 f"UPDATE {other} SET updated_at = greatest(updated_at + INTERVAL 1 MICROSECOND, "  # noqa: S608

@@ -207,6 +207,10 @@ def test_auto_link_writes_linker_links_once_and_respects_people(
     assert surer.updated >= 1  # the cause's confidence and reasons were refreshed
     [cause] = list(store.get_links(event_id=ids["cause"]))
     assert cause.confidence > links[ids["cause"]].confidence
+    linked = [c.detail for c in store.history(ids["cause"]) if c.action == "link"]
+    assert [d["method"] for d in linked] == ["linker", "linker"]  # each write is in history
+    assert linked[-1]["replaced"]["confidence"] == links[ids["cause"]].confidence
+    assert linked[-1]["reasons"] == cause.reasons
     assert store.get_event(ids["cause"]).investigation_ids == [inv.id]
 
 

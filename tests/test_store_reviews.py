@@ -91,10 +91,11 @@ def test_no_load_relinks_a_rejected_pair_but_a_person_can(
 ) -> None:
     ev, inv = pair
     store.label_link(ev, inv, accepted=False)
-    store.add_events(
+    report = store.add_events(
         [{**store.get_event(ev).model_dump(), "investigation_ids": [inv]}], on_duplicate="update"
     )
     assert store.get_links() == []
+    assert report.links_refused == 1 and "1 links refused" in repr(report)  # not silently
     store.link(ev, inv)
     assert len(store.get_links()) == 1
     assert store.reviews().empty  # the manual link overrode the rejection
