@@ -10,6 +10,7 @@ confidence, queried as pandas DataFrames.
 <Priority.P0: 'P0'>
 """
 
+from . import metrics
 from ._importing import ImportReport
 from ._ingesting import IngestReport, Reading, read
 from ._loading import LoadReport
@@ -80,5 +81,6 @@ __all__ = [
     "WriteFailed",
     "__version__",
     "connect",
+    "metrics",
     "read",
 ]
