@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from . import queries
+from ._dora import BANDS, dora, dora_sensitivity
 from .errors import QueryError
 from .models import utc_now
 
@@ -42,11 +43,14 @@ if TYPE_CHECKING:
     from .store import Store
 
 __all__ = [
+    "BANDS",
     "GROUPS",
     "STATS",
     "TIME_FIELDS",
     "Definition",
     "data_quality",
+    "dora",
+    "dora_sensitivity",
     "mtta",
     "mttd",
     "mttm",

@@ -235,3 +235,138 @@ def test_real_statuspage_history(realworld: Path, store: rca.Store) -> None:
     for row in ours.itertuples(index=False):
         assert abs((row.median - plain[row.impact_severity]).total_seconds()) < 1e-3
     assert ours["n"].sum() == len(frame)
+
+
+D0 = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+
+
+def day(d: float) -> dt.datetime:
+    return D0 + dt.timedelta(days=d)
+
+
+@pytest.fixture
+def deploys(store: rca.Store) -> dict[str, str]:
+    """Ten days: four production deploys, their commits, two incidents linked to deploys."""
+    out: dict[str, str] = {}
+
+    def add(name: str, **fields: object) -> None:
+        out[name] = store.add_event({"severity": "info", **fields}).id
+
+    add(
+        "c1",
+        source="git",
+        event_type="commit",
+        component="pay",
+        source_id="a1" * 20,
+        timestamp=day(0),
+    )
+    add(
+        "c2",
+        source="git",
+        event_type="commit",
+        component="pay",
+        source_id="b2" * 20,
+        timestamp=day(0.5),
+    )
+    add(
+        "d1",
+        source="ci",
+        event_type="deploy",
+        component="pay",
+        timestamp=day(1),
+        data={"environment": "production"},
+    )
+    add(
+        "c3",
+        source="git",
+        event_type="commit",
+        component="pay",
+        source_id="c3" * 20,
+        timestamp=day(2),
+    )
+    add("d2", source="ci", event_type="deploy", component="pay", timestamp=day(3))
+    add(
+        "c4",
+        source="git",
+        event_type="commit",
+        component="web",
+        source_id="d4" * 20,
+        timestamp=day(4),
+    )
+    add("d3", source="ci", event_type="deploy", timestamp=day(4.25), data={"sha": "d4" * 20})
+    add("d4", source="ci", event_type="deploy", component="search", timestamp=day(8))
+    add(
+        "staging",
+        source="ci",
+        event_type="deploy",
+        component="pay",
+        timestamp=day(5),
+        data={"environment": "staging"},
+    )
+    add("gone", source="ci", event_type="deploy", component="pay", timestamp=day(6))
+    store.delete_event(out["gone"])
+    a = store.add_investigation(
+        {
+            "title": "A",
+            "impact_started_at": day(1) + dt.timedelta(hours=2),
+            "mitigated_at": day(1) + dt.timedelta(hours=3),
+            "status": "resolved",
+            "resolved_at": day(1.5),
+        }
+    )
+    b = store.add_investigation(
+        {"title": "B", "detected_at": day(6), "resolved_at": day(6.5), "status": "resolved"}
+    )
+    store.link(out["d1"], a.id)
+    store.link(out["d2"], b.id)
+    out["A"], out["B"] = a.id, b.id
+    return out  # fmt: skip
+
+
+def test_dora_by_hand(store: rca.Store, deploys: dict[str, str]) -> None:
+    d = metrics.dora(store, since=day(0), until=day(10)).set_index("metric")
+    assert d.loc["deployment_frequency", "value"] == pytest.approx(0.4)  # 4 in 10 days
+    assert d.loc["deployment_frequency", "rating"] == "high"
+    assert d.loc["lead_time", "n"] == 4  # c1, c2 by d1; c3 by d2; c4 by d3 (its sha)
+    assert d.loc["lead_time", "value"] == pytest.approx(18 * 3600)  # median of 24, 12, 24, 6 h
+    assert d.loc["lead_time", "rating"] == "elite"
+    assert d.loc["change_failure_rate", "value"] == pytest.approx(0.25)  # d1 only, within 24 h
+    assert d.loc["change_failure_rate", "rating"] == "low"
+    assert d.loc["recovery_time", "value"] == pytest.approx(3 * 3600)  # d1 -> A mitigated
+    assert d.loc["recovery_time", "shown"] == "3.0 h"
+    assert "1 of 4 deploys" in d.loc["change_failure_rate", "definition"]
+    assert d.attrs["definition"]["deploys"] == "deploy events (production)"
+    failures = d.attrs["failures"].set_index("deploy_id")
+    assert failures.loc[deploys["d2"], "delay"] == pd.Timedelta(days=3)
+    assert not failures.loc[deploys["d2"], "in_window"]
+
+
+def test_dora_sensitivity_shows_what_the_window_decides(
+    store: rca.Store, deploys: dict[str, str]
+) -> None:
+    s = metrics.dora_sensitivity(store, windows=["1h", "24h", "7d"], since=day(0), until=day(10))
+    assert s["failed_deploys"].tolist() == [0, 1, 2]
+    assert s["change_failure_rate"].tolist() == pytest.approx([0, 0.25, 0.5])
+    assert s["recovery_time"].iloc[2] == pd.Timedelta(hours=43.5)  # median of 3 h and 3.5 d
+    classes = s.attrs["classification"].set_index("investigation_id")
+    assert classes.loc[deploys["A"], ["1.0 h", "24.0 h", "7.0 days"]].tolist() == [
+        False, True, True
+    ]  # fmt: skip
+    assert classes.loc[deploys["B"], "7.0 days"] and not classes.loc[deploys["B"], "24.0 h"]
+
+
+def test_dora_as_of_and_ci_runs_when_there_are_no_deploys(
+    store: rca.Store, deploys: dict[str, str]
+) -> None:
+    before = metrics.dora(store, since=day(0), as_of=day(1) + dt.timedelta(hours=1))
+    assert before.set_index("metric").loc["change_failure_rate", "value"] == 0  # A not begun
+    for name in ("d1", "d2", "d3", "d4"):
+        store.delete_event(deploys[name])
+    for i, branch in enumerate(["main", "main", "feature/x"]):
+        store.add_event({"source": "ci", "event_type": "build", "severity": "info",
+                         "timestamp": day(i + 1), "data": {"branch": branch}})  # fmt: skip
+    d = metrics.dora(store, since=day(0), until=day(10))
+    assert d.attrs["definition"]["deploys"].startswith("CI runs on main/master")
+    assert d.set_index("metric").loc["deployment_frequency", "n"] == 2
+    with pytest.raises(rca.QueryError, match="before"):
+        metrics.dora(store, since=day(5), until=day(1))

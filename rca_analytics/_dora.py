@@ -1,0 +1,337 @@
+"""DORA's four keys from the store's events and investigations (see ``rca.metrics.dora``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+import pandas as pd
+
+from . import queries
+from .errors import QueryError
+from .models import utc_now
+
+if TYPE_CHECKING:
+    from .store import Store
+
+__all__ = ["BANDS", "dora", "dora_sensitivity"]
+
+_DAY = 86400.0
+
+#: Rating bands, after the clusters of the 2023 Accelerate State of DevOps report
+#: (elite: deploys on demand, lead time under a day, 5 % failed changes, recovery under
+#: an hour). Each metric: the upper (or lower, for deployment frequency) bound of
+#: elite, high and medium; anything beyond medium is low. The report's clusters are
+#: survey medians with overlapping ranges; these boundaries are where we draw the lines.
+BANDS: dict[str, dict[str, Any]] = {
+    "deployment_frequency": {  # deploys per day, at least
+        "unit": "per day",
+        "higher_is_better": True,
+        "elite": 1.0,  # on demand: daily or more
+        "high": 1 / 7,  # between once a day and once a week
+        "medium": 1 / 30,  # between once a week and once a month
+    },
+    "lead_time": {  # seconds, below
+        "unit": "duration",
+        "higher_is_better": False,
+        "elite": _DAY,
+        "high": 7 * _DAY,
+        "medium": 30 * _DAY,
+    },
+    "change_failure_rate": {  # share, at most
+        "unit": "share",
+        "higher_is_better": False,
+        "elite": 0.05,
+        "high": 0.10,
+        "medium": 0.15,
+    },
+    "recovery_time": {  # seconds, below
+        "unit": "duration",
+        "higher_is_better": False,
+        "elite": 3600.0,
+        "high": _DAY,
+        "medium": 7 * _DAY,
+    },
+}
+
+_DEPLOY_TYPES = ("deploy", "deployment")
+_DEFAULT_BRANCHES = ("main", "master")
+
+
+def _rating(metric: str, value: float) -> str | None:
+    if value is None or value != value:
+        return None
+    band = BANDS[metric]
+    for level in ("elite", "high", "medium"):
+        bound = band[level]
+        if (value >= bound) if band["higher_is_better"] else (value <= bound):
+            return level
+    return "low"
+
+
+def _period(store: Store, since: Any, until: Any, as_of: Any) -> tuple[dt.datetime, dt.datetime]:
+    end = utc_now() if as_of is None else queries.utc_bound("as_of", as_of)
+    if until is not None:
+        end = min(end, queries.utc_bound("until", until))
+    start = end - dt.timedelta(days=90) if since is None else queries.utc_bound("since", since)
+    if start >= end:
+        raise QueryError(
+            f"since ({start:%Y-%m-%d %H:%M}) must be before until ({end:%Y-%m-%d %H:%M})"
+        )
+    return start, end
+
+
+def _deploys(
+    store: Store, start: dt.datetime, end: dt.datetime, branches: Sequence[str]
+) -> tuple[pd.DataFrame, str]:
+    """Production deploys in the period (or CI runs on the default branch), and which."""
+    from .linking import DEFAULT
+
+    envs = [e.lower() for e in DEFAULT.non_production]
+    tags = [f"{k}:{e}" for e in envs for k in ("env", "environment")]
+    sql = """
+SELECT e.id, e."timestamp", e.component, e.service, e.source_id,
+       lower(e.data->>'sha') AS sha
+FROM events e
+WHERE e.deleted_at IS NULL AND e."timestamp" >= $start AND e."timestamp" < $end
+  AND <kind>
+  AND NOT (lower(coalesce(e.data->>'environment', '')) IN (SELECT unnest($envs::VARCHAR[]))
+           OR list_has_any(list_transform(e.tags, lambda t: lower(t)), $tags::VARCHAR[]))
+ORDER BY e."timestamp", e.id
+"""
+    params = {"start": start, "end": end, "envs": envs, "tags": tags}
+    deploys = store._frame_raw(
+        sql.replace("<kind>", "e.event_type IN ('deploy', 'deployment')"), params
+    )
+    if len(deploys):
+        return deploys, "deploy events (production)"
+    runs = store._frame_raw(
+        sql.replace(
+            "<kind>",
+            "e.event_type = 'build' AND e.source = 'ci' "
+            "AND lower(coalesce(e.data->>'branch', '')) IN (SELECT unnest($branches::VARCHAR[]))",
+        ),
+        {**params, "branches": [b.lower() for b in branches]},
+    )
+    return runs, f"CI runs on {'/'.join(branches)} (no deploy events in the period)"
+
+
+def _lead_times(store: Store, deploys: pd.DataFrame) -> pd.Series:
+    """Commit → deploy times (seconds) of the commits each deploy shipped.
+
+    A deploy ships the commits of its component since that component's previous deploy;
+    a deploy without a component ships the commit its ``data.sha`` names.
+    """
+    if deploys.empty:
+        return pd.Series([], dtype=float)
+    frame = deploys[["id", "timestamp", "component", "sha"]].copy()
+    con = store._connection()
+    con.register("_rca_deploys", frame)
+    try:
+        rows = store._frame_raw(
+            """
+WITH d AS (
+  SELECT id, "timestamp" AS ts, component, sha,
+         lag("timestamp") OVER (PARTITION BY component ORDER BY "timestamp", id) AS prev_ts
+  FROM _rca_deploys
+)
+SELECT d.id AS deploy_id, epoch(d.ts - c."timestamp") AS seconds
+FROM d JOIN events c ON c.event_type = 'commit' AND c.deleted_at IS NULL
+  AND c."timestamp" <= d.ts AND (
+    (d.component IS NOT NULL AND c.component = d.component
+       AND c."timestamp" > coalesce(d.prev_ts, d.ts - INTERVAL 30 DAY))
+    OR (d.component IS NULL AND d.sha IS NOT NULL AND lower(c.source_id) = d.sha))
+"""
+        )
+    finally:
+        con.unregister("_rca_deploys")
+    return rows["seconds"].astype(float)
+
+
+def _failures(
+    store: Store, deploys: pd.DataFrame, window: dt.timedelta, as_of: dt.datetime
+) -> pd.DataFrame:
+    """Every (deploy, linked investigation) pair with its delay and recovery."""
+    columns = ["deploy_id", "deployed_at", "component", "investigation_id", "title",
+               "began", "delay", "recovered_at", "recovery", "in_window"]  # fmt: skip
+    if deploys.empty:
+        return pd.DataFrame({c: [] for c in columns})
+    con = store._connection()
+    con.register("_rca_deploys", deploys[["id", "timestamp", "component"]].copy())
+    try:
+        pairs = store._frame_raw(
+            """
+SELECT d.id AS deploy_id, d."timestamp" AS deployed_at, d.component,
+       i.id AS investigation_id, i.title,
+       coalesce(i.impact_started_at, i.detected_at, i.created_at) AS began,
+       CASE WHEN coalesce(i.mitigated_at, i.resolved_at) <= $as_of
+            THEN coalesce(i.mitigated_at, i.resolved_at) END AS recovered_at
+FROM _rca_deploys d JOIN links l ON l.event_id = d.id
+JOIN investigations i ON i.id = l.investigation_id AND i.deleted_at IS NULL
+WHERE coalesce(i.impact_started_at, i.detected_at, i.created_at) <= $as_of
+ORDER BY d."timestamp", d.id, i.id
+""",
+            {"as_of": as_of},
+        )
+    finally:
+        con.unregister("_rca_deploys")
+    pairs["delay"] = (pairs["began"] - pairs["deployed_at"]).astype("timedelta64[us]")
+    pairs["recovery"] = (pairs["recovered_at"] - pairs["deployed_at"]).astype("timedelta64[us]")
+    # Attributed when the incident began from (a clock skew's worth) before the deploy to
+    # `window` after it.
+    skew = pd.Timedelta(minutes=5)
+    pairs["in_window"] = (pairs["delay"] >= -skew) & (pairs["delay"] <= pd.Timedelta(window))
+    return pairs[columns]
+
+
+def _display(metric: str, value: float) -> str:
+    if value != value:
+        return "n/a"
+    if metric == "deployment_frequency":
+        return f"{value:.2f} per day ({value * 7:.1f} per week)"
+    if metric == "change_failure_rate":
+        return f"{value:.1%}"
+    seconds = value
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * _DAY:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / _DAY:.1f} days"
+
+
+def dora(
+    store: Store,
+    *,
+    since: Any = None,
+    until: Any = None,
+    window: Any = "24h",
+    as_of: Any = None,
+    default_branches: Sequence[str] = _DEFAULT_BRANCHES,
+) -> pd.DataFrame:
+    """DORA's four keys over a period, each with its rating and definition.
+
+    - **deployment frequency**: production ``deploy`` events per day (deploys in a
+      non-production environment left out, as the linker does); with no deploy events
+      in the period, successful or not, CI ``build`` runs on the default branch instead.
+    - **lead time for changes**: median commit → deploy time of the commits each deploy
+      shipped (its component's commits since that component's previous deploy; a deploy
+      without a component ships the commit its ``data.sha`` names).
+    - **change failure rate**: the share of deploys linked to an investigation that
+      began (impact start, else detection) within ``window`` after the deploy.
+    - **failed deployment recovery time**: median time from such a deploy to its
+      investigation's mitigation (else resolution).
+
+    Args:
+        store: The store.
+        since: Start of the period (default: 90 days before ``until``).
+        until: End of the period (default: now, or ``as_of``).
+        window: How long after a deploy an incident is still attributed to it.
+        as_of: Compute as the data stood then (later events, links to later incidents
+            and later recoveries do not count).
+        default_branches: The branches whose CI runs stand in for deploys.
+
+    Returns:
+        One row per metric: ``metric``, ``value`` (per day, seconds or share), ``shown``
+        (for people), ``rating`` (elite/high/medium/low, see :data:`BANDS`), ``n`` (what
+        the value was computed over) and ``definition``. ``attrs["definition"]`` has the
+        period, window and counts; ``attrs["failures"]`` every deploy-investigation
+        link considered, with its delay and whether it fell in the window.
+    """
+    start, end = _period(store, since, until, as_of)
+    span = queries.duration("window", window)
+    deploys, source = _deploys(store, start, end, default_branches)
+    days = (end - start).total_seconds() / _DAY
+    leads = _lead_times(store, deploys)
+    pairs = _failures(store, deploys, span, end)
+    failed = pairs[pairs["in_window"]] if len(pairs) else pairs
+    failed_deploys = failed.drop_duplicates("deploy_id") if len(failed) else failed
+    recoveries = (
+        failed_deploys["recovery"].dropna().dt.total_seconds()
+        if len(failed_deploys)
+        else pd.Series([], dtype=float)
+    )
+    n = len(deploys)
+    values = {
+        "deployment_frequency": (n / days, n),
+        "lead_time": (float(np.median(leads)) if len(leads) else float("nan"), len(leads)),
+        "change_failure_rate": (len(failed_deploys) / n if n else float("nan"), n),
+        "recovery_time": (
+            float(np.median(recoveries)) if len(recoveries) else float("nan"),
+            len(recoveries),
+        ),
+    }
+    definitions = {
+        "deployment_frequency": f"{n} {source} over {days:.1f} days",
+        "lead_time": f"median commit -> deploy over {len(leads)} shipped commits",
+        "change_failure_rate": f"{len(failed_deploys)} of {n} deploys linked to an incident "
+        f"that began within {_display('recovery_time', span.total_seconds())} after",
+        "recovery_time": f"median deploy -> mitigation (else resolution) over "
+        f"{len(recoveries)} failed deploys that recovered",
+    }
+    rows = [
+        {
+            "metric": metric,
+            "value": value,
+            "shown": _display(metric, value),
+            "rating": _rating(metric, value),
+            "n": count,
+            "definition": definitions[metric],
+        }
+        for metric, (value, count) in values.items()
+    ]
+    out = pd.DataFrame(rows)
+    out.attrs["definition"] = {
+        "since": start,
+        "until": end,
+        "window": span,
+        "deploys": source,
+        "deploy_count": n,
+        "failed_deploys": len(failed_deploys),
+        "linked_pairs": len(pairs),
+        "bands": "2023 Accelerate State of DevOps clusters (rca_analytics.metrics.BANDS)",
+    }
+    out.attrs["failures"] = pairs
+    return out
+
+
+def dora_sensitivity(
+    store: Store,
+    *,
+    windows: Sequence[Any] = ("1h", "6h", "24h", "72h", "7d"),
+    **options: Any,
+) -> pd.DataFrame:
+    """How the change failure rate, recovery time and ratings move with the window.
+
+    One row per window: ``window``, ``change_failure_rate``, ``failed_deploys``,
+    ``recovery_time`` (Timedelta), and both ratings. ``attrs["classification"]`` has one
+    row per deploy-investigation link and one boolean column per window: whether that
+    incident counts as the deploy's failure at that window.
+    """
+    if not windows:
+        raise QueryError("windows: give at least one window")
+    rows = []
+    classification: pd.DataFrame | None = None
+    for w in windows:
+        span = queries.duration("windows", w)
+        result = dora(store, window=span, **options).set_index("metric")
+        pairs = result.attrs["failures"]
+        label = _display("recovery_time", span.total_seconds())
+        if classification is None:
+            classification = pairs.drop(columns=["in_window"]).copy()
+        classification[label] = pairs["in_window"].to_numpy(dtype=bool)
+        recovery = float(cast(float, result.loc["recovery_time", "value"]))
+        rows.append(
+            {
+                "window": span,
+                "change_failure_rate": result.loc["change_failure_rate", "value"],
+                "failed_deploys": result.attrs["definition"]["failed_deploys"],
+                "recovery_time": pd.Timedelta(seconds=recovery) if recovery == recovery else pd.NaT,
+                "change_failure_rating": result.loc["change_failure_rate", "rating"],
+                "recovery_rating": result.loc["recovery_time", "rating"],
+            }
+        )
+    out = pd.DataFrame(rows)
+    out.attrs["classification"] = classification
+    return out
