@@ -2,7 +2,8 @@
 """Project tasks that need nothing but python3 (they create ./.venv themselves).
 
 python3 tasks.py demo [PATH]   build a demo incident store and print its summary
-python3 tasks.py test [ARGS]   install test deps; run ruff, mypy and the whole suite
+python3 tasks.py test [ARGS]   install test deps (and Debian's chromium for the report's
+                               browser test); run ruff, mypy and the whole suite
                                (ARGS go to pytest)
 python3 tasks.py bench         run the benchmarks in bench/
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -49,8 +51,25 @@ def demo(args: list[str]) -> None:
     run(BIN / "rca", "demo", "--force", *target)
 
 
+def ensure_browser() -> None:
+    """Debian's chromium for the HTML report test, installed when missing and possible."""
+    if shutil.which("chromium") or shutil.which("chromium-browser"):
+        return
+    if not shutil.which("apt-get") or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        print("no chromium and no way to install it here: the browser test will skip",
+              file=sys.stderr)  # fmt: skip
+        return
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    print("+", " ".join(install), file=sys.stderr, flush=True)
+    if subprocess.run(install, env=env).returncode:
+        subprocess.run(["apt-get", "update", "-q"], env=env, check=False)
+        run(*install)
+
+
 def test(args: list[str]) -> None:
     ensure_venv("dev")
+    ensure_browser()
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy")

@@ -10,7 +10,7 @@ confidence, queried as pandas DataFrames.
 <Priority.P0: 'P0'>
 """
 
-from . import metrics
+from . import metrics, report
 from ._importing import ImportReport
 from ._ingesting import IngestReport, Reading, read
 from ._loading import LoadReport
@@ -83,4 +83,5 @@ __all__ = [
     "connect",
     "metrics",
     "read",
+    "report",
 ]

@@ -44,6 +44,7 @@ PUBLIC = {
     "connect",
     "metrics",
     "read",
+    "report",
 }
 
 STORE_METHODS = {

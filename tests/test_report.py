@@ -1,0 +1,173 @@
+"""Postmortem reports: a pinned Markdown snapshot, self-contained HTML seen in a browser."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import rca_analytics as rca
+from rca_analytics import report
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "postmortem.md"
+T = dt.datetime(2026, 3, 3, 9, 15, tzinfo=dt.UTC)
+
+
+def at(minutes: float) -> dt.datetime:
+    return T + dt.timedelta(minutes=minutes)
+
+
+@pytest.fixture
+def incident(store: rca.Store) -> str:
+    """One incident with fixed ids and times: the report is the same on every run."""
+    inv = store.add_investigation(
+        {
+            "id": "inv-checkout-500s",
+            "title": "Checkout 500s | after <payments> deploy",
+            "description": "Checkout returned 500 for 12% of requests.",
+            "status": "resolved",
+            "impact_severity": "critical",
+            "priority": "P0",
+            "component_affected": "payments",
+            "service_affected": "checkout-api",
+            "impact_started_at": at(-8),
+            "detected_at": at(0),
+            "mitigated_at": at(25),
+            "resolved_at": at(50),
+            "root_cause": "v2.14.0 shrank the DB pool from 50 to 5.",
+            "remediation": "Rolled back; pool-saturation alert added.",
+            "tags": ["db", "rollback"],
+            "created_by": "ana",
+        }
+    )
+    other = store.add_investigation(
+        {"id": "inv-earlier", "title": "Pool warnings", "status": "closed",
+         "detected_at": at(-60 * 24 * 7), "resolved_at": at(-60 * 24 * 7 + 30)}
+    )  # fmt: skip
+    store.relate(inv.id, other.id)
+    events = [
+        ("ev-deploy", "ci", "deploy", "info", at(-12), "deploy-42", {"version": "v2.14.0"}),
+        ("ev-commit", "git", "commit", "info", at(-90), "9f2c1ab" + "0" * 33,
+         {"message": "Tune pool size"}),
+        ("ev-alert", "metrics", "alert", "critical", at(-2), "fp-1",
+         {"alertname": "ErrorRateHigh"}),
+    ] + [
+        (f"ev-err-{i}", "logs", "error", "high", at(-6 + 3 * i), f"err-{i}",
+         {"message": f"pool exhausted after {i} ms", "template": "pool exhausted after <*> ms",
+          "fingerprint": "tpl-pool"})
+        for i in range(8)
+    ]  # fmt: skip
+    for event_id, source, kind, severity, when, source_id, data in events:
+        store.add_event(
+            {"id": event_id, "source": source, "event_type": kind, "severity": severity,
+             "timestamp": when, "source_id": source_id, "data": data,
+             "component": "payments", "service": "checkout-api"}
+        )  # fmt: skip
+    for event_id in ("ev-deploy", "ev-alert", "ev-err-0"):
+        store.link(event_id, inv.id, linked_at=at(30))
+    return inv.id
+
+
+def test_the_markdown_is_pinned(store: rca.Store, incident: str) -> None:
+    """Changing the report's content changes this snapshot; RCA_UPDATE_SNAPSHOTS=1 rewrites it."""
+    text = report.postmortem(store, incident, as_of="2026-03-10").to_markdown()
+    if os.environ.get("RCA_UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.write_text(text)
+    assert text == SNAPSHOT.read_text()
+
+
+def test_the_report_tells_the_story(store: rca.Store, incident: str) -> None:
+    text = report.postmortem(store, incident, as_of="2026-03-10").to_markdown()
+    for part in (
+        "# Postmortem: Checkout 500s | after \\<payments\\> deploy",
+        "| time to detect | 8 min | detected_at - impact_started_at |",
+        "| time to mitigate | 25 min | mitigated_at - detected_at |",
+        "![Events by source; the incident window shaded](timeline.png)",
+        "| ci | deploy | 1 |",
+        "deploy-42",
+        "change_before: deploy 4 min before impact start",
+        "v2.14.0 shrank the DB pool",
+        "| inv-earlier | Pool warnings | closed |",
+        "median of resolved_at - detected_at",
+    ):
+        assert part in text, part
+    assert "Checkout 500s \\| after" not in text.splitlines()[0]  # the title is not a table
+
+
+def test_html_is_one_self_contained_page(store: rca.Store, incident: str) -> None:
+    doc = report.postmortem(store, incident, as_of="2026-03-10")
+    page = doc.to_html()
+    assert page.startswith("<!DOCTYPE html>")
+    assert "&lt;payments&gt;" in page and "<payments>" not in page
+    assert 'src="data:image/png;base64,' in page
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing fetched
+    assert doc._repr_html_() == page and doc._repr_markdown_() == doc.to_markdown()
+
+
+def test_save_by_suffix(store: rca.Store, incident: str, tmp_path: Path) -> None:
+    doc = report.postmortem(store, incident, as_of="2026-03-10")
+    md = doc.save(tmp_path / "pm.md")
+    assert "](pm-timeline.png)" in md.read_text()
+    assert (tmp_path / "pm-timeline.png").read_bytes().startswith(b"\x89PNG")
+    assert doc.save(tmp_path / "pm.html").read_text().startswith("<!DOCTYPE html>")
+    with pytest.raises(ValueError, match=r"\.md or \.html"):
+        doc.save(tmp_path / "pm.pdf")
+
+
+def test_without_matplotlib_the_report_says_so(
+    store: rca.Store, incident: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    doc = report.postmortem(store, incident, as_of="2026-03-10")
+    assert not doc.figures
+    assert "needs matplotlib" in doc.to_markdown()
+
+
+def test_an_investigation_with_nothing_around_it(store: rca.Store) -> None:
+    inv = store.add_investigation({"title": "Quiet"})
+    text = report.postmortem(store, inv.id).to_markdown()
+    assert "No events around the incident." in text
+    assert "Not enough times recorded" in text
+    assert "Not recorded yet." in text
+
+
+def _window_pixels(png: Path) -> int:
+    """Pixels of the plot's shaded incident window (#ffd6d6) in a screenshot."""
+    import matplotlib.image
+
+    rgb = matplotlib.image.imread(str(png))[..., :3]
+    target = [int(report.WINDOW_COLOUR[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    close = (abs(rgb - target) < 0.03).all(axis=-1)
+    return int(close.sum())
+
+
+def _screenshot(browser: str, page: Path, out: Path) -> None:
+    subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+         "--window-size=1000,1400", f"--screenshot={out}", page.as_uri()],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_the_html_shows_its_timeline_in_a_real_browser(
+    store: rca.Store, incident: str, tmp_path: Path
+) -> None:
+    """Headless Chromium (Debian's package; `python3 tasks.py test` installs it)."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("chromium is not installed (python3 tasks.py test installs it)")
+    doc = report.postmortem(store, incident, as_of="2026-03-10")
+    page = doc.save(tmp_path / "pm.html")
+    _screenshot(browser, page, tmp_path / "shot.png")
+    assert _window_pixels(tmp_path / "shot.png") > 2000
+    # The same page without its image has none of that colour: the check can fail.
+    bare = tmp_path / "bare.html"
+    bare.write_text(re.sub(r'src="data:image/png;base64,[^"]+"', 'src=""', page.read_text()))
+    _screenshot(browser, bare, tmp_path / "bare.png")
+    assert _window_pixels(tmp_path / "bare.png") < 50
