@@ -305,6 +305,140 @@ def _linking_commands(commands: Any) -> None:
     quality.set_defaults(func=_quality)
 
 
+_SINGLE = {"min_severity", "min_priority", "min_impact_severity", "match", "since", "until"}
+
+
+def _frame_out(frame: Any, fmt: str, output: str | None) -> None:
+    """A DataFrame as CSV, JSON lines or Parquet, to a file or stdout."""
+    import json
+
+    import pandas as pd
+
+    assert isinstance(frame, pd.DataFrame)
+    out = frame.copy()
+    for column in out.columns:  # nested values as JSON text, the same in every format
+        if (
+            out[column].dtype == object
+            and out[column].map(lambda v: isinstance(v, dict | list)).any()
+        ):
+            out[column] = out[column].map(
+                lambda v: json.dumps(v, default=str) if isinstance(v, dict | list) else v
+            )
+        elif str(out[column].dtype).startswith("list"):
+            out[column] = out[column].map(lambda v: json.dumps(list(v)) if v is not None else None)
+        elif str(out[column].dtype).startswith("timedelta"):
+            out[column] = out[column].dt.total_seconds()
+    if fmt == "parquet":
+        if output is None:
+            out.to_parquet(sys.stdout.buffer, index=False)
+            sys.stdout.flush()
+        else:
+            out.to_parquet(output, index=False)
+        return
+    text = (
+        out.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
+        if fmt == "csv"
+        else out.to_json(orient="records", lines=True, date_format="iso", date_unit="us")
+    )
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+
+
+def _query(args: argparse.Namespace) -> int:
+    from . import queries
+    from .store import connect
+
+    allowed = queries.EVENT_FILTERS if args.table == "events" else queries.INVESTIGATION_FILTERS
+    filters: dict[str, Any] = {}
+    for name in allowed:
+        value = getattr(args, name, None)
+        if value is not None:
+            filters[name] = value[0] if name in _SINGLE or len(value) == 1 else value
+    unused = [
+        name
+        for name in (*queries.EVENT_FILTERS, *queries.INVESTIGATION_FILTERS)
+        if name not in allowed and getattr(args, name, None) is not None
+    ]
+    if unused:
+        print(f"rca: query {args.table} takes no --{unused[0].replace('_', '-')}", file=sys.stderr)
+        return 2
+    columns = args.columns.split(",") if args.columns else None
+    with connect(args.db, read_only=True) as store:
+        query = store.events if args.table == "events" else store.investigations
+        frame = query(
+            columns=columns, limit=args.limit, include_deleted=args.include_deleted, **filters
+        )
+    _frame_out(frame, args.format, args.output)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from . import report
+    from .store import connect
+
+    fmt = args.format
+    if fmt is None:
+        fmt = (
+            "html"
+            if args.output and Path(args.output).suffix.lower() in (".html", ".htm")
+            else "md"
+        )
+    with connect(args.db, read_only=True) as store:
+        if args.kind == "postmortem":
+            if not args.investigation:
+                print("rca: report postmortem needs an investigation id", file=sys.stderr)
+                return 2
+            doc = report.postmortem(store, args.investigation, plot=not args.no_plot)
+        else:
+            doc = report.review(store, since=args.since, until=args.until, plot=not args.no_plot)
+    if args.output:
+        target = Path(args.output)
+        if target.suffix.lower() not in (".md", ".markdown", ".html", ".htm"):
+            target = target.with_suffix(".html" if fmt == "html" else ".md")
+        print(doc.save(target))
+    else:
+        sys.stdout.write(doc.to_html() if fmt == "html" else doc.to_markdown())
+    return 0
+
+
+def _data_commands(commands: Any) -> None:
+    from . import queries
+
+    db = {"default": None, "help": "the store (default: $RCA_DB or ./rca.duckdb)"}
+    query = commands.add_parser(
+        "query",
+        help="events or investigations as CSV, JSON lines or Parquet, for scripts",
+        description="Filters are the Python API's (store.events / store.investigations); "
+        "repeat a filter, or give several values, for any of them.",
+    )
+    query.add_argument("table", choices=("events", "investigations"))
+    query.add_argument("--db", **db)
+    query.add_argument("--format", choices=("csv", "json", "parquet"), default="csv")
+    query.add_argument("-o", "--output", default=None, help="file (default: stdout)")
+    query.add_argument("--columns", default=None, help="comma-separated fields")
+    query.add_argument("--limit", type=int, default=None)
+    query.add_argument("--include-deleted", action="store_true")
+    for name in dict.fromkeys((*queries.EVENT_FILTERS, *queries.INVESTIGATION_FILTERS)):
+        query.add_argument(
+            "--" + name.replace("_", "-"), dest=name, nargs="+", action="extend", default=None
+        )
+    query.set_defaults(func=_query)
+    rep = commands.add_parser("report", help="a postmortem or a reliability review document")
+    rep.add_argument("kind", choices=("postmortem", "review"))
+    rep.add_argument("investigation", nargs="?", default=None, help="for a postmortem")
+    rep.add_argument("--db", **db)
+    rep.add_argument("--format", choices=("md", "html"), default=None,
+                     help="default: by the output's suffix, else md")  # fmt: skip
+    rep.add_argument("-o", "--output", default=None,
+                     help="file (.md writes the plots beside it); default stdout")  # fmt: skip
+    rep.add_argument("--since", default=None, help="review: start (default 90 days ago)")
+    rep.add_argument("--until", default=None, help="review: end (default now)")
+    rep.add_argument("--no-plot", action="store_true", help="no plots")
+    rep.set_defaults(func=_report)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rca", description="Incident root-cause analysis on an embedded DuckDB store."
@@ -365,6 +499,7 @@ def _parser() -> argparse.ArgumentParser:
         options.add_argument(flag, dest=name, **settings)  # type: ignore[arg-type]
     ingest.set_defaults(func=_ingest)
     _linking_commands(commands)
+    _data_commands(commands)
     return parser
 
 

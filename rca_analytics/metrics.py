@@ -142,7 +142,7 @@ class Definition:
         if self.by:
             text += ", by " + ", ".join(self.by) + (f" ({self.freq})" if self.freq else "")
         if self.filters:
-            text += ", where " + ", ".join(f"{k}={v!r}" for k, v in self.filters.items())
+            text += ", where " + ", ".join(f"{k}={_shown(v)}" for k, v in self.filters.items())
         return text + f", as of {self.as_of:%Y-%m-%d %H:%M} UTC"
 
     def to_dict(self) -> dict[str, Any]:
@@ -151,6 +151,12 @@ class Definition:
         out["as_of"] = self.as_of.isoformat()
         out["excluded_ids"] = {k: list(v) for k, v in self.excluded_ids.items()}
         return out
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return f"{value:%Y-%m-%d %H:%M}"
+    return repr(value)
 
 
 def _as_of(value: Any) -> dt.datetime:
@@ -458,7 +464,8 @@ _STOP = frozenset(
 def _words(text: Any) -> frozenset[str]:
     if not isinstance(text, str):
         return frozenset()
-    return frozenset(w for w in _WORD.findall(text.lower()) if w not in _STOP)
+    words = (w.strip("._-") for w in _WORD.findall(text.lower()))
+    return frozenset(w for w in words if len(w) >= 3 and w not in _STOP)
 
 
 def similar_root_causes(store: Store, *, min_similarity: float = 0.5) -> pd.DataFrame:

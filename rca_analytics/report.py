@@ -32,12 +32,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from . import metrics, queries
+from .errors import QueryError
 from .models import utc_now
 
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["Block", "Report", "postmortem"]
+__all__ = ["Block", "Report", "postmortem", "review"]
 
 
 @dataclass(frozen=True)
@@ -428,4 +429,162 @@ def postmortem(
     d = metrics.mttr(store, as_of=when).attrs["definition"]
     add(Block("text", "Durations are end time minus start time as named in each row, in "
                       "UTC. For comparison, across the store: " + d.describe() + "."))  # fmt: skip
+    return doc
+
+
+def _trend_png(trend: pd.DataFrame, counts: pd.DataFrame, title: str) -> bytes | None:
+    """Median time to resolve per period (line) over incident counts (bars)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    fig, ax = plt.subplots(figsize=(9, 3.2), dpi=100)
+    try:
+        if len(counts):
+            ax.bar(counts["period"], counts["incidents"], width=20, color="#c6dbef",
+                   label="incidents")  # fmt: skip
+        ax.set_ylabel("incidents")
+        if len(trend):
+            ax2 = ax.twinx()
+            hours = trend["median"].dt.total_seconds() / 3600
+            ax2.plot(trend["period"], hours, marker="o", color="#d62728", label="median TTR")
+            ax2.set_ylabel("median time to resolve (h)")
+        ax.set_title(title, fontsize=10)
+        fig.autofmt_xdate()
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", metadata={"Software": None})
+        return buffer.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def review(
+    store: Store,
+    *,
+    since: Any = None,
+    until: Any = None,
+    freq: str | None = None,
+    plot: bool = True,
+    as_of: Any = None,
+) -> Report:
+    """A reliability review of a period: incidents, timings and their trend, DORA, repeats.
+
+    Args:
+        store: The store.
+        since: Start of the period (default: 90 days before ``until``).
+        until: End of the period (default: now, or ``as_of``).
+        freq: Trend periods (``W``, ``M`` ...; default: weeks for up to 90 days, else
+            months).
+        plot: Draw the trend plot (needs matplotlib).
+        as_of: Compute as the data stood then (default: now).
+
+    Returns:
+        A :class:`Report`; every figure in it states its definition.
+    """
+    when = utc_now() if as_of is None else queries.utc_bound("as_of", as_of)
+    end = when if until is None else min(when, queries.utc_bound("until", until))
+    start = end - dt.timedelta(days=90) if since is None else queries.utc_bound("since", since)
+    if start >= end:
+        raise QueryError(f"since ({start:%Y-%m-%d}) must be before until ({end:%Y-%m-%d})")
+    period: dict[str, Any] = {"since": start, "until": end}
+    freq = freq or ("W" if (end - start).days <= 90 else "M")
+    doc = Report(title=f"Reliability review {start:%Y-%m-%d} to {end:%Y-%m-%d}")
+    add = doc.blocks.append
+    add(Block("text", f"Incidents detected (else created) from {start:%Y-%m-%d %H:%M} "
+                      f"to {end:%Y-%m-%d %H:%M} UTC; figures as of "
+                      f"{when:%Y-%m-%d %H:%M} UTC."))  # fmt: skip
+
+    inv = store.investigations(**period)
+    add(Block("heading", "Incidents"))
+    if inv.empty:
+        add(Block("text", "No incidents in the period."))
+    else:
+        by_sev = (
+            inv.groupby(["impact_severity", "status"], observed=True)
+            .size()
+            .unstack(fill_value=0)
+            .reset_index()
+        )
+        by_sev["impact_severity"] = by_sev["impact_severity"].astype(str)
+        by_sev.columns = [str(c) for c in by_sev.columns]
+        add(Block("text", f"{len(inv)} incidents, by impact severity and status:"))
+        add(Block("table", by_sev))
+        comp = (
+            inv.assign(component=inv["component_affected"].fillna("(none)"))
+            .groupby("component")
+            .size()
+            .sort_values(ascending=False)
+            .head(10)
+            .reset_index(name="incidents")
+        )
+        add(Block("text", "Components with the most incidents:"))
+        add(Block("table", comp))
+
+    add(Block("heading", "Time to detect, mitigate, resolve"))
+    rows = []
+    definitions = []
+    for label, fn in (("detect", metrics.mttd), ("mitigate", metrics.mttm),
+                      ("resolve", metrics.mttr)):  # fmt: skip
+        frame = fn(store, stat=["median", "p90", "mean"], as_of=when, **period)
+        d = frame.attrs["definition"]
+        definitions.append(f"time to {label}: {d.describe()}")
+        if len(frame):
+            rows.append((f"time to {label}", *frame[["n", "median", "p90", "mean"]].iloc[0]))
+    if rows:
+        add(Block("table", pd.DataFrame(rows, columns=["", "n", "median", "p90", "mean"])))
+    else:
+        add(Block("text", "No incident of the period has the times to measure."))
+    trend = metrics.mttr(store, freq=freq, as_of=when, **period)
+    counts = (
+        inv.assign(period=metrics._period(inv["detected_at"].fillna(inv["created_at"]), freq))
+        .groupby("period")
+        .size()
+        .reset_index(name="incidents")
+        if len(inv)
+        else pd.DataFrame({"period": [], "incidents": []})
+    )
+    if plot and (len(trend) or len(counts)):
+        png = _trend_png(trend, counts, f"Incidents and median time to resolve per {freq}")
+        if png is None:
+            add(Block("text", "(The trend plot needs matplotlib: "
+                              "pip install 'rca-analytics[plots]'.)"))  # fmt: skip
+        else:
+            doc.figures["trend"] = png
+            add(Block("figure", ("trend", "Incidents (bars) and median time to resolve (line)")))
+    if len(trend):
+        add(Block("table", trend.rename(columns={"median": "median time to resolve"})))
+
+    add(Block("heading", "DORA"))
+    dora = metrics.dora(store, since=start, until=end, as_of=when)
+    add(Block("table", dora[["metric", "shown", "rating", "n", "definition"]]))
+    dd = dora.attrs["definition"]
+    add(Block("text", f"Deploys: {dd['deploys']}; failures attributed within "
+                      f"{_duration(pd.Timedelta(dd['window']))} of a deploy; ratings: "
+                      f"{dd['bands']}."))  # fmt: skip
+
+    add(Block("heading", "Repeat incidents"))
+    repeats = metrics.recurrence(store, by="component", within="30d", as_of=when, **period)
+    repeats = repeats[repeats["repeats"] > 0].head(10)
+    if len(repeats):
+        add(Block("text", "Components that had another incident within 30 days:"))
+        add(Block("table", repeats))
+    else:
+        add(Block("text", "No component had two incidents within 30 days."))
+    groups = metrics.recurrence(store, by="root_cause", within="90d", as_of=when, **period)
+    if len(groups):
+        add(Block("text", "Incidents whose root causes read alike:"))
+        add(Block("table", groups))
+
+    add(Block("heading", "Data quality"))
+    quality = metrics.data_quality(store, as_of=when)
+    add(Block("table", pd.DataFrame(list(quality.attrs["counts"].items()),
+                                    columns=["check", "problems"])))  # fmt: skip
+
+    add(Block("heading", "Definitions"))
+    for text in definitions:
+        add(Block("text", text + "."))
     return doc

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -160,3 +161,57 @@ def test_linking_from_the_shell(store_path: Path, capsys: pytest.CaptureFixture[
     assert "no-such-investigation" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["review", ids["cause"], inv.id, *db])  # --accept or --reject is required
+
+
+def test_query_writes_csv_json_and_parquet(
+    store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pandas as pd
+
+    with rca.connect(store_path) as store:
+        store.add_events(
+            [
+                {"source": "ci", "event_type": "deploy", "severity": sev, "component": comp,
+                 "timestamp": f"2026-03-01T10:0{i}:00Z", "tags": ["a", "b"],
+                 "data": {"n": i, "text": 'quote " and, comma'}}
+                for i, (sev, comp) in enumerate(
+                    [("critical", "pay"), ("info", "pay"), ("critical", "web")]
+                )
+            ]
+        )  # fmt: skip
+    db = ["--db", str(store_path)]
+    assert main(["query", "events", *db, "--severity", "critical", "--format", "csv"]) == 0
+    frame = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert len(frame) == 2 and set(frame["component"]) == {"pay", "web"}
+    assert json.loads(frame["data"][0]) == {"n": 0, "text": 'quote " and, comma'}
+    assert json.loads(frame["tags"][0]) == ["a", "b"]
+    assert main(["query", "events", *db, "--component", "pay", "web", "--format", "json",
+                 "--columns", "source,component,timestamp"]) == 0  # fmt: skip
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 3 and set(rows[0]) == {"source", "component", "timestamp"}
+    out = tmp_path / "e.parquet"
+    assert main(["query", "events", *db, "--format", "parquet", "-o", str(out)]) == 0
+    assert len(pd.read_parquet(out)) == 3
+    assert main(["query", "investigations", *db, "--severity", "critical"]) == 2
+    assert "takes no --severity" in capsys.readouterr().err
+    assert main(["query", "events", *db, "--severity", "urgent"]) == 1
+    assert "urgent" in capsys.readouterr().err
+
+
+def test_report_from_the_shell(
+    store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with rca.connect(store_path) as store:
+        inv = store.add_investigation(
+            {"title": "Checkout 500s", "detected_at": "2026-03-01T10:00:00Z",
+             "resolved_at": "2026-03-01T11:00:00Z", "status": "resolved"}
+        )  # fmt: skip
+    db = ["--db", str(store_path)]
+    assert main(["report", "postmortem", inv.id, *db, "--no-plot"]) == 0
+    assert capsys.readouterr().out.startswith("# Postmortem: Checkout 500s")
+    assert main(["report", "postmortem", inv.id, *db, "-o", str(tmp_path / "pm.html")]) == 0
+    assert (tmp_path / "pm.html").read_text().startswith("<!DOCTYPE html>")
+    assert main(["report", "review", *db, "--since", "2026-02-01", "--until", "2026-04-01",
+                 "--format", "html", "--no-plot"]) == 0  # fmt: skip
+    assert "Reliability review 2026-02-01 to 2026-04-01" in capsys.readouterr().out
+    assert main(["report", "postmortem", *db]) == 2

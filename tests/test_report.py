@@ -171,3 +171,22 @@ def test_the_html_shows_its_timeline_in_a_real_browser(
     bare.write_text(re.sub(r'src="data:image/png;base64,[^"]+"', 'src=""', page.read_text()))
     _screenshot(browser, bare, tmp_path / "bare.png")
     assert _window_pixels(tmp_path / "bare.png") < 50
+
+
+def test_a_reliability_review(store: rca.Store, incident: str) -> None:
+    doc = report.review(store, since="2026-02-01", until="2026-04-01", as_of="2026-04-02")
+    text = doc.to_markdown()
+    for part in (
+        "# Reliability review 2026-02-01 to 2026-04-01",
+        "2 incidents, by impact severity and status:",  # and the earlier one
+        "| time to resolve | 2 | 40 min |",  # 50 and 30 min
+        "| deployment_frequency | 0.02 per day (0.1 per week) | low | 1 |",
+        "## Repeat incidents",
+        "| no_events | 1 |",
+        "time to resolve: median, p90, mean of resolved_at - detected_at over 2 investigations",
+        "where since=2026-02-01 00:00, until=2026-04-01 00:00",
+    ):
+        assert part in text, part
+    assert "trend" in doc.figures
+    with pytest.raises(rca.QueryError, match="before"):
+        report.review(store, since="2026-05-01", until="2026-04-01")
