@@ -213,7 +213,7 @@ def dora(
     """DORA's four keys over a period, each with its rating and definition.
 
     - **deployment frequency**: production ``deploy`` events per day (deploys in a
-      non-production environment left out, as the linker does); with no deploy events
+      non-production environment left out, as the linker does). With no deploy events
       in the period, successful or not, CI ``build`` runs on the default branch instead.
     - **lead time for changes**: median commit → deploy time of the commits each deploy
       shipped (its component's commits since that component's previous deploy; a deploy
