@@ -71,8 +71,11 @@ def _rating(metric: str, value: float) -> str | None:
     return "low"
 
 
-def _period(store: Store, since: Any, until: Any, as_of: Any) -> tuple[dt.datetime, dt.datetime]:
-    end = utc_now() if as_of is None else queries.utc_bound("as_of", as_of)
+def _period(
+    store: Store, since: Any, until: Any, as_of: Any
+) -> tuple[dt.datetime, dt.datetime, dt.datetime]:
+    when = utc_now() if as_of is None else queries.utc_bound("as_of", as_of)
+    end = when
     if until is not None:
         end = min(end, queries.utc_bound("until", until))
     start = end - dt.timedelta(days=90) if since is None else queries.utc_bound("since", since)
@@ -80,11 +83,11 @@ def _period(store: Store, since: Any, until: Any, as_of: Any) -> tuple[dt.dateti
         raise QueryError(
             f"since ({start:%Y-%m-%d %H:%M}) must be before until ({end:%Y-%m-%d %H:%M})"
         )
-    return start, end
+    return start, end, when
 
 
 def _deploys(
-    store: Store, start: dt.datetime, end: dt.datetime, branches: Sequence[str]
+    store: Store, start: dt.datetime, end: dt.datetime, branches: Sequence[str], when: dt.datetime
 ) -> tuple[pd.DataFrame, str]:
     """Production deploys in the period (or CI runs on the default branch), and which."""
     from .linking import DEFAULT
@@ -95,13 +98,14 @@ def _deploys(
 SELECT e.id, e."timestamp", e.component, e.service, e.source_id,
        lower(e.data->>'sha') AS sha
 FROM events e
-WHERE e.deleted_at IS NULL AND e."timestamp" >= $start AND e."timestamp" < $end
+WHERE (e.deleted_at IS NULL OR e.deleted_at > $when)
+  AND e."timestamp" >= $start AND e."timestamp" < $end
   AND <kind>
   AND NOT (lower(coalesce(e.data->>'environment', '')) IN (SELECT unnest($envs::VARCHAR[]))
            OR list_has_any(list_transform(e.tags, lambda t: lower(t)), $tags::VARCHAR[]))
 ORDER BY e."timestamp", e.id
 """
-    params = {"start": start, "end": end, "envs": envs, "tags": tags}
+    params = {"start": start, "end": end, "envs": envs, "tags": tags, "when": when}
     deploys = store._frame_raw(
         sql.replace("<kind>", "e.event_type IN ('deploy', 'deployment')"), params
     )
@@ -169,8 +173,10 @@ SELECT d.id AS deploy_id, d."timestamp" AS deployed_at, d.component,
        CASE WHEN coalesce(i.mitigated_at, i.resolved_at) <= $as_of
             THEN coalesce(i.mitigated_at, i.resolved_at) END AS recovered_at
 FROM _rca_deploys d JOIN links l ON l.event_id = d.id
-JOIN investigations i ON i.id = l.investigation_id AND i.deleted_at IS NULL
+JOIN investigations i ON i.id = l.investigation_id
+  AND (i.deleted_at IS NULL OR i.deleted_at > $as_of)
 WHERE coalesce(i.impact_started_at, i.detected_at, i.created_at) <= $as_of
+  AND l.linked_at <= $as_of
 ORDER BY d."timestamp", d.id, i.id
 """,
             {"as_of": as_of},
@@ -239,12 +245,12 @@ def dora(
         period, window and counts; ``attrs["failures"]`` every deploy-investigation
         link considered, with its delay and whether it fell in the window.
     """
-    start, end = _period(store, since, until, as_of)
+    start, end, when = _period(store, since, until, as_of)
     span = queries.duration("window", window)
-    deploys, source = _deploys(store, start, end, default_branches)
+    deploys, source = _deploys(store, start, end, default_branches, when)
     days = (end - start).total_seconds() / _DAY
     leads = _lead_times(store, deploys)
-    pairs = _failures(store, deploys, span, end)
+    pairs = _failures(store, deploys, span, when)
     failed = pairs[pairs["in_window"]] if len(pairs) else pairs
     failed_deploys = failed.drop_duplicates("deploy_id") if len(failed) else failed
     recoveries = (

@@ -360,6 +360,15 @@ def test_dora_as_of_and_ci_runs_when_there_are_no_deploys(
 ) -> None:
     before = metrics.dora(store, since=day(0), as_of=day(1) + dt.timedelta(hours=1))
     assert before.set_index("metric").loc["change_failure_rate", "value"] == 0  # A not begun
+    # As it stood on day 20: the deploy deleted since still counted, and the links (made
+    # today) did not exist yet.
+    then = metrics.dora(store, since=day(0), until=day(10), as_of=day(20)).set_index("metric")
+    assert then.loc["deployment_frequency", "n"] == 5
+    assert then.loc["change_failure_rate", "value"] == 0
+    store.unlink(deploys["d1"], deploys["A"])
+    store.link(deploys["d1"], deploys["A"], linked_at=day(2))  # linked back then
+    then = metrics.dora(store, since=day(0), until=day(10), as_of=day(20)).set_index("metric")
+    assert then.loc["change_failure_rate", "value"] == pytest.approx(1 / 5)
     for name in ("d1", "d2", "d3", "d4"):
         store.delete_event(deploys[name])
     for i, branch in enumerate(["main", "main", "feature/x"]):
