@@ -25,6 +25,7 @@ import base64
 import datetime as dt
 import html
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -218,19 +219,33 @@ _MARKS = (
 WINDOW_COLOUR = "#ffd6d6"
 
 
-def _timeline_png(timeline: pd.DataFrame, inv: Any, title: str) -> bytes | None:
-    """Events by source over time, the incident window shaded. None without matplotlib."""
+def _png(draw: Callable[[Any, Any], None], height: float) -> bytes | None:
+    """A 9-inch-wide figure drawn by ``draw(fig, ax)`` as PNG; None without matplotlib."""
     try:
         import matplotlib
 
         matplotlib.use("Agg", force=False)
-        import matplotlib.dates as mdates
         import matplotlib.pyplot as plt
     except ImportError:
         return None
-    sources = sorted(timeline["source"].astype(str).unique()) if len(timeline) else []
-    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.45 * max(len(sources), 1)), dpi=100)
+    fig, ax = plt.subplots(figsize=(9, height), dpi=100)
     try:
+        draw(fig, ax)
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", metadata={"Software": None})
+        return buffer.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def _timeline_png(timeline: pd.DataFrame, inv: Any, title: str) -> bytes | None:
+    """Events by source over time, the incident window shaded. None without matplotlib."""
+    sources = sorted(timeline["source"].astype(str).unique()) if len(timeline) else []
+
+    def draw(fig: Any, ax: Any) -> None:
+        import matplotlib.dates as mdates
+
         start = inv.impact_started_at or inv.detected_at
         end = inv.mitigated_at or inv.resolved_at
         if start is not None and end is not None and end > start:
@@ -259,12 +274,8 @@ def _timeline_png(timeline: pd.DataFrame, inv: Any, title: str) -> bytes | None:
         concise = mdates.ConciseDateFormatter(locator, tz=dt.UTC)  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_formatter(concise)
         ax.set_xlabel("UTC", fontsize=8)
-        fig.tight_layout()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", metadata={"Software": None})
-        return buffer.getvalue()
-    finally:
-        plt.close(fig)
+
+    return _png(draw, 1.2 + 0.45 * max(len(sources), 1))
 
 
 def postmortem(
@@ -434,15 +445,8 @@ def postmortem(
 
 def _trend_png(trend: pd.DataFrame, counts: pd.DataFrame, title: str) -> bytes | None:
     """Median time to resolve per period (line) over incident counts (bars)."""
-    try:
-        import matplotlib
 
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return None
-    fig, ax = plt.subplots(figsize=(9, 3.2), dpi=100)
-    try:
+    def draw(fig: Any, ax: Any) -> None:
         if len(counts):
             ax.bar(counts["period"], counts["incidents"], width=20, color="#c6dbef",
                    label="incidents")  # fmt: skip
@@ -454,12 +458,8 @@ def _trend_png(trend: pd.DataFrame, counts: pd.DataFrame, title: str) -> bytes |
             ax2.set_ylabel("median time to resolve (h)")
         ax.set_title(title, fontsize=10)
         fig.autofmt_xdate()
-        fig.tight_layout()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", metadata={"Software": None})
-        return buffer.getvalue()
-    finally:
-        plt.close(fig)
+
+    return _png(draw, 3.2)
 
 
 def review(

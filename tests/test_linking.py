@@ -366,74 +366,51 @@ def test_the_documented_defaults_are_the_defaults() -> None:
         assert f"| `{name}` | {getattr(weights, name):+.1f} |" in doc, name
 
 
+_KINDS = {
+    "deploy": ("ci", "deploy", "info"),
+    "build": ("ci", "build", "info"),
+    "commit": ("git", "commit", "info"),
+    "error": ("logs", "error", "high"),
+}
+
+
+def incident(store: rca.Store, **fields: object) -> rca.Investigation:
+    """An investigation of component 'pay' whose impact starts at T."""
+    return store.add_investigation(
+        {"title": "x", "component_affected": "pay", "impact_started_at": at(0), **fields}
+    )
+
+
+def event(store: rca.Store, kind: str, minutes: float, **fields: object) -> rca.Event:
+    """An event of ``kind`` (see _KINDS) in component 'pay', ``minutes`` after T."""
+    source, event_type, severity = _KINDS[kind]
+    return store.add_event(
+        {"source": source, "event_type": event_type, "severity": severity,
+         "component": "pay", "timestamp": at(minutes), **fields}
+    )  # fmt: skip
+
+
 def test_one_sided_scope_and_a_change_elsewhere(store: rca.Store) -> None:
     """An investigation naming only a component; a change in another one (no crash)."""
-    inv = store.add_investigation(
-        {"title": "x", "component_affected": "pay", "impact_started_at": at(0)}
-    )
-    ev = store.add_event(
-        {
-            "source": "ci",
-            "event_type": "deploy",
-            "severity": "info",
-            "component": "search",
-            "timestamp": at(-10),
-        }
-    )
+    inv = incident(store)
+    ev = event(store, "deploy", -10, component="search")
     c = store.changes_before(inv.id)
     assert c["event_id"].tolist() == [ev.id] and c["scope"].tolist() == ["other"]
     assert "other_scope: 'search', not 'pay'" in " ".join(c["reasons"][0])
 
 
 def test_an_open_incident_ends_after_detection_not_at_creation(store: rca.Store) -> None:
-    inv = store.add_investigation(
-        {
-            "title": "x",
-            "component_affected": "pay",
-            "detected_at": at(0),
-            "created_at": at(60 * 24 * 30),
-        }
-    )
-    late = store.add_event(
-        {
-            "source": "logs",
-            "event_type": "error",
-            "severity": "high",
-            "component": "pay",
-            "timestamp": at(60 * 24 * 10),
-        }
-    )
+    inv = incident(store, impact_started_at=None, detected_at=at(0),
+                   created_at=at(60 * 24 * 30))  # fmt: skip
+    late = event(store, "error", 60 * 24 * 10)
     assert late.id not in set(store.suggest_links(inv.id)["event_id"])
 
 
 def test_reviewed_pairs_do_not_change_the_other_pairs_scores(store: rca.Store) -> None:
-    inv = store.add_investigation(
-        {"title": "x", "component_affected": "pay", "impact_started_at": at(0)}
-    )
+    inv = incident(store)
     data = {"message": "boom", "template": "boom", "fingerprint": "t1"}
-    errors = [
-        store.add_event(
-            {
-                "source": "logs",
-                "event_type": "error",
-                "severity": "high",
-                "component": "pay",
-                "timestamp": at(m),
-                "data": data,
-            }
-        ).id
-        for m in (1, 2, 3, 4)
-    ]
-    old = store.add_event(
-        {
-            "source": "logs",
-            "event_type": "error",
-            "severity": "high",
-            "component": "pay",
-            "timestamp": at(-4 * 24 * 60),
-            "data": data,
-        }
-    )
+    errors = [event(store, "error", m, data=data).id for m in (1, 2, 3, 4)]
+    old = event(store, "error", -4 * 24 * 60, data=data)
     before = store.suggest_links(inv.id).set_index("event_id")["confidence"]
     store.link(old.id, inv.id)  # by hand: a labelled pair far outside the window
     store.label_link(errors[0], inv.id, accepted=True)
@@ -446,27 +423,9 @@ def test_reviewed_pairs_do_not_change_the_other_pairs_scores(store: rca.Store) -
 
 
 def test_a_commit_is_shipped_by_a_deploy_without_a_source_id(store: rca.Store) -> None:
-    inv = store.add_investigation(
-        {"title": "x", "component_affected": "pay", "impact_started_at": at(0)}
-    )
-    commit = store.add_event(
-        {
-            "source": "git",
-            "event_type": "commit",
-            "severity": "info",
-            "component": "pay",
-            "timestamp": at(-60),
-        }
-    )
-    deploy = store.add_event(
-        {
-            "source": "ci",
-            "event_type": "deploy",
-            "severity": "info",
-            "component": "pay",
-            "timestamp": at(-10),
-        }
-    )
+    inv = incident(store)
+    commit = event(store, "commit", -60)
+    deploy = event(store, "deploy", -10)
     s = store.suggest_links(inv.id).set_index("event_id")
     assert f"shipped: shipped by '{deploy.id}'" in " ".join(s.loc[commit.id, "reasons"])
 
@@ -483,37 +442,16 @@ def test_only_a_link_by_hand_overrides_a_rejection(store: rca.Store, scene: Scen
 
 
 def test_numbers_are_not_shas_and_weights_are_finite(store: rca.Store) -> None:
-    inv = store.add_investigation(
-        {"title": "p99 hit 2500000 us", "component_affected": "pay", "impact_started_at": at(0)}
-    )
-    build = store.add_event(
-        {
-            "source": "ci",
-            "event_type": "build",
-            "severity": "info",
-            "source_id": "25000001",
-            "timestamp": at(-90 * 24 * 60),
-        }
-    )
+    inv = incident(store, title="p99 hit 2500000 us")
+    build = event(store, "build", -90 * 24 * 60, source_id="25000001", component=None)
     assert build.id not in set(store.suggest_links(inv.id)["event_id"])
     with pytest.raises(rca.ValidationFailed, match="reference"):
         LinkerConfig(weights={"reference": float("nan")})
 
 
 def test_environment_tags_in_any_case_are_not_production(store: rca.Store) -> None:
-    inv = store.add_investigation(
-        {"title": "x", "component_affected": "pay", "impact_started_at": at(0)}
-    )
-    ev = store.add_event(
-        {
-            "source": "ci",
-            "event_type": "deploy",
-            "severity": "info",
-            "component": "pay",
-            "tags": ["ENV:Staging"],
-            "timestamp": at(-5),
-        }
-    )
+    inv = incident(store)
+    ev = event(store, "deploy", -5, tags=["ENV:Staging"])
     reasons = store.suggest_links(inv.id).set_index("event_id").loc[ev.id, "reasons"]
     assert any(r.startswith("non_production") for r in reasons)
 
