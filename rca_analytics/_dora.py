@@ -86,72 +86,93 @@ def _period(
     return start, end, when
 
 
-def _deploys(
-    store: Store, start: dt.datetime, end: dt.datetime, branches: Sequence[str], when: dt.datetime
-) -> tuple[pd.DataFrame, str]:
-    """Production deploys in the period (or CI runs on the default branch), and which."""
-    from .linking import DEFAULT
+_DEPLOY_KIND = "e.event_type IN ('deploy', 'deployment')"
+_RUN_KIND = (
+    "e.event_type = 'build' AND e.source = 'ci' "
+    "AND lower(coalesce(e.data->>'branch', '')) IN (SELECT unnest($branches::VARCHAR[]))"
+)
 
-    envs = [e.lower() for e in DEFAULT.non_production]
-    tags = [f"{k}:{e}" for e in envs for k in ("env", "environment")]
-    sql = """
+#: Every production deploy (or CI run) known at $when and before $end; the period's are
+#: those from $start.
+_DEPLOYS = """
 SELECT e.id, e."timestamp", e.component, e.service, e.source_id,
-       lower(e.data->>'sha') AS sha
+       lower(e.data->>'sha') AS sha, e."timestamp" >= $start AS in_period
 FROM events e
-WHERE (e.deleted_at IS NULL OR e.deleted_at > $when)
-  AND e."timestamp" >= $start AND e."timestamp" < $end
+WHERE (e.deleted_at IS NULL OR e.deleted_at > $when) AND e."timestamp" < $end
   AND <kind>
   AND NOT (lower(coalesce(e.data->>'environment', '')) IN (SELECT unnest($envs::VARCHAR[]))
            OR list_has_any(list_transform(e.tags, lambda t: lower(t)), $tags::VARCHAR[]))
 ORDER BY e."timestamp", e.id
 """
+
+
+def _deploys(
+    store: Store, start: dt.datetime, end: dt.datetime, branches: Sequence[str], when: dt.datetime
+) -> tuple[pd.DataFrame, str]:
+    """Production deploys (or CI runs on the default branch) up to the period's end.
+
+    ``in_period`` marks those of the period; the earlier ones tell what was shipped
+    before it.
+    """
+    from .linking import DEFAULT
+
+    envs = [e.lower() for e in DEFAULT.non_production]
+    tags = [f"{k}:{e}" for e in envs for k in ("env", "environment")]
     params = {"start": start, "end": end, "envs": envs, "tags": tags, "when": when}
-    deploys = store._frame_raw(
-        sql.replace("<kind>", "e.event_type IN ('deploy', 'deployment')"), params
-    )
-    if len(deploys):
+    deploys = store._frame_raw(_DEPLOYS.replace("<kind>", _DEPLOY_KIND), params)
+    if deploys["in_period"].any():
         return deploys, "deploy events (production)"
     runs = store._frame_raw(
-        sql.replace(
-            "<kind>",
-            "e.event_type = 'build' AND e.source = 'ci' "
-            "AND lower(coalesce(e.data->>'branch', '')) IN (SELECT unnest($branches::VARCHAR[]))",
-        ),
+        _DEPLOYS.replace("<kind>", _RUN_KIND),
         {**params, "branches": [b.lower() for b in branches]},
     )
     return runs, f"CI runs on {'/'.join(branches)} (no deploy events in the period)"
 
 
-def _lead_times(store: Store, deploys: pd.DataFrame) -> pd.Series:
-    """Commit → deploy times (seconds) of the commits each deploy shipped.
+def _lead_times(store: Store, deploys: pd.DataFrame, when: dt.datetime) -> tuple[pd.Series, int]:
+    """Commit → first deploy times (seconds) of the commits first shipped in the period.
 
-    A deploy ships the commits of its component since that component's previous deploy;
-    a deploy without a component ships the commit its ``data.sha`` names.
+    A deploy ships the commits of its component since that component's previous deploy
+    (within 30 days when it has none); a deploy without a component ships the commit its
+    ``data.sha`` names. A commit (one per SHA) counts once, at its first deploy. Also
+    returns how many of the period's deploys shipped no commit we know of.
     """
-    if deploys.empty:
-        return pd.Series([], dtype=float)
-    frame = deploys[["id", "timestamp", "component", "sha"]].copy()
+    if not deploys["in_period"].any():
+        return pd.Series([], dtype=float), 0
+    frame = deploys[["id", "timestamp", "component", "sha", "in_period"]].copy()
     con = store._connection()
     con.register("_rca_deploys", frame)
     try:
         rows = store._frame_raw(
             """
 WITH d AS (
-  SELECT id, "timestamp" AS ts, component, sha,
+  SELECT id, "timestamp" AS ts, component, sha, in_period,
          lag("timestamp") OVER (PARTITION BY component ORDER BY "timestamp", id) AS prev_ts
   FROM _rca_deploys
-)
-SELECT d.id AS deploy_id, epoch(d.ts - c."timestamp") AS seconds
-FROM d JOIN events c ON c.event_type = 'commit' AND c.deleted_at IS NULL
-  AND c."timestamp" <= d.ts AND (
+), c AS (
+  SELECT coalesce(lower(source_id), id) AS commit_key, min("timestamp") AS ts,
+         any_value(component) AS component, any_value(lower(source_id)) AS sha
+  FROM events
+  WHERE event_type = 'commit' AND (deleted_at IS NULL OR deleted_at > $when)
+  GROUP BY coalesce(lower(source_id), id)
+), shipped AS (
+  SELECT c.commit_key, arg_min(d.id, d.ts) AS deploy_id, min(d.ts) AS deployed,
+         arg_min(d.in_period, d.ts) AS in_period, any_value(c.ts) AS committed
+  FROM d JOIN c ON c.ts <= d.ts AND (
     (d.component IS NOT NULL AND c.component = d.component
-       AND c."timestamp" > coalesce(d.prev_ts, d.ts - INTERVAL 30 DAY))
-    OR (d.component IS NULL AND d.sha IS NOT NULL AND lower(c.source_id) = d.sha))
-"""
+       AND c.ts > coalesce(d.prev_ts, d.ts - INTERVAL 30 DAY))
+    OR (d.component IS NULL AND d.sha IS NOT NULL AND c.sha = d.sha))
+  GROUP BY c.commit_key
+)
+SELECT deploy_id, epoch(deployed - committed) AS seconds FROM shipped WHERE in_period
+""",
+            {"when": when},
         )
     finally:
         con.unregister("_rca_deploys")
-    return rows["seconds"].astype(float)
+    period = frame.loc[frame["in_period"], "id"]
+    empty = int((~period.isin(rows["deploy_id"])).sum())
+    return rows["seconds"].astype(float), empty
 
 
 def _failures(
@@ -247,34 +268,49 @@ def dora(
     """
     start, end, when = _period(store, since, until, as_of)
     span = queries.duration("window", window)
-    deploys, source = _deploys(store, start, end, default_branches, when)
+    everything, source = _deploys(store, start, end, default_branches, when)
+    deploys = everything[everything["in_period"]]
     days = (end - start).total_seconds() / _DAY
-    leads = _lead_times(store, deploys)
+    leads, no_commits = _lead_times(store, everything, when)
     pairs = _failures(store, deploys, span, when)
     failed = pairs[pairs["in_window"]] if len(pairs) else pairs
-    failed_deploys = failed.drop_duplicates("deploy_id") if len(failed) else failed
-    recoveries = (
-        failed_deploys["recovery"].dropna().dt.total_seconds()
-        if len(failed_deploys)
-        else pd.Series([], dtype=float)
+    # A failed deploy has recovered when all its incidents are mitigated (else resolved):
+    # its recovery is the latest of theirs.
+    per_deploy = (
+        failed.groupby("deploy_id").agg(
+            recovery=("recovery", lambda r: r.max() if r.notna().all() else pd.NaT)
+        )
+        if len(failed)
+        else pd.DataFrame({"recovery": pd.Series([], dtype="timedelta64[us]")})
     )
+    recoveries = per_deploy["recovery"].dropna().dt.total_seconds()
+    unrecovered = len(per_deploy) - len(recoveries)
     n = len(deploys)
+    measured = n > 0 or not everything.empty
     values = {
-        "deployment_frequency": (n / days, n),
+        "deployment_frequency": (n / days if measured else float("nan"), n),
         "lead_time": (float(np.median(leads)) if len(leads) else float("nan"), len(leads)),
-        "change_failure_rate": (len(failed_deploys) / n if n else float("nan"), n),
+        "change_failure_rate": (len(per_deploy) / n if n else float("nan"), n),
         "recovery_time": (
             float(np.median(recoveries)) if len(recoveries) else float("nan"),
             len(recoveries),
         ),
     }
     definitions = {
-        "deployment_frequency": f"{n} {source} over {days:.1f} days",
-        "lead_time": f"median commit -> deploy over {len(leads)} shipped commits",
-        "change_failure_rate": f"{len(failed_deploys)} of {n} deploys linked to an incident "
-        f"that began within {_display('recovery_time', span.total_seconds())} after",
-        "recovery_time": f"median deploy -> mitigation (else resolution) over "
-        f"{len(recoveries)} failed deploys that recovered",
+        "deployment_frequency": (
+            f"{n} {source} over {days:.1f} days"
+            if measured
+            else "no deploy events and no CI runs on the default branch: not measured"
+        ),
+        "lead_time": f"median commit -> first deploy over {len(leads)} commits first shipped "
+        f"in the period"
+        + (f" ({no_commits} deploys shipped no commit known here)" if no_commits else ""),
+        "change_failure_rate": f"{len(per_deploy)} of {n} deploys linked to an incident "
+        f"that began within {_display('recovery_time', span.total_seconds())} after (or up "
+        "to 5 min before, for clock skew)",
+        "recovery_time": "median deploy -> mitigation (else resolution) of the last of its "
+        f"incidents, over {len(recoveries)} failed deploys that recovered"
+        + (f" ({unrecovered} not yet)" if unrecovered else ""),
     }
     rows = [
         {
@@ -294,7 +330,7 @@ def dora(
         "window": span,
         "deploys": source,
         "deploy_count": n,
-        "failed_deploys": len(failed_deploys),
+        "failed_deploys": len(per_deploy),
         "linked_pairs": len(pairs),
         "bands": "2023 Accelerate State of DevOps clusters (rca_analytics.metrics.BANDS)",
     }
@@ -312,8 +348,8 @@ def dora_sensitivity(
 
     One row per window: ``window``, ``change_failure_rate``, ``failed_deploys``,
     ``recovery_time`` (Timedelta), and both ratings. ``attrs["classification"]`` has one
-    row per deploy-investigation link and one boolean column per window: whether that
-    incident counts as the deploy's failure at that window.
+    row per deploy-investigation link and one boolean column per window (named as
+    given): whether that incident counts as the deploy's failure at that window.
     """
     if not windows:
         raise QueryError("windows: give at least one window")
@@ -323,7 +359,7 @@ def dora_sensitivity(
         span = queries.duration("windows", w)
         result = dora(store, window=span, **options).set_index("metric")
         pairs = result.attrs["failures"]
-        label = _display("recovery_time", span.total_seconds())
+        label = w if isinstance(w, str) else _display("recovery_time", span.total_seconds())
         if classification is None:
             classification = pairs.drop(columns=["in_window"]).copy()
         classification[label] = pairs["in_window"].to_numpy(dtype=bool)

@@ -316,7 +316,7 @@ def _frame_out(frame: Any, fmt: str, output: str | None) -> None:
 
     assert isinstance(frame, pd.DataFrame)
     out = frame.copy()
-    for column in out.columns:  # nested values as JSON text, the same in every format
+    for column in out.columns if fmt != "json" else ():  # JSON keeps nested values as such
         if (
             out[column].dtype == object
             and out[column].map(lambda v: isinstance(v, dict | list)).any()
@@ -328,6 +328,12 @@ def _frame_out(frame: Any, fmt: str, output: str | None) -> None:
             out[column] = out[column].map(lambda v: json.dumps(list(v)) if v is not None else None)
         elif str(out[column].dtype).startswith("timedelta"):
             out[column] = out[column].dt.total_seconds()
+    if fmt == "json":
+        for column in out.columns:
+            if str(out[column].dtype).startswith("list"):
+                out[column] = out[column].map(lambda v: list(v) if v is not None else None)
+            elif str(out[column].dtype).startswith("timedelta"):
+                out[column] = out[column].dt.total_seconds()
     if fmt == "parquet":
         if output is None:
             out.to_parquet(sys.stdout.buffer, index=False)
@@ -370,7 +376,11 @@ def _query(args: argparse.Namespace) -> int:
         frame = query(
             columns=columns, limit=args.limit, include_deleted=args.include_deleted, **filters
         )
-    _frame_out(frame, args.format, args.output)
+    try:
+        _frame_out(frame, args.format, args.output)
+    except OSError as err:
+        print(f"rca: error: cannot write {args.output}: {err.strerror or err}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -378,26 +388,26 @@ def _report(args: argparse.Namespace) -> int:
     from . import report
     from .store import connect
 
-    fmt = args.format
-    if fmt is None:
-        fmt = (
-            "html"
-            if args.output and Path(args.output).suffix.lower() in (".html", ".htm")
-            else "md"
-        )
+    suffix = Path(args.output).suffix.lower() if args.output else ""
+    by_suffix = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}.get(suffix)
+    if args.format and by_suffix and args.format != by_suffix:
+        print(f"rca: --format {args.format} but the output is a {suffix} file", file=sys.stderr)
+        return 2
+    fmt = args.format or by_suffix or "md"
     with connect(args.db, read_only=True) as store:
         if args.kind == "postmortem":
-            if not args.investigation:
-                print("rca: report postmortem needs an investigation id", file=sys.stderr)
-                return 2
             doc = report.postmortem(store, args.investigation, plot=not args.no_plot)
         else:
             doc = report.review(store, since=args.since, until=args.until, plot=not args.no_plot)
     if args.output:
         target = Path(args.output)
-        if target.suffix.lower() not in (".md", ".markdown", ".html", ".htm"):
-            target = target.with_suffix(".html" if fmt == "html" else ".md")
-        print(doc.save(target))
+        if by_suffix is None:
+            target = target.with_name(target.name + (".html" if fmt == "html" else ".md"))
+        try:
+            print(doc.save(target))
+        except OSError as err:
+            print(f"rca: error: cannot write {target}: {err.strerror or err}", file=sys.stderr)
+            return 1
     else:
         sys.stdout.write(doc.to_html() if fmt == "html" else doc.to_markdown())
     return 0
@@ -421,22 +431,27 @@ def _data_commands(commands: Any) -> None:
     query.add_argument("--limit", type=int, default=None)
     query.add_argument("--include-deleted", action="store_true")
     for name in dict.fromkeys((*queries.EVENT_FILTERS, *queries.INVESTIGATION_FILTERS)):
-        query.add_argument(
-            "--" + name.replace("_", "-"), dest=name, nargs="+", action="extend", default=None
-        )
+        flag = "--" + name.replace("_", "-")
+        if name in _SINGLE:
+            query.add_argument(flag, dest=name, nargs=1, default=None)
+        else:
+            query.add_argument(flag, dest=name, nargs="+", action="extend", default=None)
     query.set_defaults(func=_query)
     rep = commands.add_parser("report", help="a postmortem or a reliability review document")
-    rep.add_argument("kind", choices=("postmortem", "review"))
-    rep.add_argument("investigation", nargs="?", default=None, help="for a postmortem")
-    rep.add_argument("--db", **db)
-    rep.add_argument("--format", choices=("md", "html"), default=None,
-                     help="default: by the output's suffix, else md")  # fmt: skip
-    rep.add_argument("-o", "--output", default=None,
-                     help="file (.md writes the plots beside it); default stdout")  # fmt: skip
-    rep.add_argument("--since", default=None, help="review: start (default 90 days ago)")
-    rep.add_argument("--until", default=None, help="review: end (default now)")
-    rep.add_argument("--no-plot", action="store_true", help="no plots")
-    rep.set_defaults(func=_report)
+    kinds = rep.add_subparsers(dest="kind", metavar="KIND", required=True)
+    postmortem = kinds.add_parser("postmortem", help="one investigation's postmortem")
+    postmortem.add_argument("investigation", help="investigation id")
+    review = kinds.add_parser("review", help="a reliability review of a period")
+    review.add_argument("--since", default=None, help="start (default 90 days before --until)")
+    review.add_argument("--until", default=None, help="end (default now)")
+    for sub in (postmortem, review):
+        sub.add_argument("--db", **db)
+        sub.add_argument("--format", choices=("md", "html"), default=None,
+                         help="default: by the output's suffix, else md")  # fmt: skip
+        sub.add_argument("-o", "--output", default=None,
+                         help="file (.md writes the plots beside it); default stdout")  # fmt: skip
+        sub.add_argument("--no-plot", action="store_true", help="no plots")
+        sub.set_defaults(func=_report)
 
 
 def _parser() -> argparse.ArgumentParser:

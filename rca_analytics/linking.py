@@ -1039,7 +1039,7 @@ def _bar(total: int, enabled: bool | None) -> Any:
 
 _LINK_JSON = """json_object('event_id', event_id, 'investigation_id', investigation_id,
   'confidence', confidence, 'method', method, 'reasons', reasons,
-  'linked_at', strftime(linked_at, '%Y-%m-%dT%H:%M:%S.%fZ'),
+  'linked_at', strftime(coalesce(old_linked_at, linked_at), '%Y-%m-%dT%H:%M:%S.%fZ'),
   'replaced', CASE WHEN was_linked THEN json_object('event_id', event_id,
     'investigation_id', investigation_id, 'confidence', old_confidence, 'method', 'linker',
     'reasons', old_reasons,
@@ -1093,7 +1093,7 @@ def _write(store: Store, todo: pd.DataFrame, report: AutoLinkReport) -> pd.DataF
         store._execute(
             "INSERT INTO links (event_id, investigation_id, confidence, method, reasons, "
             "linked_at) SELECT event_id, investigation_id, confidence, method, reasons, "
-            "linked_at FROM _rca_auto_changed"
+            "coalesce(old_linked_at, linked_at) FROM _rca_auto_changed"  # made when first made
         )
         # Each link in both records' history, as link() writes it (with what it replaced).
         store._execute(_AUDIT, {"now": now})

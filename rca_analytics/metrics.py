@@ -12,9 +12,10 @@ sentence for a report.
 >>> store = rca.connect(":memory:")
 >>> for minutes in (30, 90):
 ...     _ = store.add_investigation({"title": "t", "status": "resolved",
-...         "detected_at": "2026-03-01T10:00:00Z",
+...         "detected_at": "2026-03-01T10:00:00Z", "created_at": "2026-03-01T10:05:00Z",
 ...         "resolved_at": f"2026-03-01T{10 + minutes // 60}:{minutes % 60:02d}:00Z"})
->>> _ = store.add_investigation({"title": "still open", "detected_at": "2026-03-02T10:00:00Z"})
+>>> _ = store.add_investigation({"title": "still open", "detected_at": "2026-03-02T10:00:00Z",
+...                                "created_at": "2026-03-02T10:05:00Z"})
 >>> frame = rca.metrics.mttr(store, stat=["median", "max"], as_of="2026-04-01")
 >>> frame[["n", "median", "max"]].values.tolist()
 [[2, Timedelta('0 days 01:00:00'), Timedelta('0 days 01:30:00')]]
@@ -90,6 +91,7 @@ _CLOSED = ("resolved", "closed")
 
 #: Why investigations are left out of a duration, in the order they are checked.
 REASONS = {
+    "recorded_later": "recorded after the as-of time",
     "later": "began after the as-of time",
     "deleted": "deleted",
     "no_start": "missing {start}",
@@ -149,6 +151,9 @@ class Definition:
         """JSON-ready."""
         out = asdict(self)
         out["as_of"] = self.as_of.isoformat()
+        out["filters"] = {
+            k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in self.filters.items()
+        }
         out["excluded_ids"] = {k: list(v) for k, v in self.excluded_ids.items()}
         return out
 
@@ -225,18 +230,34 @@ def _as_it_stood(frame: pd.DataFrame, as_of: dt.datetime) -> pd.DataFrame:
     return out
 
 
+def investigations_as_of(
+    store: Store, as_of: dt.datetime, filters: Mapping[str, Any]
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """The investigations as they stood at ``as_of``, and the ids left out by reason.
+
+    Left out: those recorded (``created_at``) or begun (earliest time) after it, and
+    those deleted by then. Times after it are cleared, and one resolved later is
+    ``in_progress`` (its status then is not kept).
+    """
+    queries._check_names(filters, queries.INVESTIGATION_FILTERS, "metrics")
+    frame = store.investigations(include_deleted=True, **filters)
+    excluded: dict[str, list[str]] = {k: [] for k in REASONS}
+    recorded = frame["created_at"] > as_of
+    excluded["recorded_later"] = frame.loc[recorded, "id"].tolist()
+    later = (_began(frame) > as_of) & ~recorded
+    excluded["later"] = frame.loc[later, "id"].tolist()
+    frame = _as_it_stood(frame[~recorded & ~later], as_of)
+    deleted = frame["deleted_at"].notna()
+    excluded["deleted"] = frame.loc[deleted, "id"].tolist()
+    return frame[~deleted].copy(), excluded
+
+
 def _durations(
     store: Store, start: str, end: str, as_of: dt.datetime, filters: Mapping[str, Any]
 ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """Investigations with a usable duration, and the ids left out by reason."""
-    queries._check_names(filters, queries.INVESTIGATION_FILTERS, "metrics")
-    frame = store.investigations(include_deleted=True, **filters)
-    excluded: dict[str, list[str]] = {k: [] for k in REASONS}
-    later = _began(frame) > as_of
-    excluded["later"] = frame.loc[later, "id"].tolist()
-    frame = _as_it_stood(frame[~later], as_of)
+    frame, excluded = investigations_as_of(store, as_of, filters)
     checks = [
-        ("deleted", frame["deleted_at"].notna()),
         ("no_start", frame[start].isna()),
         ("open", frame[end].isna() & ~frame["status"].isin(_CLOSED)),
         ("no_end", frame[end].isna()),
@@ -520,14 +541,19 @@ def recurrence(
     Returns:
         One row per group with at least one incident: the group, ``incidents``,
         ``repeats``, ``first``, ``last``, ``median_gap``; most repeats first.
-        ``attrs["definition"]`` says how (``by``, ``within``, ``as_of``).
+        ``attrs["definition"]`` says how (``by``, ``within``, ``as_of``, filters) and
+        how many investigations were used and left out, by reason (no value for the
+        grouping, a root cause like no other, recorded or begun after ``as_of``,
+        deleted).
     """
     span = queries.duration("within", within)
     when = _as_of(as_of)
-    queries._check_names(filters, queries.INVESTIGATION_FILTERS, "recurrence")
-    inv = store.investigations(**filters)
-    inv = inv[_began(inv) <= when].copy()
+    if by != "root_cause" and (by not in GROUPS or by == "period"):
+        raise QueryError(f"by: {by!r} is not one of {sorted(set(GROUPS) - {'period'})} "
+                         "or 'root_cause'")  # fmt: skip
+    inv, excluded = investigations_as_of(store, when, filters)
     inv["at"] = inv["detected_at"].fillna(inv["created_at"])
+    left_out = {k: len(v) for k, v in excluded.items() if v}
     if by == "root_cause":
         column = "root_cause_group"
         pairs = similar_root_causes(store, min_similarity=min_similarity)
@@ -544,6 +570,7 @@ def recurrence(
                 parent[find(a)] = find(b)
         roots = inv["id"].map(find)
         sizes = roots.map(roots.value_counts())
+        left_out["root cause like no other"] = int((sizes <= 1).sum())
         inv = inv[sizes > 1].copy()
         roots = roots[sizes > 1]
         names = {}
@@ -556,12 +583,11 @@ def recurrence(
             names[root] = " ".join(top)
         inv[column] = roots.map(names)
     else:
-        if by not in GROUPS or by == "period":
-            raise QueryError(f"by: {by!r} is not one of {sorted(set(GROUPS) - {'period'})} "
-                             "or 'root_cause'")  # fmt: skip
         column = GROUPS[by]
+        left_out[f"no {column}"] = int(inv[column].isna().sum())
     rows = []
-    for key, part in inv.dropna(subset=[column]).groupby(column, observed=True, sort=True):
+    grouped = inv.dropna(subset=[column])
+    for key, part in grouped.groupby(column, observed=True, sort=True):
         times = part["at"].sort_values()
         gaps = times.diff().dropna()
         rows.append(
@@ -579,5 +605,12 @@ def recurrence(
     )
     out = out.sort_values(["repeats", "incidents", column], ascending=[False, False, True])
     out = out.reset_index(drop=True)
-    out.attrs["definition"] = {"by": by, "within": span, "as_of": when, "filters": filters}
+    out.attrs["definition"] = {
+        "by": by,
+        "within": span,
+        "as_of": when,
+        "filters": dict(filters),
+        "used": len(grouped),
+        "excluded": {k: n for k, n in left_out.items() if n},
+    }
     return out

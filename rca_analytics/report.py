@@ -25,6 +25,7 @@ import base64
 import datetime as dt
 import html
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,7 +80,8 @@ class Report:
                 out += [_md_table(block.content), ""]
             elif block.kind == "figure":
                 name, caption = block.content
-                out += [f"![{_md_text(caption)}]({figure_prefix}{name}.png)", ""]
+                target = f"{figure_prefix}{name}.png".replace("<", "%3C").replace(">", "%3E")
+                out += [f"![{_md_text(caption)}](<{target}>)", ""]
         return "\n".join(out).rstrip() + "\n"
 
     def to_html(self) -> str:
@@ -90,7 +92,8 @@ class Report:
                 level = min(block.level, 6)
                 body.append(f"<h{level}>{html.escape(block.content)}</h{level}>")
             elif block.kind == "text":
-                body.append(f"<p>{html.escape(block.content)}</p>")
+                text = str(block.content).replace("\r\n", "\n").replace("\r", "\n")
+                body.append("<p>" + html.escape(text).replace("\n", "<br>\n") + "</p>")
             elif block.kind == "pre":
                 body.append(f"<pre>{html.escape(str(block.content))}</pre>")
             elif block.kind == "table":
@@ -103,10 +106,11 @@ class Report:
                     f'src="data:image/png;base64,{data}"><figcaption>'
                     f"{html.escape(caption)}</figcaption></figure>"
                 )
+        fragment = f'<div class="rca-report"><style>{_CSS}</style>\n' + "\n".join(body)
         return (
             '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f"<title>{html.escape(self.title)}</title><style>{_CSS}</style></head>"
-            "<body>\n" + "\n".join(body) + "\n</body></html>\n"
+            f"<title>{html.escape(self.title)}</title></head><body>\n"
+            f"{fragment}\n</div>\n</body></html>\n"
         )
 
     def save(self, path: str | Path) -> Path:
@@ -127,24 +131,42 @@ class Report:
         return self.to_markdown()
 
     def _repr_html_(self) -> str:
-        return self.to_html()
+        """The report in one ``div`` whose styles touch nothing else of the notebook."""
+        page = self.to_html()
+        return page[page.index('<div class="rca-report">') : page.rindex("</div>") + 6]
 
 
 _CSS = (
-    "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
-    "color:#1f2328}table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #d0d7de;"
-    "padding:.25rem .5rem;text-align:left;vertical-align:top;font-size:.9rem}"
-    "th{background:#f6f8fa}img{max-width:100%}pre{white-space:pre-wrap;background:#f6f8fa;"
+    ".rca-report{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
+    "padding:0 1rem;color:#1f2328}.rca-report table{border-collapse:collapse;margin:.5rem 0}"
+    ".rca-report th,.rca-report td{border:1px solid #d0d7de;padding:.25rem .5rem;"
+    "text-align:left;vertical-align:top;font-size:.9rem}.rca-report th{background:#f6f8fa}"
+    ".rca-report img{max-width:100%}.rca-report pre{white-space:pre-wrap;background:#f6f8fa;"
     "padding:.5rem}"
 )
 
 
+#: Characters that make Markdown (CommonMark and GitHub's tables) do something.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>&|~#!])")
+
+
+def _md_escape(text: str) -> str:
+    """One line shown literally: markup characters backslash-escaped."""
+    out = _MD_SPECIAL.sub(r"\\\1", text)
+    out = re.sub(r"^(\d+)([.)])", r"\1\\\2", out)  # "1. " starts a list
+    out = re.sub(r"^([-+=])", r"\\\1", out)  # list items, setext underlines
+    return re.sub(r"^( +)", lambda m: "&#32;" * len(m.group(1)), out)  # no code block
+
+
 def _md_text(text: Any) -> str:
-    """Text as Markdown shows it literally: no stray HTML tags, headings or lists."""
-    out = str(text).replace("\r", "").strip()
-    out = out.replace("\\", "\\\\").replace("<", "\\<").replace(">", "\\>")
-    lines = [("\\" + line) if line[:1] in "#-+*>=|" and line else line for line in out.split("\n")]
-    return "\n".join(lines)
+    """Text as Markdown shows it literally, line breaks kept: no links, tags or code."""
+    lines = str(text).replace("\r\n", "\n").replace("\r", "\n").strip().split("\n")
+    out = [_md_escape(line) if line.strip() else "" for line in lines]
+    # A hard line break (a trailing backslash) between the lines of one paragraph.
+    return "\n".join(
+        line + ("\\" if i + 1 < len(out) and line and out[i + 1] else "")
+        for i, line in enumerate(out)
+    )
 
 
 def _cell(value: Any) -> str:
@@ -163,8 +185,7 @@ def _cell(value: Any) -> str:
 
 def _md_table(frame: pd.DataFrame) -> str:
     def esc(text: str) -> str:
-        text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-        return text.replace("<", "\\<").replace(">", "\\>")
+        return _md_escape(" ".join(text.replace("\r", "\n").split("\n")))
 
     head = "| " + " | ".join(esc(str(c)) for c in frame.columns) + " |"
     rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
@@ -437,19 +458,22 @@ def postmortem(
         add(Block("text", "None."))
 
     add(Block("heading", "Definitions"))
-    d = metrics.mttr(store, as_of=when).attrs["definition"]
+    mttr = metrics.mttr(store, as_of=when)
+    d = mttr.attrs["definition"]
+    figure = _duration(mttr["median"].iloc[0]) if len(mttr) else "not measurable"
     add(Block("text", "Durations are end time minus start time as named in each row, in "
-                      "UTC. For comparison, across the store: " + d.describe() + "."))  # fmt: skip
+                      f"UTC. For comparison, across the store: median time to resolve {figure} "
+                      f"({d.describe()})."))  # fmt: skip
     return doc
 
 
-def _trend_png(trend: pd.DataFrame, counts: pd.DataFrame, title: str) -> bytes | None:
+def _trend_png(trend: pd.DataFrame, counts: pd.DataFrame, title: str, days: float) -> bytes | None:
     """Median time to resolve per period (line) over incident counts (bars)."""
 
     def draw(fig: Any, ax: Any) -> None:
         if len(counts):
-            ax.bar(counts["period"], counts["incidents"], width=20, color="#c6dbef",
-                   label="incidents")  # fmt: skip
+            ax.bar(counts["period"], counts["incidents"], width=0.8 * days, align="edge",
+                   color="#c6dbef", label="incidents")  # fmt: skip
         ax.set_ylabel("incidents")
         if len(trend):
             ax2 = ax.twinx()
@@ -498,7 +522,7 @@ def review(
                       f"to {end:%Y-%m-%d %H:%M} UTC; figures as of "
                       f"{when:%Y-%m-%d %H:%M} UTC."))  # fmt: skip
 
-    inv = store.investigations(**period)
+    inv, _ = metrics.investigations_as_of(store, when, period)  # as they stood then
     add(Block("heading", "Incidents"))
     if inv.empty:
         add(Block("text", "No incidents in the period."))
@@ -548,7 +572,11 @@ def review(
         else pd.DataFrame({"period": [], "incidents": []})
     )
     if plot and (len(trend) or len(counts)):
-        png = _trend_png(trend, counts, f"Incidents and median time to resolve per {freq}")
+        names = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
+        days = {"D": 1, "W": 7, "M": 30, "Q": 91, "Y": 365}.get(freq, 30)
+        png = _trend_png(
+            trend, counts, f"Incidents and median time to resolve per {names.get(freq, freq)}", days
+        )
         if png is None:
             add(Block("text", "(The trend plot needs matplotlib: "
                               "pip install 'rca-analytics[plots]'.)"))  # fmt: skip

@@ -784,7 +784,8 @@ class Store:
         """Link an event to an investigation (both must be active).
 
         Linking a pair that is already linked replaces the link's confidence, method
-        and reasons (the change is kept in :meth:`history`).
+        and reasons (the change is kept in :meth:`history`); its ``linked_at`` stays
+        the time it was first made unless one is given.
 
         Raises:
             NotFound: Either record is missing or soft-deleted.
@@ -829,7 +830,7 @@ class Store:
                 return self._put_link(
                     new, extra={"overrides_review": rejected[0].model_dump(mode="json")}
                 )
-            return self._put_link(new)
+            return self._put_link(new, keep_time=linked_at is None)
 
     def _put_link(
         self,
@@ -838,9 +839,12 @@ class Store:
         touch_event: bool = True,
         touch_investigation: bool = True,
         extra: Mapping[str, Any] | None = None,
+        keep_time: bool = False,
     ) -> Link:
         key = [new.event_id, new.investigation_id]
         old = self._select(Link, "event_id = ? AND investigation_id = ?", key)
+        if old and keep_time:  # a changed link was still made when it was first made
+            new = new.model_copy(update={"linked_at": old[0].linked_at})
         if old:
             if old[0].model_dump(exclude={"linked_at"}) == new.model_dump(exclude={"linked_at"}):
                 return old[0]

@@ -186,9 +186,12 @@ def test_query_writes_csv_json_and_parquet(
     assert json.loads(frame["data"][0]) == {"n": 0, "text": 'quote " and, comma'}
     assert json.loads(frame["tags"][0]) == ["a", "b"]
     assert main(["query", "events", *db, "--component", "pay", "web", "--format", "json",
-                 "--columns", "source,component,timestamp"]) == 0  # fmt: skip
+                 "--columns", "source,component,timestamp,tags,data"]) == 0  # fmt: skip
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert len(rows) == 3 and set(rows[0]) == {"source", "component", "timestamp"}
+    assert len(rows) == 3 and set(rows[0]) == {"source", "component", "timestamp", "tags", "data"}
+    assert rows[0]["tags"] == ["a", "b"] and rows[0]["data"]["n"] == 0  # nested, not text
+    with pytest.raises(SystemExit):  # one value only
+        main(["query", "events", *db, "--since", "2026-01-01", "2026-02-01"])
     out = tmp_path / "e.parquet"
     assert main(["query", "events", *db, "--format", "parquet", "-o", str(out)]) == 0
     assert len(pd.read_parquet(out)) == 3
@@ -214,4 +217,13 @@ def test_report_from_the_shell(
     assert main(["report", "review", *db, "--since", "2026-02-01", "--until", "2026-04-01",
                  "--format", "html", "--no-plot"]) == 0  # fmt: skip
     assert "Reliability review 2026-02-01 to 2026-04-01" in capsys.readouterr().out
-    assert main(["report", "postmortem", *db]) == 2
+    with pytest.raises(SystemExit):  # a postmortem needs its investigation
+        main(["report", "postmortem", *db])
+    assert main(["report", "postmortem", *db, inv.id, "--no-plot"]) == 0  # options first too
+    capsys.readouterr()
+    assert main(["report", "review", *db, "--format", "md", "-o", str(tmp_path / "r.html")]) == 2
+    assert "--format md but the output is a .html file" in capsys.readouterr().err
+    assert main(["report", "review", *db, "-o", str(tmp_path / "missing" / "r.md")]) == 1
+    assert "cannot write" in capsys.readouterr().err
+    assert main(["report", "review", *db, "--no-plot", "-o", str(tmp_path / "plain")]) == 0
+    assert (tmp_path / "plain.md").exists()

@@ -79,7 +79,8 @@ def test_the_definition_says_what_was_used_and_left_out(
         3,
     )
     assert d.excluded == {
-        "later": 0, "deleted": 1, "no_start": 0, "open": 1, "no_end": 1, "negative": 1
+        "recorded_later": 0, "later": 0, "deleted": 1, "no_start": 0, "open": 1, "no_end": 1,
+        "negative": 1,
     }  # fmt: skip
     assert d.excluded_ids["open"] == (ids["d"],) and d.excluded_ids["negative"] == (ids["f"],)
     text = d.describe()
@@ -132,7 +133,13 @@ def test_as_of_recomputes_as_the_data_stood(store: rca.Store, ids: dict[str, str
     d = then.attrs["definition"]
     assert then["n"].iloc[0] == 1 and then["median"].iloc[0] == 110 * MIN  # a only
     assert ids["b"] in d.excluded_ids["open"]
-    assert ids["c"] in d.excluded_ids["later"]  # detected a month later
+    assert ids["c"] in d.excluded_ids["recorded_later"]  # a month later
+    backfilled = store.add_investigation(
+        {"title": "backfill", "detected_at": at(100), "resolved_at": at(200),
+         "status": "resolved", "created_at": at(3000)}
+    )  # fmt: skip
+    again = metrics.mttr(store, as_of=at(1500)).attrs["definition"]
+    assert backfilled.id in again.excluded_ids["recorded_later"]  # not known then
     assert d.excluded["deleted"] == 0  # g was deleted now, after the as-of time: not yet
     assert d.as_of == at(1500)
 
@@ -349,10 +356,8 @@ def test_dora_sensitivity_shows_what_the_window_decides(
     assert s["change_failure_rate"].tolist() == pytest.approx([0, 0.25, 0.5])
     assert s["recovery_time"].iloc[2] == pd.Timedelta(hours=43.5)  # median of 3 h and 3.5 d
     classes = s.attrs["classification"].set_index("investigation_id")
-    assert classes.loc[deploys["A"], ["1.0 h", "24.0 h", "7.0 days"]].tolist() == [
-        False, True, True
-    ]  # fmt: skip
-    assert classes.loc[deploys["B"], "7.0 days"] and not classes.loc[deploys["B"], "24.0 h"]
+    assert classes.loc[deploys["A"], ["1h", "24h", "7d"]].tolist() == [False, True, True]
+    assert classes.loc[deploys["B"], "7d"] and not classes.loc[deploys["B"], "24h"]
 
 
 def test_dora_as_of_and_ci_runs_when_there_are_no_deploys(

@@ -44,11 +44,13 @@ def incident(store: rca.Store) -> str:
             "remediation": "Rolled back; pool-saturation alert added.",
             "tags": ["db", "rollback"],
             "created_by": "ana",
+            "created_at": at(5),
         }
     )
     other = store.add_investigation(
         {"id": "inv-earlier", "title": "Pool warnings", "status": "closed",
-         "detected_at": at(-60 * 24 * 7), "resolved_at": at(-60 * 24 * 7 + 30)}
+         "detected_at": at(-60 * 24 * 7), "resolved_at": at(-60 * 24 * 7 + 30),
+         "created_at": at(-60 * 24 * 7 + 5)}
     )  # fmt: skip
     store.relate(inv.id, other.id)
     events = [
@@ -82,22 +84,26 @@ def test_the_markdown_is_pinned(store: rca.Store, incident: str) -> None:
     assert text == SNAPSHOT.read_text()
 
 
+def plain(markdown: str) -> str:
+    """Markdown with its backslash escapes undone (what a reader sees, roughly)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def test_the_report_tells_the_story(store: rca.Store, incident: str) -> None:
-    text = report.postmortem(store, incident, as_of="2026-03-10").to_markdown()
+    text = plain(report.postmortem(store, incident, as_of="2026-03-10").to_markdown())
     for part in (
-        "# Postmortem: Checkout 500s | after \\<payments\\> deploy",
+        "# Postmortem: Checkout 500s | after <payments> deploy",
         "| time to detect | 8 min | detected_at - impact_started_at |",
         "| time to mitigate | 25 min | mitigated_at - detected_at |",
-        "![Events by source; the incident window shaded](timeline.png)",
+        "![Events by source; the incident window shaded](<timeline.png>)",
         "| ci | deploy | 1 |",
         "deploy-42",
         "change_before: deploy 4 min before impact start",
         "v2.14.0 shrank the DB pool",
         "| inv-earlier | Pool warnings | closed |",
-        "median of resolved_at - detected_at",
+        "median time to resolve 40 min (median of resolved_at - detected_at over 2",
     ):
         assert part in text, part
-    assert "Checkout 500s \\| after" not in text.splitlines()[0]  # the title is not a table
 
 
 def test_html_is_one_self_contained_page(store: rca.Store, incident: str) -> None:
@@ -107,13 +113,15 @@ def test_html_is_one_self_contained_page(store: rca.Store, incident: str) -> Non
     assert "&lt;payments&gt;" in page and "<payments>" not in page
     assert 'src="data:image/png;base64,' in page
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing fetched
-    assert doc._repr_html_() == page and doc._repr_markdown_() == doc.to_markdown()
+    fragment = doc._repr_html_()  # in Jupyter: styles scoped to the report's own div
+    assert fragment.startswith('<div class="rca-report">') and fragment in page
+    assert "body{" not in fragment and doc._repr_markdown_() == doc.to_markdown()
 
 
 def test_save_by_suffix(store: rca.Store, incident: str, tmp_path: Path) -> None:
     doc = report.postmortem(store, incident, as_of="2026-03-10")
     md = doc.save(tmp_path / "pm.md")
-    assert "](pm-timeline.png)" in md.read_text()
+    assert "](<pm-timeline.png>)" in md.read_text()
     assert (tmp_path / "pm-timeline.png").read_bytes().startswith(b"\x89PNG")
     assert doc.save(tmp_path / "pm.html").read_text().startswith("<!DOCTYPE html>")
     with pytest.raises(ValueError, match=r"\.md or \.html"):
@@ -175,7 +183,7 @@ def test_the_html_shows_its_timeline_in_a_real_browser(
 
 def test_a_reliability_review(store: rca.Store, incident: str) -> None:
     doc = report.review(store, since="2026-02-01", until="2026-04-01", as_of="2026-04-02")
-    text = doc.to_markdown()
+    text = plain(doc.to_markdown())
     for part in (
         "# Reliability review 2026-02-01 to 2026-04-01",
         "2 incidents, by impact severity and status:",  # and the earlier one
@@ -190,3 +198,36 @@ def test_a_reliability_review(store: rca.Store, incident: str) -> None:
     assert "trend" in doc.figures
     with pytest.raises(rca.QueryError, match="before"):
         report.review(store, since="2026-05-01", until="2026-04-01")
+
+
+HOSTILE = (
+    "Title </table><script>alert(1)</script> [click](https://evil.example) "
+    "![px](https://evil.example/p.png) <img src=https://evil.example/i.png> | pipe"
+)
+HOSTILE_TEXT = (
+    "one\n```\n1. list\n    code\n# heading\n&amp; *bold* `tick` ~~strike~~\r| fake | row |"
+)
+
+
+def test_hostile_text_is_shown_literally(store: rca.Store) -> None:
+    from markdown_it import MarkdownIt
+
+    inv = store.add_investigation(
+        {"title": HOSTILE, "root_cause": HOSTILE_TEXT, "remediation": HOSTILE,
+         "detected_at": at(0), "component_affected": "pay"}
+    )  # fmt: skip
+    store.add_event(
+        {"source": "logs", "event_type": "error", "severity": "high", "component": "pay",
+         "timestamp": at(1), "data": {"message": HOSTILE_TEXT}}
+    )  # fmt: skip
+    doc = report.postmortem(store, inv.id, plot=False)
+    rendered = MarkdownIt("commonmark").enable("table").render(doc.to_markdown())
+    for tag in ("<img", "<a ", "<script", "<pre", "<code", "<ol", "<ul", "<h1>Title </table>"):
+        assert tag not in rendered, tag
+    assert rendered.count("<h1>") == 1 and "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered
+    assert "[click](https://evil.example)" in rendered  # the text, not a link
+    assert "```" in rendered and "&amp;amp;" in rendered and "# heading" in rendered
+    assert "<td>| fake | row |" not in rendered  # a carriage return forges no table row
+    page = doc.to_html()
+    assert "<script>" not in page and "<img src=https" not in page
+    assert "one<br>" in page  # line breaks of the root cause kept
