@@ -413,6 +413,20 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from .store import connect
+
+    keys = [k for k in args.partition_by.split(",") if k] if args.partition_by else []
+    with connect(args.db, read_only=True) as store:
+        result = store.export_lake(args.path, partition_by=keys)
+    print(
+        f"{result.path}: {result.partitions_written} of {result.partitions} event partitions "
+        f"written, {result.events:,} events ({'full' if result.full else 'changes only'}, "
+        f"{result.seconds:.1f} s)"
+    )
+    return 0
+
+
 def _data_commands(commands: Any) -> None:
     from . import queries
 
@@ -437,6 +451,17 @@ def _data_commands(commands: Any) -> None:
         else:
             query.add_argument(flag, dest=name, nargs="+", action="extend", default=None)
     query.set_defaults(func=_query)
+    export = commands.add_parser("export", help="write the store as a Parquet lake")
+    export.add_argument("target", choices=("lake",))
+    export.add_argument("path", help="the lake folder (created; brought up to date when it exists)")
+    export.add_argument("--db", **db)
+    export.add_argument(
+        "--partition-by",
+        default="source,day",
+        help="event partition keys: source, day, month "
+        "(comma-separated; '' for none; default source,day)",
+    )
+    export.set_defaults(func=_export)
     rep = commands.add_parser("report", help="a postmortem or a reliability review document")
     kinds = rep.add_subparsers(dest="kind", metavar="KIND", required=True)
     postmortem = kinds.add_parser("postmortem", help="one investigation's postmortem")

@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 from pydantic_core import PydanticUndefined
 
-from . import _connection, _importing, _ingesting, _loading, linking, queries
+from . import _connection, _importing, _ingesting, _lake, _loading, linking, queries
 from . import _validate as v
 from ._connection import MEMORY
 from ._importing import ImportReport
@@ -1150,6 +1150,26 @@ class Store:
             config=config,
             manual_as_accepted=manual_as_accepted,
         )
+
+    def export_lake(
+        self, path: str | Path, *, partition_by: Sequence[str] = ("source", "day")
+    ) -> _lake.LakeExport:
+        """Write the store as a Parquet lake that Spark, Trino or BigQuery can read.
+
+        Events go to hive partitions (``events/source=git/day=2026-03-01/``; keys
+        ``source``, ``day``, ``month``, or none), the other tables to one file each;
+        columns are the models' stored fields (UTC timestamps, ``LIST<STRING>`` tags,
+        JSON as text), soft-deleted records included with their ``deleted_at``.
+        ``manifest.json`` holds the schema version, row counts, export time and the
+        high-water mark. Running it again rewrites only the partitions holding events
+        changed since (updates, soft deletes, moves between partitions); a partition is
+        swapped in whole and the manifest written last, so an interrupted export leaves
+        the lake as it was and the next one finishes the job.
+
+        Returns:
+            A :class:`~rca_analytics._lake.LakeExport` with what was written.
+        """
+        return _lake.export_lake(self, path, partition_by=partition_by)
 
     def relate(self, investigation_id: str, other_id: str) -> None:
         """Mark two investigations as related (symmetric; relating twice is harmless)."""

@@ -53,6 +53,7 @@ STORE_METHODS = {
     "add_investigations",
     "import_sqlite",
     "ingest",
+    "export_lake",
     "get_event",
     "update_event",
     "delete_event",

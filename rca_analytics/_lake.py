@@ -1,0 +1,303 @@
+"""Export a store as a Parquet lake that distributed engines read (see ``Store.export_lake``).
+
+Layout (hive partitions; columns as the models' stored fields, timestamps UTC, tags
+``LIST<STRING>``, JSON payloads as strings)::
+
+    DIR/manifest.json
+    DIR/events/source=git/day=2026-03-01/data_0.parquet
+    DIR/investigations/data.parquet
+    DIR/links/data.parquet
+    DIR/link_reviews/data.parquet
+    DIR/investigation_relations/data.parquet
+
+A partition is written to a temporary folder and swapped in whole; the manifest, written
+last (and atomically), is the commit point: an export that stops half way leaves every
+partition either as it was or complete, and the next export redoes what was not recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from ._version import __version__
+from .errors import QueryError
+from .models import Event, Investigation, Link, Relation, Review, utc_now
+from .schema import SCHEMA_VERSION, json_columns, quote
+
+if TYPE_CHECKING:
+    from .store import Store
+
+__all__ = ["PARTITIONS", "LakeExport", "export_lake"]
+
+MANIFEST = "manifest.json"
+#: How event partitions can be keyed: the event's source, and its UTC day or month.
+PARTITIONS = {
+    "source": "source",
+    "day": "strftime(\"timestamp\", '%Y-%m-%d')",
+    "month": "strftime(\"timestamp\", '%Y-%m')",
+}
+#: The small tables, written whole on every export.
+_WHOLE = ("investigations", "links", "link_reviews", "investigation_relations")
+_MODELS: dict[str, Any] = {
+    "investigations": Investigation,
+    "links": Link,
+    "link_reviews": Review,
+    "investigation_relations": Relation,
+}
+
+
+@dataclass
+class LakeExport:
+    """What an export wrote.
+
+    Attributes:
+        path: The lake folder.
+        partitions_written: Event partitions (re)written by this export.
+        partitions: Event partitions in the lake after it.
+        events: Events in the lake (active and soft-deleted).
+        tables: Rows per table in the lake.
+        high_water: The latest ``updated_at`` exported, per table.
+        seconds: Wall time.
+        full: Whether every partition was written (first export, or a new layout).
+    """
+
+    path: Path
+    partitions_written: int
+    partitions: int
+    events: int
+    tables: dict[str, int]
+    high_water: dict[str, str | None]
+    seconds: float
+    full: bool
+
+    def __repr__(self) -> str:
+        return (
+            f"<LakeExport {self.path}: {self.partitions_written} of {self.partitions} event "
+            f"partitions written, {self.events:,} events, {self.seconds:.1f} s>"
+        )
+
+
+def _select(store: Store, table: str, model: Any) -> str:
+    """The stored fields of a table, JSON as text, in model order."""
+    cols = []
+    for name in model.stored_fields():
+        if name in json_columns(model):
+            cols.append(f"{quote(name)}::VARCHAR AS {quote(name)}")
+        else:
+            cols.append(quote(name))
+    return ", ".join(cols)
+
+
+def _partition_by(value: Sequence[str]) -> tuple[str, ...]:
+    keys = tuple(value)
+    for key in keys:
+        if key not in PARTITIONS:
+            raise QueryError(f"partition_by: {key!r} is not one of {sorted(PARTITIONS)}")
+    if "day" in keys and "month" in keys:
+        raise QueryError("partition_by: day or month, not both")
+    return keys
+
+
+def _read_manifest(root: Path) -> dict[str, Any] | None:
+    try:
+        return dict(json.loads((root / MANIFEST).read_text()))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as err:
+        raise QueryError(f"{root / MANIFEST}: not a readable lake manifest ({err})") from None
+
+
+def _write_json(path: Path, body: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_text(json.dumps(body, indent=2, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def _swap(new: Path, target: Path) -> None:
+    """Put folder ``new`` at ``target``, replacing what was there, never half of it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    old = target.with_name(f".{target.name}.{uuid.uuid4().hex}.old")
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _hive_dirs(folder: Path, keys: tuple[str, ...]) -> list[Path]:
+    """The partition folders under ``folder`` (``key=value`` per level)."""
+    found = [folder]
+    for key in keys:
+        found = [
+            d for f in found for d in f.iterdir() if d.is_dir() and d.name.startswith(key + "=")
+        ]
+    return found
+
+
+def _reader(store: Store, sql: str, params: dict[str, Any] | None = None) -> Any:
+    """A streaming Arrow reader over internal SQL (the rows never all in memory)."""
+    return store._connection().sql(sql, params=params or {}).to_arrow_reader(100_000)
+
+
+def _write(
+    store: Store,
+    sql: str,
+    folder: Path,
+    keys: tuple[str, ...],
+    params: dict[str, Any] | None = None,
+) -> None:
+    """Rows of ``sql`` as Parquet under ``folder`` (hive partitions by ``keys``)."""
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    reader = _reader(store, sql, params)
+    schema = reader.schema
+    ds.write_dataset(
+        reader,
+        base_dir=str(folder),
+        format="parquet",
+        partitioning=list(keys) or None,
+        partitioning_flavor="hive" if keys else None,
+        basename_template="data_{i}.parquet",
+        existing_data_behavior="overwrite_or_ignore",
+        max_rows_per_file=0,
+        create_dir=True,
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    if not keys and not any(folder.glob("*.parquet")):  # an empty table still has its schema
+        pq.write_table(schema.empty_table(), folder / "data_0.parquet")
+
+
+def _lake_partitions(root: Path, keys: tuple[str, ...], ids: list[str]) -> pa.Table | None:
+    """The lake partitions that hold any of ``ids`` now (an update may move an event)."""
+    import pyarrow.dataset as ds
+
+    folder = root / "events"
+    if not ids or not keys or not folder.exists():
+        return None
+    lake = ds.dataset(str(folder), format="parquet", partitioning="hive")
+    found = lake.to_table(columns=list(keys), filter=ds.field("id").isin(ids))
+    return found.cast(pa.schema([(k, pa.string()) for k in keys]))
+
+
+def export_lake(
+    store: Store, path: str | os.PathLike[str], *, partition_by: Sequence[str] = ("source", "day")
+) -> LakeExport:
+    """Write (or bring up to date) a Parquet lake of the store; see the module docstring."""
+    started = time.perf_counter()
+    keys = _partition_by(partition_by)
+    root = Path(path)
+    root.mkdir(parents=True, exist_ok=True)
+    manifest = _read_manifest(root)
+    full = (
+        manifest is None
+        or list(manifest.get("partition_by", [])) != list(keys)
+        or manifest.get("schema_version") != SCHEMA_VERSION
+        or not keys
+    )
+    since = None if full or manifest is None else manifest["high_water"].get("events")
+    key_sql = ", ".join(f"{PARTITIONS[k]} AS {quote(k)}" for k in keys)
+    derived = ", ".join(
+        f"{PARTITIONS[k]} AS {quote(k)}" for k in keys if k not in Event.model_fields
+    )
+    events_sql = (
+        f"SELECT {_select(store, 'events', Event)}{', ' + derived if derived else ''} "  # noqa: S608
+        "FROM events"
+    )
+    staging = root / f".export-{uuid.uuid4().hex}"
+    staging.mkdir()
+    written: list[Path] = []
+    try:
+        out = staging / "events"
+        if full:
+            _write(store, f'SELECT * FROM ({events_sql}) ORDER BY "timestamp", id', out, keys)  # noqa: S608
+        elif since is not None:
+            changed = store._arrow(
+                f"SELECT DISTINCT {key_sql}, id FROM events "  # noqa: S608 - whitelisted
+                "WHERE updated_at > $since::TIMESTAMPTZ",
+                {"since": since},
+            )
+            affected = changed.select(list(keys)).cast(pa.schema([(k, pa.string()) for k in keys]))
+            moved = _lake_partitions(root, keys, changed.column("id").to_pylist())
+            if moved is not None and moved.num_rows:
+                affected = pa.concat_tables([affected, moved])
+            if affected.num_rows:
+                con = store._connection()
+                con.register("_rca_affected", affected)
+                try:
+                    match = " AND ".join(f"e.{quote(k)} = a.{quote(k)}" for k in keys)
+                    _write(
+                        store,
+                        f"SELECT e.* FROM ({events_sql}) e SEMI JOIN "  # noqa: S608
+                        f"(SELECT DISTINCT * FROM _rca_affected) a ON {match} "
+                        'ORDER BY e."timestamp", e.id',
+                        out,
+                        keys,
+                    )
+                finally:
+                    con.unregister("_rca_affected")
+                # A partition left empty by a move is written empty: it must go.
+                for row in affected.to_pylist():
+                    part = out.joinpath(*(f"{k}={row[k]}" for k in keys))
+                    part.mkdir(parents=True, exist_ok=True)
+        written = _hive_dirs(out, keys) if out.exists() else []
+        if full:  # a new layout or a first export: the whole table at once
+            out.mkdir(parents=True, exist_ok=True)
+            _swap(out, root / "events")
+        for part in written if not full else ():
+            relative = part.relative_to(out)
+            if any(part.iterdir()):
+                _swap(part, root / "events" / relative)
+            else:  # the partition's last event moved away
+                shutil.rmtree(root / "events" / relative, ignore_errors=True)
+        for table in _WHOLE:
+            folder = staging / table
+            model = _MODELS[table]
+            if store._has_table(table):
+                _write(store, f"SELECT {_select(store, table, model)} FROM {table}", folder, ())  # noqa: S608
+                _swap(folder, root / table)
+        counts = {
+            t: int(store._rows(f"SELECT count(*) AS n FROM {t}")[0]["n"])  # noqa: S608
+            for t in ("events", *_WHOLE)
+            if store._has_table(t)
+        }
+        high = store._rows(
+            "SELECT (SELECT max(updated_at) FROM events) AS events, "
+            "(SELECT max(updated_at) FROM investigations) AS investigations"
+        )[0]
+        high_water = {k: (v.isoformat() if v is not None else None) for k, v in high.items()}
+        partitions = len(_hive_dirs(root / "events", keys)) if (root / "events").exists() else 0
+        _write_json(
+            root / MANIFEST,
+            {
+                "format": "rca_analytics lake",
+                "schema_version": SCHEMA_VERSION,
+                "package_version": __version__,
+                "exported_at": utc_now().isoformat(),
+                "partition_by": list(keys),
+                "high_water": high_water,
+                "tables": counts,
+                "partitions": partitions,
+            },
+        )
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return LakeExport(
+        path=root,
+        partitions_written=len(written),
+        partitions=partitions,
+        events=counts["events"],
+        tables=counts,
+        high_water=high_water,
+        seconds=time.perf_counter() - started,
+        full=full,
+    )

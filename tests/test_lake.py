@@ -1,0 +1,150 @@
+"""Exporting a store as a hive-partitioned Parquet lake, incrementally and atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pytest
+
+import rca_analytics as rca
+from rca_analytics import _lake, demo
+from rca_analytics.cli import main
+
+
+@pytest.fixture
+def filled(store: rca.Store) -> rca.Store:
+    demo.build(store)
+    return store
+
+
+def lake_events(root: Path) -> pa.Table:
+    return ds.dataset(str(root / "events"), format="parquet", partitioning="hive").to_table()
+
+
+def files(root: Path) -> dict[str, int]:
+    """Every Parquet file of the lake with its modification time."""
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*.parquet")}
+
+
+def test_a_full_export_has_every_record_in_standard_types(
+    filled: rca.Store, tmp_path: Path
+) -> None:
+    root = tmp_path / "lake"
+    result = filled.export_lake(root)
+    assert result.full and result.partitions_written == result.partitions > 10
+    events = lake_events(root)
+    stats = filled.stats()
+    assert events.num_rows == stats["events"] == result.events
+    schema = events.schema
+    assert schema.field("timestamp").type == pa.timestamp("us", tz="UTC")
+    assert schema.field("tags").type == pa.list_(pa.string())
+    assert schema.field("data").type == pa.string()
+    assert {"source", "day"} <= set(schema.names)
+    stored = filled.events(include_deleted=True).set_index("id")
+    for row in events.slice(0, 25).to_pylist():
+        assert json.loads(row["data"]) == stored.loc[row["id"], "data"]
+        assert row["source"] == stored.loc[row["id"], "source"]
+        assert row["day"] == f"{stored.loc[row['id'], 'timestamp']:%Y-%m-%d}"
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert manifest["schema_version"] == 4 and manifest["partition_by"] == ["source", "day"]
+    assert manifest["tables"]["links"] == stats["links"]
+    assert manifest["high_water"]["events"] is not None
+    for table in ("investigations", "links", "link_reviews", "investigation_relations"):
+        assert (root / table / "data_0.parquet").exists(), table
+    links = ds.dataset(str(root / "links"), format="parquet").to_table()
+    assert links.num_rows == stats["links"]
+
+
+def test_a_second_export_writes_only_what_changed(filled: rca.Store, tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    filled.export_lake(root)
+    before = files(root)
+    again = filled.export_lake(root)
+    assert (again.full, again.partitions_written) == (False, 0)
+    assert {k: v for k, v in files(root).items() if k.startswith("events")} == {
+        k: v for k, v in before.items() if k.startswith("events")
+    }
+    event = filled.events(source="git").iloc[0]
+    filled.update_event(event["id"], severity="critical")
+    changed = filled.export_lake(root)
+    assert changed.partitions_written == 1
+    part = f"events/source=git/day={event['timestamp']:%Y-%m-%d}"
+    after = files(root)
+    assert all(after[k] == v for k, v in before.items() if k.startswith("events/") and
+               not k.startswith(part))  # fmt: skip
+    row = [r for r in lake_events(root).to_pylist() if r["id"] == event["id"]]
+    assert row[0]["severity"] == "critical"
+
+
+def test_soft_deletes_and_moves_reach_the_lake(filled: rca.Store, tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    filled.export_lake(root)
+    events = filled.events()
+    gone, moved = events["id"].iloc[0], events["id"].iloc[1]
+    filled.delete_event(gone)
+    new_time = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
+    filled.update_event(moved, timestamp=new_time)
+    filled.export_lake(root)
+    rows = {r["id"]: r for r in lake_events(root).to_pylist()}
+    everything = filled.events(include_deleted=True)
+    assert len(rows) == lake_events(root).num_rows == len(everything)  # no duplicates
+    assert rows[gone]["deleted_at"] is not None
+    assert rows[moved]["day"] == "2026-06-01"
+
+
+def test_an_interrupted_export_leaves_the_lake_whole(
+    filled: rca.Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "lake"
+    filled.export_lake(root)
+    manifest = (root / "manifest.json").read_text()
+    ids = filled.events()["id"].iloc[:40].tolist()
+    for event_id in ids:
+        filled.update_event(event_id, severity="high")
+    swaps = []
+    real = _lake._swap
+
+    def failing(new: Path, target: Path) -> None:
+        if len(swaps) == 2:
+            raise OSError("disk full")
+        swaps.append(target)
+        real(new, target)
+
+    monkeypatch.setattr(_lake, "_swap", failing)
+    with pytest.raises(OSError, match="disk full"):
+        filled.export_lake(root)
+    assert (root / "manifest.json").read_text() == manifest  # nothing recorded as done
+    assert not list(root.glob(".export-*"))  # no staging left behind
+    table = lake_events(root)
+    assert table.num_rows == filled.stats()["events"]  # each partition old or new, never half
+    monkeypatch.undo()
+    filled.export_lake(root)  # the next export finishes the job
+    lake = {r["id"]: r["severity"] for r in lake_events(root).to_pylist()}
+    assert all(lake[i] == "high" for i in ids)
+
+
+def test_other_layouts(filled: rca.Store, tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    filled.export_lake(root, partition_by=["month"])
+    assert sorted(p.name for p in (root / "events").iterdir()) == ["month=2026-03"]
+    relaid = filled.export_lake(root, partition_by=["source", "day"])
+    assert relaid.full and not (root / "events" / "month=2026-03").exists()
+    assert lake_events(root).num_rows == filled.stats()["events"]
+    flat = filled.export_lake(tmp_path / "flat", partition_by=[])
+    assert flat.partitions == 1 and (tmp_path / "flat" / "events" / "data_0.parquet").exists()
+    with pytest.raises(rca.QueryError, match="partition_by"):
+        filled.export_lake(tmp_path / "x", partition_by=["colour"])
+
+
+def test_export_from_the_shell(
+    store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with rca.connect(store_path) as store:
+        demo.build(store)
+    assert main(["export", "lake", str(tmp_path / "lake"), "--db", str(store_path)]) == 0
+    assert "event partitions written" in capsys.readouterr().out
+    assert (tmp_path / "lake" / "manifest.json").exists()
