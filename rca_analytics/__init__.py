@@ -13,6 +13,7 @@ confidence, queried as pandas DataFrames.
 from . import metrics, report
 from ._importing import ImportReport
 from ._ingesting import IngestReport, Reading, read
+from ._lake import connect_lake
 from ._loading import LoadReport
 from ._version import __version__
 from .errors import (
@@ -81,6 +82,7 @@ __all__ = [
     "WriteFailed",
     "__version__",
     "connect",
+    "connect_lake",
     "metrics",
     "read",
     "report",

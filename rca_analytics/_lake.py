@@ -37,7 +37,7 @@ from .schema import SCHEMA_VERSION, json_columns, quote
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["PARTITIONS", "LakeExport", "export_lake"]
+__all__ = ["PARTITIONS", "LakeExport", "connect_lake", "export_lake"]
 
 MANIFEST = "manifest.json"
 #: How event partitions can be keyed: the event's source, and its UTC day or month.
@@ -301,3 +301,59 @@ def export_lake(
         seconds=time.perf_counter() - started,
         full=full,
     )
+
+
+def connect_lake(path: str | os.PathLike[str]) -> Store:
+    """A read-only store over a lake written by :func:`export_lake`.
+
+    The lake's tables stand in for the store's, so every query helper (``events``,
+    ``investigations``, ``event_investigations``, ``timeline``, ``counts``, ``sql``,
+    the linker's suggestions and :mod:`rca_analytics.metrics`) answers as it did on the
+    file the lake was exported from. Parquet is read by pyarrow, not by DuckDB's file
+    access (which stays off).
+
+    Raises:
+        CorruptStore: The folder has no readable lake manifest.
+        SchemaVersionError: The lake was written by a newer rca_analytics.
+    """
+    import pyarrow.dataset as ds
+
+    from .errors import CorruptStore, SchemaVersionError
+    from .store import connect
+
+    root = Path(path)
+    try:
+        manifest = json.loads((root / MANIFEST).read_text())
+    except (OSError, ValueError) as err:
+        raise CorruptStore(f"{root}: not an rca_analytics lake ({err})", path=root) from None
+    found = int(manifest.get("schema_version", 0))
+    if found > SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"{root}: the lake has schema version {found}, written by rca_analytics "
+            f"{manifest.get('package_version')}; this one reads up to {SCHEMA_VERSION}",
+            found=found,
+            supported=SCHEMA_VERSION,
+        )
+    store = connect(":memory:")
+    con = store._connection()
+    for table, model in (("events", Event), *_MODELS.items()):
+        folder = root / table
+        if not folder.exists():
+            continue  # an older lake without it: the empty table stays
+        partitioning = "hive" if table == "events" and manifest.get("partition_by") else None
+        con.register(f"_rca_lake_{table}", ds.dataset(str(folder), format="parquet",
+                                                      partitioning=partitioning))  # fmt: skip
+        columns = ", ".join(
+            f"{quote(c)}::JSON AS {quote(c)}"
+            if c in json_columns(model)
+            else f"{quote(c)}::VARCHAR AS {quote(c)}"
+            if (table, c) == ("events", "source")
+            else quote(c)
+            for c in model.stored_fields()
+        )
+        con.execute(f"DROP TABLE {table}")  # an empty table of the new store
+        con.execute(
+            f"CREATE TEMP VIEW {table} AS SELECT {columns} FROM _rca_lake_{table}"  # noqa: S608
+        )
+    store._read_only = True
+    return store

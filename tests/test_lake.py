@@ -148,3 +148,56 @@ def test_export_from_the_shell(
     assert main(["export", "lake", str(tmp_path / "lake"), "--db", str(store_path)]) == 0
     assert "event partitions written" in capsys.readouterr().out
     assert (tmp_path / "lake" / "manifest.json").exists()
+
+
+def assert_same_answers(file: rca.Store, lake: rca.Store) -> None:
+    """The query helpers give the same DataFrames on the lake as on the file."""
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(file.events(), lake.events())
+    pd.testing.assert_frame_equal(
+        file.events(include_deleted=True, severity=["critical", "high"]),
+        lake.events(include_deleted=True, severity=["critical", "high"]),
+    )
+    pd.testing.assert_frame_equal(file.investigations(), lake.investigations())
+    pd.testing.assert_frame_equal(file.event_investigations(), lake.event_investigations())
+    pd.testing.assert_frame_equal(file.counts(by="source"), lake.counts(by="source"))
+    for inv_id in file.investigations()["id"][:3]:
+        pd.testing.assert_frame_equal(file.timeline(inv_id), lake.timeline(inv_id))
+    as_of = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
+    for metric in (rca.metrics.mttr, rca.metrics.mttd):
+        pd.testing.assert_frame_equal(
+            metric(file, by="impact_severity", as_of=as_of),
+            metric(lake, by="impact_severity", as_of=as_of),
+        )
+
+
+def test_the_lake_answers_as_the_file_did(filled: rca.Store, tmp_path: Path) -> None:
+    filled.delete_event(filled.events()["id"].iloc[0])
+    filled.export_lake(tmp_path / "lake")
+    lake = rca.connect_lake(tmp_path / "lake")
+    assert lake.read_only
+    assert_same_answers(filled, lake)
+    with pytest.raises(rca.ReadOnlyStore):
+        lake.add_event({"source": "ci", "event_type": "x", "severity": "info", "timestamp": 0})
+    with pytest.raises(rca.CorruptStore, match="not an rca_analytics lake"):
+        rca.connect_lake(tmp_path)
+
+
+@pytest.mark.slow
+def test_a_million_event_lake_answers_as_the_file_did(tmp_path: Path) -> None:
+    from rca_analytics.synthetic import HistorySettings, history
+
+    h = history(HistorySettings.scaled(events=1_000_000, incidents=1_000))
+    with rca.connect(tmp_path / "big.duckdb") as store:
+        store.add_events(h.events, progress=False)
+        store.add_investigations(h.investigations, progress=False)
+        causes = h.truth[h.truth["role"] == "cause"]
+        store.add_investigations(
+            [{"id": i, "event_ids": list(g["event_id"])}
+             for i, g in causes.groupby("investigation_id")],
+            on_duplicate="update", progress=False,
+        )  # fmt: skip
+        result = store.export_lake(tmp_path / "lake")
+        assert result.events == len(h.events)
+        assert_same_answers(store, rca.connect_lake(tmp_path / "lake"))

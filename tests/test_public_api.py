@@ -42,6 +42,7 @@ PUBLIC = {
     "WriteFailed",
     "__version__",
     "connect",
+    "connect_lake",
     "metrics",
     "read",
     "report",
