@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from . import queries
+from ._loading import _registered
 from .errors import QueryError
 from .models import utc_now
 
@@ -140,9 +141,7 @@ def _lead_times(store: Store, deploys: pd.DataFrame, when: dt.datetime) -> tuple
     if not deploys["in_period"].any():
         return pd.Series([], dtype=float), 0
     frame = deploys[["id", "timestamp", "component", "sha", "in_period"]].copy()
-    con = store._connection()
-    con.register("_rca_deploys", frame)
-    try:
+    with _registered(store, _rca_deploys=frame):
         rows = store._frame_raw(
             """
 WITH d AS (
@@ -168,8 +167,6 @@ SELECT deploy_id, epoch(deployed - committed) AS seconds FROM shipped WHERE in_p
 """,
             {"when": when},
         )
-    finally:
-        con.unregister("_rca_deploys")
     period = frame.loc[frame["in_period"], "id"]
     empty = int((~period.isin(rows["deploy_id"])).sum())
     return rows["seconds"].astype(float), empty
@@ -183,9 +180,7 @@ def _failures(
                "began", "delay", "recovered_at", "recovery", "in_window"]  # fmt: skip
     if deploys.empty:
         return pd.DataFrame({c: [] for c in columns})
-    con = store._connection()
-    con.register("_rca_deploys", deploys[["id", "timestamp", "component"]].copy())
-    try:
+    with _registered(store, _rca_deploys=deploys[["id", "timestamp", "component"]].copy()):
         pairs = store._frame_raw(
             """
 SELECT d.id AS deploy_id, d."timestamp" AS deployed_at, d.component,
@@ -202,8 +197,6 @@ ORDER BY d."timestamp", d.id, i.id
 """,
             {"as_of": as_of},
         )
-    finally:
-        con.unregister("_rca_deploys")
     pairs["delay"] = (pairs["began"] - pairs["deployed_at"]).astype("timedelta64[us]")
     pairs["recovery"] = (pairs["recovered_at"] - pairs["deployed_at"]).astype("timedelta64[us]")
     # Attributed when the incident began from (a clock skew's worth) before the deploy to

@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from ._loading import _registered
 from ._version import __version__
-from .errors import QueryError
+from .errors import CorruptStore, QueryError, SchemaVersionError
 from .models import Event, Investigation, Link, Relation, Review, utc_now
 from .schema import SCHEMA_VERSION, json_columns, quote
 
@@ -87,7 +88,7 @@ class LakeExport:
         )
 
 
-def _select(store: Store, table: str, model: Any) -> str:
+def _select(model: Any) -> str:
     """The stored fields of a table, JSON as text, in model order."""
     cols = []
     for name in model.stored_fields():
@@ -108,13 +109,17 @@ def _partition_by(value: Sequence[str]) -> tuple[str, ...]:
     return keys
 
 
-def _read_manifest(root: Path) -> dict[str, Any] | None:
+def _read_manifest(root: Path, *, missing_ok: bool = True) -> dict[str, Any] | None:
     try:
         return dict(json.loads((root / MANIFEST).read_text()))
     except FileNotFoundError:
-        return None
+        if missing_ok:
+            return None
+        raise CorruptStore(
+            f"{root}: not an rca_analytics lake (no {MANIFEST})", path=root
+        ) from None
     except (OSError, ValueError) as err:
-        raise QueryError(f"{root / MANIFEST}: not a readable lake manifest ({err})") from None
+        raise CorruptStore(f"{root}: not an rca_analytics lake ({err})", path=root) from None
 
 
 def _write_json(path: Path, body: dict[str, Any]) -> None:
@@ -210,7 +215,7 @@ def export_lake(
         f"{PARTITIONS[k]} AS {quote(k)}" for k in keys if k not in Event.model_fields
     )
     events_sql = (
-        f"SELECT {_select(store, 'events', Event)}{', ' + derived if derived else ''} "  # noqa: S608
+        f"SELECT {_select(Event)}{', ' + derived if derived else ''} "  # noqa: S608
         "FROM events"
     )
     staging = root / f".export-{uuid.uuid4().hex}"
@@ -231,9 +236,7 @@ def export_lake(
             if moved is not None and moved.num_rows:
                 affected = pa.concat_tables([affected, moved])
             if affected.num_rows:
-                con = store._connection()
-                con.register("_rca_affected", affected)
-                try:
+                with _registered(store, _rca_affected=affected):
                     match = " AND ".join(f"e.{quote(k)} = a.{quote(k)}" for k in keys)
                     _write(
                         store,
@@ -243,8 +246,6 @@ def export_lake(
                         out,
                         keys,
                     )
-                finally:
-                    con.unregister("_rca_affected")
                 # A partition left empty by a move is written empty: it must go.
                 for row in affected.to_pylist():
                     part = out.joinpath(*(f"{k}={row[k]}" for k in keys))
@@ -263,7 +264,7 @@ def export_lake(
             folder = staging / table
             model = _MODELS[table]
             if store._has_table(table):
-                _write(store, f"SELECT {_select(store, table, model)} FROM {table}", folder, ())  # noqa: S608
+                _write(store, f"SELECT {_select(model)} FROM {table}", folder, ())  # noqa: S608
                 _swap(folder, root / table)
         counts = {
             t: int(store._rows(f"SELECT count(*) AS n FROM {t}")[0]["n"])  # noqa: S608
@@ -318,14 +319,11 @@ def connect_lake(path: str | os.PathLike[str]) -> Store:
     """
     import pyarrow.dataset as ds
 
-    from .errors import CorruptStore, SchemaVersionError
     from .store import connect
 
     root = Path(path)
-    try:
-        manifest = json.loads((root / MANIFEST).read_text())
-    except (OSError, ValueError) as err:
-        raise CorruptStore(f"{root}: not an rca_analytics lake ({err})", path=root) from None
+    manifest = _read_manifest(root, missing_ok=False)
+    assert manifest is not None
     found = int(manifest.get("schema_version", 0))
     if found > SCHEMA_VERSION:
         raise SchemaVersionError(

@@ -111,13 +111,16 @@ def _progress(total: int | None, enabled: bool | None, what: str) -> Any:
 
 
 @contextmanager
-def _registered(store: Store, name: str, table: pa.Table) -> Iterator[None]:
+def _registered(store: Store, **tables: Any) -> Iterator[None]:
+    """Arrow tables (or datasets) visible to the store's SQL under their names, for a while."""
     con = store._connection()
-    con.register(name, table)
+    for name, table in tables.items():
+        con.register(name, table)
     try:
         yield
     finally:
-        con.unregister(name)
+        for name in tables:
+            con.unregister(name)
 
 
 def _validated(
@@ -249,12 +252,12 @@ def _store_batch(
     link_columns = [c for c in _LINK_CHECKS[model] if _has_items(table, c[0])]
     rejects: list[Failure] = []
     if link_columns:  # rows naming unknown records leave the batch before anything else
-        with _registered(store, "_rca_batch", table):
+        with _registered(store, _rca_batch=table):
             rejects = _unknown_links(store, link_columns)
         if rejects:
             bad = pa.array(sorted({f.row for f in rejects if f.row is not None}), pa.int64())
             table = table.filter(pc.invert(pc.is_in(table.column("_row"), value_set=bad)))
-    with _registered(store, "_rca_batch", table):
+    with _registered(store, _rca_batch=table):
         repeats = store._frame_raw(_repeats_sql(model))["n"].iloc[0] > 0
         store._execute(_plan_sql(model, name, on_duplicate, repeats=bool(repeats)))
         odd = store._frame_raw(

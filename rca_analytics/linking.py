@@ -36,8 +36,7 @@ import datetime as dt
 import math
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -48,6 +47,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from . import _validate as v
 from . import queries
+from ._loading import _registered
 from .errors import QueryError, ValidationFailed
 from .models import Event, LinkMethod, utc_now
 
@@ -402,18 +402,6 @@ LEFT JOIN events sd ON sd.id = c.shipped_by
 """.replace("<non_prod>", _NON_PROD)
 
 
-@contextmanager
-def _registered(store: Store, **tables: pa.Table) -> Iterator[None]:
-    con = store._connection()
-    for name, table in tables.items():
-        con.register(name, table)
-    try:
-        yield
-    finally:
-        for name in tables:
-            con.unregister(name)
-
-
 def _run(store: Store, sql: str, config: LinkerConfig, **extra: Any) -> pa.Table:
     """Run one of the queries above with the parameters it names (and no others)."""
     given = {
@@ -727,12 +715,6 @@ def _investigation_id(store: Store, investigation_id: Any) -> str:
     return inv.id
 
 
-def _threshold(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise QueryError(f"{name}: expected a number between 0 and 1, got {value!r}")
-    return float(value)
-
-
 def score_links(
     store: Store,
     investigation_ids: Sequence[str] | None = None,
@@ -777,7 +759,14 @@ def score_links(
 
 def _ids(store: Store, investigation_ids: Sequence[str] | None, *, open_only: bool) -> list[str]:
     if investigation_ids is not None:
-        return [_investigation_id(store, i) for i in investigation_ids]
+        # One query for the lot; a missing or deleted one gets get_investigation's error.
+        rows = store._rows(
+            "SELECT id FROM investigations WHERE deleted_at IS NULL "
+            "AND id IN (SELECT unnest($ids::VARCHAR[]))",
+            {"ids": [i for i in investigation_ids if isinstance(i, str)]},
+        )
+        active = {r["id"] for r in rows}
+        return [i if i in active else _investigation_id(store, i) for i in investigation_ids]
     where = "deleted_at IS NULL" + (" AND status IN ('open', 'in_progress')" if open_only else "")
     # In time order: a batch of neighbours in time shares most of its candidate events.
     rows = store._rows(
@@ -800,9 +789,7 @@ def _existing(store: Store, investigation_id: str | None) -> pd.DataFrame:
     return links.merge(reviews, on=list(_KEY), how="outer")
 
 
-def _with_reasons(
-    store: Store, f: pd.DataFrame, cfg: LinkerConfig, min_confidence: float
-) -> pd.DataFrame:
+def _with_reasons(f: pd.DataFrame, cfg: LinkerConfig, min_confidence: float) -> pd.DataFrame:
     conf, contrib = combine(f, cfg.weights)
     keep = conf >= min_confidence
     f = f[keep].reset_index(drop=True)
@@ -844,14 +831,14 @@ def suggest_links(
 ) -> pd.DataFrame:
     """Candidate events of one investigation, most likely first (see Store.suggest_links)."""
     cfg = _config(config)
-    min_confidence = _threshold("min_confidence", min_confidence)
+    min_confidence = queries._confidence("min_confidence", min_confidence)
     inv_id = _investigation_id(store, investigation_id)
     existing = _existing(store, inv_id)
     f = features(store, [inv_id], cfg)
     if not include_rejected:
         rejected = existing.loc[existing["accepted"].eq(False), "event_id"]
         f = f[~f["event_id"].isin(rejected)].reset_index(drop=True)
-    scored = _with_reasons(store, f, cfg, min_confidence)
+    scored = _with_reasons(f, cfg, min_confidence)
     scored = scored.sort_values(["confidence", "event_id"], ascending=[False, True])
     if limit is not None:
         queries._limit(limit)  # checks it
@@ -892,7 +879,7 @@ def changes_before(
     f = f[
         kinds & (before >= -cfg.clock_skew.total_seconds()) & (before <= span.total_seconds())
     ].reset_index(drop=True)
-    scored = _with_reasons(store, f, cfg, 0.0)
+    scored = _with_reasons(f, cfg, 0.0)
     scope = np.select(
         [f["same_component"], f["same_service"], f["both_scoped"]],
         ["component", "service", "other"],
@@ -957,7 +944,7 @@ def auto_link(
     """Link the candidates at or above the threshold (see Store.auto_link)."""
     started = time.perf_counter()
     cfg = _config(config)
-    threshold = _threshold(
+    threshold = queries._confidence(
         "min_confidence", cfg.min_confidence if min_confidence is None else min_confidence
     )
     store._require_writable()
@@ -1066,9 +1053,7 @@ def _write(store: Store, todo: pd.DataFrame, report: AutoLinkReport) -> pd.DataF
             "linked_at": pa.array([now] * len(todo), pa.timestamp("us", tz="UTC")),
         }
     )
-    con = store._connection()
-    con.register("_rca_auto_links", table)
-    try:
+    with _registered(store, _rca_auto_links=table):
         # Checked again under the write lock: never over a person's link or verdict.
         store._execute(
             "CREATE OR REPLACE TEMP TABLE _rca_auto_changed AS "
@@ -1107,8 +1092,6 @@ def _write(store: Store, todo: pd.DataFrame, report: AutoLinkReport) -> pd.DataF
             "SELECT investigation_id, event_id, confidence, reasons FROM _rca_auto_changed"
         )
         store._execute("DROP TABLE temp._rca_auto_changed")
-    finally:
-        con.unregister("_rca_auto_links")
     report.linked += new
     report.updated += changed
     report.unchanged += len(todo) - new - changed
@@ -1172,7 +1155,7 @@ def precision_recall(
     >>> q.precision, q.recall, q.true_positives
     (0.5, 0.5, 1)
     """
-    threshold = _threshold("min_confidence", min_confidence)
+    threshold = queries._confidence("min_confidence", min_confidence)
     truth = truth.copy()
     if "accepted" not in truth:
         truth["accepted"] = True

@@ -66,6 +66,15 @@ class Report:
     blocks: list[Block] = field(default_factory=list)
     figures: dict[str, bytes] = field(default_factory=dict)
 
+    def add_figure(self, name: str, png: bytes | None, caption: str) -> None:
+        """A figure, or (``png`` None: no matplotlib) a note saying how to get it."""
+        if png is None:
+            self.blocks.append(Block("text", f"(The {name} plot needs matplotlib: "
+                                             "pip install 'rca-analytics[plots]'.)"))  # fmt: skip
+        else:
+            self.figures[name] = png
+            self.blocks.append(Block("figure", (name, caption)))
+
     def to_markdown(self, *, figure_prefix: str = "") -> str:
         """Markdown; figures are linked as ``<figure_prefix><name>.png`` files."""
         out = [f"# {_md_text(self.title)}", ""]
@@ -376,13 +385,11 @@ def postmortem(
 
     add(Block("heading", "Timeline"))
     if plot and len(timeline):
-        png = _timeline_png(timeline, inv, inv.title)
-        if png is None:
-            add(Block("text", "(The timeline plot needs matplotlib: "
-                              "pip install 'rca-analytics[plots]'.)"))  # fmt: skip
-        else:
-            doc.figures["timeline"] = png
-            add(Block("figure", ("timeline", "Events by source; the incident window shaded")))
+        doc.add_figure(
+            "timeline",
+            _timeline_png(timeline, inv, inv.title),
+            "Events by source; the incident window shaded",
+        )
     if len(timeline):
         order = timeline.assign(
             _linked=timeline["relation"].astype(str) != "linked",
@@ -409,7 +416,6 @@ def postmortem(
         add(Block("text", "No events around the incident."))
 
     add(Block("heading", "Linked events by source"))
-    linked = timeline[timeline["relation"].astype(str) == "linked"] if len(timeline) else timeline
     all_linked = store.events(investigation_id=inv.id, columns=["source", "event_type"])
     if len(all_linked):
         counts = (
@@ -421,7 +427,6 @@ def postmortem(
         add(Block("table", counts))
     else:
         add(Block("text", "No events are linked to this investigation yet."))
-    del linked
 
     add(Block("heading", "Suspected changes"))
     changes = store.changes_before(inv.id, window=changes_window).head(10)
@@ -577,12 +582,7 @@ def review(
         png = _trend_png(
             trend, counts, f"Incidents and median time to resolve per {names.get(freq, freq)}", days
         )
-        if png is None:
-            add(Block("text", "(The trend plot needs matplotlib: "
-                              "pip install 'rca-analytics[plots]'.)"))  # fmt: skip
-        else:
-            doc.figures["trend"] = png
-            add(Block("figure", ("trend", "Incidents (bars) and median time to resolve (line)")))
+        doc.add_figure("trend", png, "Incidents (bars) and median time to resolve (line)")
     if len(trend):
         add(Block("table", trend.rename(columns={"median": "median time to resolve"})))
 
