@@ -14,6 +14,7 @@ from . import metrics, report
 from ._importing import ImportReport
 from ._ingesting import IngestReport, Reading, read
 from ._lake import connect_lake
+from ._lake_import import LakeImport
 from ._loading import LoadReport
 from ._version import __version__
 from .errors import (
@@ -61,6 +62,7 @@ __all__ = [
     "IngestReport",
     "Investigation",
     "InvestigationStatus",
+    "LakeImport",
     "Link",
     "LinkMethod",
     "LinkerConfig",

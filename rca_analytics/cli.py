@@ -66,6 +66,27 @@ def _import_sqlite(args: argparse.Namespace) -> int:
     return 0 if args.allow_rejects else 3
 
 
+def _import_lake(args: argparse.Namespace) -> int:
+    from .store import connect
+
+    with connect(args.into) as store:
+        report = store.import_lake(
+            args.lake,
+            on_duplicate=args.on_duplicate,
+            progress=None if args.progress else False,
+        )
+    print(report.summary())
+    if report.rejects.empty:
+        return 0
+    for row in report.rejects.itertuples(index=False):
+        named = isinstance(row.field, str) and row.field and row.field != "None"
+        where = f"{row.table} row {row.row} ({row.record})" + (
+            f" field {row.field}" if named else ""
+        )
+        print(f"rca: not imported: {where}: {row.code}: {row.message}", file=sys.stderr)
+    return 0 if args.allow_rejects else 3
+
+
 #: Reader options the command line offers: flag → (option name, argparse settings).
 _READER_FLAGS: dict[str, tuple[str, dict[str, object]]] = {
     "--rev": ("rev", {"action": "append", "metavar": "REV", "help": "git: branch, tag, sha or "
@@ -508,6 +529,29 @@ def _parser() -> argparse.ArgumentParser:
         help="exit 0 even when rows or links were rejected (they are listed on stderr)",
     )
     legacy.set_defaults(func=_import_sqlite)
+    lake = commands.add_parser(
+        "import-lake",
+        help="merge a Parquet lake (rca export lake, here or by another team) into a store",
+    )
+    lake.add_argument("lake", help="the lake folder")
+    lake.add_argument(
+        "--into", default=None, help="the store to import into (default: $RCA_DB or ./rca.duckdb)"
+    )
+    lake.add_argument(
+        "--on-duplicate",
+        choices=("skip", "update"),
+        default="skip",
+        help="records already here: keep them (default) or take the lake's fields",
+    )
+    lake.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="no progress bar on stderr"
+    )
+    lake.add_argument(
+        "--allow-rejects",
+        action="store_true",
+        help="exit 0 even when records or links were not imported (listed on stderr)",
+    )
+    lake.set_defaults(func=_import_lake)
     from .ingest import KINDS
 
     ingest = commands.add_parser(

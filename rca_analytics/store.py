@@ -29,7 +29,16 @@ import pandas as pd
 import pyarrow as pa
 from pydantic_core import PydanticUndefined
 
-from . import _connection, _importing, _ingesting, _lake, _loading, linking, queries
+from . import (
+    _connection,
+    _importing,
+    _ingesting,
+    _lake,
+    _lake_import,
+    _loading,
+    linking,
+    queries,
+)
 from . import _validate as v
 from ._connection import MEMORY
 from ._importing import ImportReport
@@ -1170,6 +1179,47 @@ class Store:
             A :class:`~rca_analytics._lake.LakeExport` with what was written.
         """
         return _lake.export_lake(self, path, partition_by=partition_by)
+
+    def import_lake(
+        self,
+        path: str | Path,
+        *,
+        on_duplicate: OnDuplicate = "skip",
+        progress: bool | None = None,
+    ) -> _lake_import.LakeImport:
+        """Merge a lake written by :meth:`export_lake` (here or by another team) into this store.
+
+        Records are matched, never duplicated: events by ``(source, source_id)`` when
+        they have one, else by id; investigations by id. New records come across with
+        their ids, times, tags and deletion state, validated like any other input. A lake
+        event already stored here under another id (the same source key, ingested by
+        both teams) is that stored event: the lake's links, reviews and relations naming
+        it are moved onto it. Links keep their method, confidence, reasons and time;
+        what is already here wins (a stored link, a stored verdict), a pair rejected by a
+        reviewer here is not linked, and a lake rejection of a pair linked here is not
+        taken. Everything runs in one transaction; importing the same lake again adds
+        nothing.
+
+        Args:
+            path: The lake folder (with its ``manifest.json``).
+            on_duplicate: ``"skip"`` (default: stored records stay as they are) or
+                ``"update"`` (the lake's fields replace them, under the rules of
+                :meth:`add_events`: a record's ``revision`` only moves forward; deletions
+                in the lake do not delete records here).
+            progress: Show progress bars (by default for 50,000 rows or more).
+
+        Returns:
+            A :class:`~rca_analytics.LakeImport`: counts per table, and every record or
+            link not brought across with its reason (``rejects``).
+
+        Raises:
+            CorruptStore: The folder is not a lake (no readable manifest).
+            SchemaVersionError: The lake was written by a newer rca_analytics.
+        """
+        self._require_writable()
+        if on_duplicate not in ("skip", "update"):
+            raise ValueError(f"on_duplicate must be 'skip' or 'update', not {on_duplicate!r}")
+        return _lake_import.import_lake(self, path, on_duplicate=on_duplicate, progress=progress)
 
     def relate(self, investigation_id: str, other_id: str) -> None:
         """Mark two investigations as related (symmetric; relating twice is harmless)."""
