@@ -2,8 +2,9 @@
 """Project tasks that need nothing but python3 (they create ./.venv themselves).
 
 python3 tasks.py demo [PATH]   build a demo incident store and print its summary
-python3 tasks.py test [ARGS]   install test deps (and Debian's chromium for the report's
-                               browser test); run ruff, mypy and the whole suite
+python3 tasks.py test [ARGS]   install test deps (and, when missing, Debian's chromium for
+                               the report's browser test and a Java runtime for the lake's
+                               Spark test); run ruff, mypy and the whole suite
                                (ARGS go to pytest)
 python3 tasks.py bench         run the benchmarks in bench/
 """
@@ -51,15 +52,14 @@ def demo(args: list[str]) -> None:
     run(BIN / "rca", "demo", "--force", *target)
 
 
-def ensure_browser() -> None:
-    """Debian's chromium for the HTML report test, installed when missing and possible."""
-    if shutil.which("chromium") or shutil.which("chromium-browser"):
+def ensure_debian(command: str, package: str, test: str) -> None:
+    """Debian's ``package`` (for ``test``), installed when ``command`` is missing and possible."""
+    if shutil.which(command):
         return
     if not shutil.which("apt-get") or not hasattr(os, "geteuid") or os.geteuid() != 0:
-        print("no chromium and no way to install it here: the browser test will skip",
-              file=sys.stderr)  # fmt: skip
+        print(f"no {command} and no way to install it here: {test} will skip", file=sys.stderr)
         return
-    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", package]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     print("+", " ".join(install), file=sys.stderr, flush=True)
     if subprocess.run(install, env=env).returncode:
@@ -69,7 +69,10 @@ def ensure_browser() -> None:
 
 def test(args: list[str]) -> None:
     ensure_venv("dev")
-    ensure_browser()
+    if not shutil.which("chromium-browser"):
+        ensure_debian("chromium", "chromium", "the report's browser test")
+    if not os.environ.get("JAVA_HOME"):
+        ensure_debian("java", "default-jre-headless", "the lake's Spark test")
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy")

@@ -175,6 +175,9 @@ def _write(
         basename_template="data_{i}.parquet",
         existing_data_behavior="overwrite_or_ignore",
         max_rows_per_file=0,
+        # A batch of a long, sparse history spans many days: pyarrow's default cap of
+        # 1,024 partitions per batch would refuse it.
+        max_partitions=1 << 20,
         create_dir=True,
     )
     folder.mkdir(parents=True, exist_ok=True)

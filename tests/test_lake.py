@@ -140,6 +140,22 @@ def test_other_layouts(filled: rca.Store, tmp_path: Path) -> None:
         filled.export_lake(tmp_path / "x", partition_by=["colour"])
 
 
+def test_a_long_sparse_history_makes_more_than_a_thousand_partitions(
+    store: rca.Store, tmp_path: Path
+) -> None:
+    start = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
+    store.add_events(
+        [
+            {"source": s, "event_type": "deploy", "severity": "info",
+             "timestamp": start + dt.timedelta(days=d), "source_id": f"{s}-{d}"}
+            for d in range(600) for s in ("ci", "git")
+        ],
+        progress=False,
+    )  # fmt: skip
+    result = store.export_lake(tmp_path / "lake")  # one batch, 1,200 partitions
+    assert result.partitions == 1_200 and lake_events(tmp_path / "lake").num_rows == 1_200
+
+
 def test_export_from_the_shell(
     store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
