@@ -38,7 +38,7 @@ from .schema import SCHEMA_VERSION, json_columns, quote
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["PARTITIONS", "LakeExport", "connect_lake", "export_lake"]
+__all__ = ["PARTITIONS", "LakeExport", "Layout", "choose_layout", "connect_lake", "export_lake"]
 
 MANIFEST = "manifest.json"
 #: How event partitions can be keyed: the event's source, and its UTC day or month.
@@ -47,6 +47,18 @@ PARTITIONS = {
     "day": "strftime(\"timestamp\", '%Y-%m-%d')",
     "month": "strftime(\"timestamp\", '%Y-%m')",
 }
+#: ``partition_by="auto"`` wants each event file to hold at least this much Parquet.
+TARGET_FILE_BYTES = 32 * 2**20
+#: The layouts ``auto`` chooses among, finest first (a day is the finest it goes).
+AUTO_LAYOUTS: tuple[tuple[str, ...], ...] = (
+    ("source", "day"),
+    ("day",),
+    ("source", "month"),
+    ("month",),
+    (),
+)
+#: Events written to measure their Parquet size when choosing a layout.
+_SAMPLE_ROWS = 50_000
 #: The small tables, written whole on every export.
 _WHOLE = ("investigations", "links", "link_reviews", "investigation_relations")
 _MODELS: dict[str, Any] = {
@@ -63,6 +75,8 @@ class LakeExport:
 
     Attributes:
         path: The lake folder.
+        partition_by: The event partition keys used.
+        layout_reason: Why those (what ``"auto"`` found, or given by the caller).
         partitions_written: Event partitions (re)written by this export.
         partitions: Event partitions in the lake after it.
         events: Events in the lake (active and soft-deleted).
@@ -73,6 +87,8 @@ class LakeExport:
     """
 
     path: Path
+    partition_by: tuple[str, ...]
+    layout_reason: str
     partitions_written: int
     partitions: int
     events: int
@@ -83,9 +99,82 @@ class LakeExport:
 
     def __repr__(self) -> str:
         return (
-            f"<LakeExport {self.path}: {self.partitions_written} of {self.partitions} event "
-            f"partitions written, {self.events:,} events, {self.seconds:.1f} s>"
+            f"<LakeExport {self.path} ({_name(self.partition_by)}): {self.partitions_written} "
+            f"of {self.partitions} event partitions written, {self.events:,} events, "
+            f"{self.seconds:.1f} s>"
         )
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The event partitioning ``partition_by="auto"`` chose, and why.
+
+    Attributes:
+        partition_by: The partition keys.
+        reason: One sentence for people.
+        bytes_per_event: Parquet bytes per event, measured on a sample of the store.
+        median_file_bytes: The expected median event file per candidate layout
+            (``"source/day"``, ..., ``"none"``).
+    """
+
+    partition_by: tuple[str, ...]
+    reason: str
+    bytes_per_event: float
+    median_file_bytes: dict[str, float]
+
+
+def _name(keys: Sequence[str]) -> str:
+    return "/".join(keys) or "none"
+
+
+def choose_layout(store: Store, current: Sequence[str] | None = None) -> Layout:
+    """The finest layout whose median event file holds at least 32 MB of Parquet.
+
+    Per day at the finest, no partitions when even a month is smaller (one file, whose
+    row groups in time order still let engines skip by time). The estimate is each
+    candidate's median events per partition times the Parquet size of a sample of the
+    store's events. An existing lake's layout (``current``) is kept while its median
+    file is at least half the target and the new choice's less than twice it, so a lake
+    near a threshold is not rewritten back and forth.
+    """
+    import pyarrow.parquet as pq
+
+    total = int(store._rows("SELECT count(*) AS n FROM events")[0]["n"])
+    sample = store._arrow(f"SELECT {_select(Event)} FROM events LIMIT {_SAMPLE_ROWS}")  # noqa: S608
+    per_event = 0.0
+    if sample.num_rows:
+        sink = pa.BufferOutputStream()
+        pq.write_table(sample, sink)
+        per_event = sink.getvalue().size / sample.num_rows
+    medians: dict[str, float] = {}
+    for keys in AUTO_LAYOUTS:
+        if keys:
+            group = ", ".join(PARTITIONS[k] for k in keys)
+            [row] = store._rows(
+                f"SELECT coalesce(median(n), 0) AS m FROM "  # noqa: S608 - whitelisted keys
+                f"(SELECT count(*) AS n FROM events GROUP BY {group})"
+            )
+            medians[_name(keys)] = float(row["m"]) * per_event
+        else:
+            medians["none"] = total * per_event
+    target = TARGET_FILE_BYTES
+    goal = f"{target / 2**20:.0f} MB"
+    chosen = next((k for k in AUTO_LAYOUTS if medians[_name(k)] >= target), ())
+    mb = medians[_name(chosen)] / 2**20
+    reason = (
+        f"the finest layout whose median event file reaches {goal} ({mb:.0f} MB)"
+        if chosen
+        else f"even a month is below {goal}, so one file ({mb:.1f} MB)"
+    )
+    if current is not None and tuple(current) in AUTO_LAYOUTS and tuple(current) != chosen:
+        kept = medians[_name(current)]
+        if kept >= target / 2 and medians[_name(chosen)] < 2 * target:
+            chosen = tuple(current)
+            reason = (
+                f"the lake's layout, kept: its median file ({kept / 2**20:.0f} MB) is within "
+                f"a factor of two of the {goal} target"
+            )
+    return Layout(tuple(chosen), reason, per_event, medians)
 
 
 def _select(model: Any) -> str:
@@ -100,6 +189,11 @@ def _select(model: Any) -> str:
 
 
 def _partition_by(value: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        raise QueryError(
+            f"partition_by: {value!r} is not a layout; give 'auto' or a sequence of keys "
+            f"({', '.join(PARTITIONS)}), e.g. ('source', 'day')"
+        )
     keys = tuple(value)
     for key in keys:
         if key not in PARTITIONS:
@@ -198,14 +292,19 @@ def _lake_partitions(root: Path, keys: tuple[str, ...], ids: list[str]) -> pa.Ta
 
 
 def export_lake(
-    store: Store, path: str | os.PathLike[str], *, partition_by: Sequence[str] = ("source", "day")
+    store: Store, path: str | os.PathLike[str], *, partition_by: str | Sequence[str] = "auto"
 ) -> LakeExport:
     """Write (or bring up to date) a Parquet lake of the store; see the module docstring."""
     started = time.perf_counter()
-    keys = _partition_by(partition_by)
     root = Path(path)
+    manifest = _read_manifest(root) if root.is_dir() else None
+    layout: Layout | None = None
+    if partition_by == "auto":
+        layout = choose_layout(store, manifest.get("partition_by") if manifest else None)
+        keys = layout.partition_by
+    else:
+        keys = _partition_by(partition_by)
     root.mkdir(parents=True, exist_ok=True)
-    manifest = _read_manifest(root)
     full = (
         manifest is None
         or list(manifest.get("partition_by", [])) != list(keys)
@@ -288,6 +387,11 @@ def export_lake(
                 "package_version": __version__,
                 "exported_at": utc_now().isoformat(),
                 "partition_by": list(keys),
+                "layout": {
+                    "chosen_by": "auto" if layout else "caller",
+                    "reason": layout.reason if layout else "given by the caller",
+                    "bytes_per_event": round(layout.bytes_per_event, 1) if layout else None,
+                },
                 "high_water": high_water,
                 "tables": counts,
                 "partitions": partitions,
@@ -297,6 +401,8 @@ def export_lake(
         shutil.rmtree(staging, ignore_errors=True)
     return LakeExport(
         path=root,
+        partition_by=keys,
+        layout_reason=layout.reason if layout else "given by the caller",
         partitions_written=len(written),
         partitions=partitions,
         events=counts["events"],

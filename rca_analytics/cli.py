@@ -437,11 +437,15 @@ def _report(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from .store import connect
 
-    keys = [k for k in args.partition_by.split(",") if k] if args.partition_by else []
+    keys: str | list[str] = (
+        "auto" if args.partition_by == "auto" else [k for k in args.partition_by.split(",") if k]
+    )
     with connect(args.db, read_only=True) as store:
         result = store.export_lake(args.path, partition_by=keys)
     print(
-        f"{result.path}: {result.partitions_written} of {result.partitions} event partitions "
+        f"{result.path} ({'/'.join(result.partition_by) or 'no partitions'}: "
+        f"{result.layout_reason}): {result.partitions_written} of {result.partitions} event "
+        "partitions "
         f"written, {result.events:,} events ({'full' if result.full else 'changes only'}, "
         f"{result.seconds:.1f} s)"
     )
@@ -478,9 +482,9 @@ def _data_commands(commands: Any) -> None:
     export.add_argument("--db", **db)
     export.add_argument(
         "--partition-by",
-        default="source,day",
-        help="event partition keys: source, day, month "
-        "(comma-separated; '' for none; default source,day)",
+        default="auto",
+        help="event partition keys: source, day, month (comma-separated; '' for none); "
+        "default auto: the finest layout whose files hold at least 32 MB",
     )
     export.set_defaults(func=_export)
     rep = commands.add_parser("report", help="a postmortem or a reliability review document")

@@ -1161,7 +1161,7 @@ class Store:
         )
 
     def export_lake(
-        self, path: str | Path, *, partition_by: Sequence[str] = ("source", "day")
+        self, path: str | Path, *, partition_by: str | Sequence[str] = "auto"
     ) -> _lake.LakeExport:
         """Write the store as a Parquet lake that Spark, Trino or BigQuery can read.
 
@@ -1169,11 +1169,21 @@ class Store:
         ``source``, ``day``, ``month``, or none), the other tables to one file each;
         columns are the models' stored fields (UTC timestamps, ``LIST<STRING>`` tags,
         JSON as text), soft-deleted records included with their ``deleted_at``.
-        ``manifest.json`` holds the schema version, row counts, export time and the
-        high-water mark. Running it again rewrites only the partitions holding events
-        changed since (updates, soft deletes, moves between partitions); a partition is
-        swapped in whole and the manifest written last, so an interrupted export leaves
-        the lake as it was and the next one finishes the job.
+        ``manifest.json`` holds the schema version, row counts, export time, the layout
+        and the high-water mark. Running it again rewrites only the partitions holding
+        events changed since (updates, soft deletes, moves between partitions); a
+        partition is swapped in whole and the manifest written last, so an interrupted
+        export leaves the lake as it was and the next one finishes the job.
+
+        Args:
+            path: The lake folder (created; brought up to date when it holds a lake).
+            partition_by: ``"auto"`` (default): the finest of source/day, day,
+                source/month, month and none whose median event file holds at least
+                32 MB of Parquet, measured on this store (see ``bench/RESULTS.md``:
+                thousands of tiny files slow every engine down); a lake keeps its layout
+                while it stays within a factor of two of that. Or the keys themselves,
+                e.g. ``("source", "day")``; ``()`` for one file. A new layout rewrites
+                the whole events table.
 
         Returns:
             A :class:`~rca_analytics._lake.LakeExport` with what was written.

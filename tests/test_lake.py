@@ -14,6 +14,9 @@ import rca_analytics as rca
 from rca_analytics import _lake, demo
 from rca_analytics.cli import main
 
+#: The issue's example layout, used where a test needs partitions on small data.
+DAILY = ("source", "day")
+
 
 @pytest.fixture
 def filled(store: rca.Store) -> rca.Store:
@@ -34,7 +37,7 @@ def test_a_full_export_has_every_record_in_standard_types(
     filled: rca.Store, tmp_path: Path
 ) -> None:
     root = tmp_path / "lake"
-    result = filled.export_lake(root)
+    result = filled.export_lake(root, partition_by=DAILY)
     assert result.full and result.partitions_written == result.partitions > 10
     events = lake_events(root)
     stats = filled.stats()
@@ -61,16 +64,16 @@ def test_a_full_export_has_every_record_in_standard_types(
 
 def test_a_second_export_writes_only_what_changed(filled: rca.Store, tmp_path: Path) -> None:
     root = tmp_path / "lake"
-    filled.export_lake(root)
+    filled.export_lake(root, partition_by=DAILY)
     before = files(root)
-    again = filled.export_lake(root)
+    again = filled.export_lake(root, partition_by=DAILY)
     assert (again.full, again.partitions_written) == (False, 0)
     assert {k: v for k, v in files(root).items() if k.startswith("events")} == {
         k: v for k, v in before.items() if k.startswith("events")
     }
     event = filled.events(source="git").iloc[0]
     filled.update_event(event["id"], severity="critical")
-    changed = filled.export_lake(root)
+    changed = filled.export_lake(root, partition_by=DAILY)
     assert changed.partitions_written == 1
     part = f"events/source=git/day={event['timestamp']:%Y-%m-%d}"
     after = files(root)
@@ -82,13 +85,13 @@ def test_a_second_export_writes_only_what_changed(filled: rca.Store, tmp_path: P
 
 def test_soft_deletes_and_moves_reach_the_lake(filled: rca.Store, tmp_path: Path) -> None:
     root = tmp_path / "lake"
-    filled.export_lake(root)
+    filled.export_lake(root, partition_by=DAILY)
     events = filled.events()
     gone, moved = events["id"].iloc[0], events["id"].iloc[1]
     filled.delete_event(gone)
     new_time = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
     filled.update_event(moved, timestamp=new_time)
-    filled.export_lake(root)
+    filled.export_lake(root, partition_by=DAILY)
     rows = {r["id"]: r for r in lake_events(root).to_pylist()}
     everything = filled.events(include_deleted=True)
     assert len(rows) == lake_events(root).num_rows == len(everything)  # no duplicates
@@ -100,7 +103,7 @@ def test_an_interrupted_export_leaves_the_lake_whole(
     filled: rca.Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = tmp_path / "lake"
-    filled.export_lake(root)
+    filled.export_lake(root, partition_by=DAILY)
     manifest = (root / "manifest.json").read_text()
     ids = filled.events()["id"].iloc[:40].tolist()
     for event_id in ids:
@@ -116,13 +119,13 @@ def test_an_interrupted_export_leaves_the_lake_whole(
 
     monkeypatch.setattr(_lake, "_swap", failing)
     with pytest.raises(OSError, match="disk full"):
-        filled.export_lake(root)
+        filled.export_lake(root, partition_by=DAILY)
     assert (root / "manifest.json").read_text() == manifest  # nothing recorded as done
     assert not list(root.glob(".export-*"))  # no staging left behind
     table = lake_events(root)
     assert table.num_rows == filled.stats()["events"]  # each partition old or new, never half
     monkeypatch.undo()
-    filled.export_lake(root)  # the next export finishes the job
+    filled.export_lake(root, partition_by=DAILY)  # the next export finishes the job
     lake = {r["id"]: r["severity"] for r in lake_events(root).to_pylist()}
     assert all(lake[i] == "high" for i in ids)
 
@@ -152,7 +155,7 @@ def test_a_long_sparse_history_makes_more_than_a_thousand_partitions(
         ],
         progress=False,
     )  # fmt: skip
-    result = store.export_lake(tmp_path / "lake")  # one batch, 1,200 partitions
+    result = store.export_lake(tmp_path / "lake", partition_by=DAILY)  # one batch, 1,200 partitions
     assert result.partitions == 1_200 and lake_events(tmp_path / "lake").num_rows == 1_200
 
 
@@ -162,8 +165,50 @@ def test_export_from_the_shell(
     with rca.connect(store_path) as store:
         demo.build(store)
     assert main(["export", "lake", str(tmp_path / "lake"), "--db", str(store_path)]) == 0
-    assert "event partitions written" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "event partitions written" in out and "no partitions: even a month" in out
     assert (tmp_path / "lake" / "manifest.json").exists()
+    monthly = tmp_path / "monthly"
+    assert main(["export", "lake", str(monthly), "--db", str(store_path), "--partition-by",
+                 "month"]) == 0  # fmt: skip
+    assert [p.name for p in (monthly / "events").iterdir()] == ["month=2026-03"]
+
+
+def test_auto_picks_the_finest_layout_with_files_of_32_mb(
+    filled: rca.Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small = filled.export_lake(tmp_path / "lake")  # the default
+    assert small.partition_by == () and small.partitions == 1
+    assert "even a month is below 32 MB" in small.layout_reason
+    manifest = json.loads((tmp_path / "lake" / "manifest.json").read_text())
+    assert manifest["layout"]["chosen_by"] == "auto"
+    assert manifest["layout"]["bytes_per_event"] > 20
+    layout = _lake.choose_layout(filled)
+    per_day = filled.counts(by="source", freq="D", fill=False)["count"].median()
+    assert layout.median_file_bytes["source/day"] == pytest.approx(per_day * layout.bytes_per_event)
+    assert layout.median_file_bytes["none"] == pytest.approx(
+        filled.stats()["events"] * layout.bytes_per_event
+    )
+    # Pretend the events were far bigger: the target falls between layouts.
+    sizes = layout.median_file_bytes
+    for finer, coarser in (("source/day", "day"), ("day", "source/month")):
+        monkeypatch.setattr(_lake, "TARGET_FILE_BYTES", (sizes[finer] + sizes[coarser]) / 2)
+        assert _lake.choose_layout(filled).partition_by == tuple(coarser.split("/"))
+    monkeypatch.setattr(_lake, "TARGET_FILE_BYTES", sizes["source/day"] / 2)
+    assert _lake.choose_layout(filled).partition_by == ("source", "day")
+    # An existing lake keeps its layout while within a factor of two of the target ...
+    monkeypatch.setattr(_lake, "TARGET_FILE_BYTES", sizes["day"] * 0.9)
+    kept = _lake.choose_layout(filled, current=["source", "month"])
+    assert kept.partition_by == ("source", "month") and "kept" in kept.reason
+    assert filled.export_lake(tmp_path / "lake").partition_by == ()  # the lake's, kept
+    # ... and is laid out again when the new choice has files twice the target.
+    monkeypatch.setattr(_lake, "TARGET_FILE_BYTES", sizes["day"] / 2.1)
+    assert sizes["source/day"] < sizes["day"] / 2.1  # (so day is the finest choice)
+    grown = filled.export_lake(tmp_path / "lake")
+    days = filled.counts(freq="D", fill=False, include_deleted=True)
+    assert grown.full and grown.partition_by == ("day",) and grown.partitions == len(days)
+    with pytest.raises(rca.QueryError, match="not a layout"):
+        filled.export_lake(tmp_path / "x", partition_by="source")
 
 
 def assert_same_answers(file: rca.Store, lake: rca.Store) -> None:
@@ -190,7 +235,7 @@ def assert_same_answers(file: rca.Store, lake: rca.Store) -> None:
 
 def test_the_lake_answers_as_the_file_did(filled: rca.Store, tmp_path: Path) -> None:
     filled.delete_event(filled.events()["id"].iloc[0])
-    filled.export_lake(tmp_path / "lake")
+    filled.export_lake(tmp_path / "lake", partition_by=DAILY)
     lake = rca.connect_lake(tmp_path / "lake")
     assert lake.read_only
     assert_same_answers(filled, lake)
@@ -207,13 +252,10 @@ def test_a_million_event_lake_answers_as_the_file_did(tmp_path: Path) -> None:
     h = history(HistorySettings.scaled(events=1_000_000, incidents=1_000))
     with rca.connect(tmp_path / "big.duckdb") as store:
         store.add_events(h.events, progress=False)
-        store.add_investigations(h.investigations, progress=False)
-        causes = h.truth[h.truth["role"] == "cause"]
-        store.add_investigations(
-            [{"id": i, "event_ids": list(g["event_id"])}
-             for i, g in causes.groupby("investigation_id")],
-            on_duplicate="update", progress=False,
-        )  # fmt: skip
+        linked = h.truth.groupby("investigation_id")["event_id"].agg(list)
+        invs = h.investigations.assign(event_ids=[linked.get(i, []) for i in h.investigations.id])
+        report = store.add_investigations(invs, progress=False)
+        assert report.rejected.empty and store.stats()["links"] == len(h.truth)
         result = store.export_lake(tmp_path / "lake")
         assert result.events == len(h.events)
         assert_same_answers(store, rca.connect_lake(tmp_path / "lake"))

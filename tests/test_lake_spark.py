@@ -20,11 +20,10 @@ import pytest
 import rca_analytics as rca
 from rca_analytics import demo
 
-pytestmark = pytest.mark.filterwarnings(
-    # pyspark warns at start-up that it does not yet claim pandas 3; these tests never
-    # hand a pandas frame to Spark (rows come back with collect()).
-    "ignore:PySpark does not yet fully support pandas:FutureWarning"
-)
+#: pyspark warns at start-up that it does not yet claim pandas 3; these tests never hand
+#: a pandas frame to Spark (rows come back with collect()).
+PANDAS_WARNING = "PySpark does not yet fully support pandas"
+pytestmark = pytest.mark.filterwarnings(f"ignore:{PANDAS_WARNING}:FutureWarning")
 
 
 def _missing() -> str | None:
@@ -37,14 +36,19 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
+def require_spark() -> None:
+    """Skip without pyspark or Java (fail instead under ``RCA_REQUIRE_SPARK=1``)."""
     why = _missing()
     if why is not None:
         if os.environ.get("RCA_REQUIRE_SPARK") == "1":
             pytest.fail(f"RCA_REQUIRE_SPARK=1 but {why}")
         pytest.skip(why)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    require_spark()
     from pyspark.sql import SparkSession
 
     session = (

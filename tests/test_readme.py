@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -19,4 +20,10 @@ def test_readme_has_examples() -> None:
 def test_readme_example_runs(block: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("RCA_DB", raising=False)
-    exec(compile(block, str(README), "exec"), {"__name__": "readme"})
+    with warnings.catch_warnings():
+        if "pyspark" in block:  # the Spark example runs where the Spark test does
+            from test_lake_spark import PANDAS_WARNING, require_spark
+
+            require_spark()
+            warnings.filterwarnings("ignore", PANDAS_WARNING, FutureWarning)
+        exec(compile(block, str(README), "exec"), {"__name__": "readme"})
