@@ -123,6 +123,56 @@ def queries(
     }
 
 
+def spark_lines(work: Path, store: rca.Store, say: Callable[[str], None], repeats: int) -> None:
+    """Spark (local[2]) over each layout: what file counts cost a distributed engine."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        say("")
+        say("(pyspark not installed: no Spark lines)")
+        return
+    import warnings
+
+    warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "4g")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    times = store.events()["timestamp"]
+    since = (times.min() + (times.max() - times.min()) / 2).floor("D")
+    window_sql = (
+        "deleted_at IS NULL AND severity IN ('critical', 'high') AND timestamp >= "
+        f"'{since.isoformat()}' AND timestamp < '{(since + dt.timedelta(days=7)).isoformat()}'"
+    )
+    say("")
+    say("### Spark (local[2]) over each layout (median seconds, reading the folder each time)")
+    say("")
+    say("| scheme | count by severity | one week, critical+high |")
+    say("|---|---:|---:|")
+    try:
+        for name in SCHEMES:
+            folder = str(work / f"lake-{name.replace('/', '-')}" / "events")
+
+            def by_severity(folder: str = folder) -> Any:
+                frame = spark.read.parquet(folder).where("deleted_at IS NULL")
+                return frame.groupBy("severity").count().collect()
+
+            def window(folder: str = folder) -> Any:
+                return spark.read.parquet(folder).where(window_sql).count()
+
+            by_severity()  # warm the JVM once per layout
+            a, _ = timed(by_severity, repeats)
+            b, _ = timed(window, repeats)
+            say(f"| {name} | {a:.2f} | {b:.2f} |")
+    finally:
+        spark.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=5_000_000)
@@ -174,8 +224,10 @@ def main() -> None:
                     + size_line(file_sizes(target / "events"))
                     + " |"
                 )
+            spark_lines(work, store, say, args.repeats)
+            for name, keys in SCHEMES.items():
                 if keys != chosen.partition_by:
-                    shutil.rmtree(target)
+                    shutil.rmtree(work / f"lake-{name.replace('/', '-')}")
             say()
             say(
                 f'Default (`partition_by="auto"`) for this store: '

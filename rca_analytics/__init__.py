@@ -13,7 +13,7 @@ confidence, queried as pandas DataFrames.
 from . import metrics, report
 from ._importing import ImportReport
 from ._ingesting import IngestReport, Reading, read
-from ._lake import connect_lake
+from ._lake import LakeExport, connect_lake
 from ._lake_import import LakeImport
 from ._loading import LoadReport
 from ._version import __version__
@@ -62,6 +62,7 @@ __all__ = [
     "IngestReport",
     "Investigation",
     "InvestigationStatus",
+    "LakeExport",
     "LakeImport",
     "Link",
     "LinkMethod",

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["PARTITIONS", "LakeExport", "Layout", "choose_layout", "connect_lake", "export_lake"]
 
 MANIFEST = "manifest.json"
+TIME = pa.timestamp("us", tz="UTC")
 #: How event partitions can be keyed: the event's source, and its UTC day or month.
 PARTITIONS = {
     "source": "source",
@@ -133,14 +134,17 @@ def choose_layout(store: Store, current: Sequence[str] | None = None) -> Layout:
     Per day at the finest, no partitions when even a month is smaller (one file, whose
     row groups in time order still let engines skip by time). The estimate is each
     candidate's median events per partition times the Parquet size of a sample of the
-    store's events. An existing lake's layout (``current``) is kept while its median
-    file is at least half the target and the new choice's less than twice it, so a lake
-    near a threshold is not rewritten back and forth.
+    store's events (a reservoir sample). An existing lake's layout (``current``) is kept
+    while its median file stays within a factor of two of the target, so a lake near a
+    threshold is not rewritten back and forth.
     """
     import pyarrow.parquet as pq
 
     total = int(store._rows("SELECT count(*) AS n FROM events")[0]["n"])
-    sample = store._arrow(f"SELECT {_select(Event)} FROM events LIMIT {_SAMPLE_ROWS}")  # noqa: S608
+    sample = store._arrow(
+        f"SELECT {_select(Event)} FROM events "  # noqa: S608 - constants
+        f"USING SAMPLE reservoir({_SAMPLE_ROWS} ROWS) REPEATABLE (7)"
+    )
     per_event = 0.0
     if sample.num_rows:
         sink = pa.BufferOutputStream()
@@ -168,7 +172,7 @@ def choose_layout(store: Store, current: Sequence[str] | None = None) -> Layout:
     )
     if current is not None and tuple(current) in AUTO_LAYOUTS and tuple(current) != chosen:
         kept = medians[_name(current)]
-        if kept >= target / 2 and medians[_name(chosen)] < 2 * target:
+        if target / 2 <= kept <= 2 * target:
             chosen = tuple(current)
             reason = (
                 f"the lake's layout, kept: its median file ({kept / 2**20:.0f} MB) is within "
@@ -279,16 +283,39 @@ def _write(
         pq.write_table(schema.empty_table(), folder / "data_0.parquet")
 
 
-def _lake_partitions(root: Path, keys: tuple[str, ...], ids: list[str]) -> pa.Table | None:
-    """The lake partitions that hold any of ``ids`` now (an update may move an event)."""
-    import pyarrow.dataset as ds
+def _fingerprints(store: Store, keys: tuple[str, ...]) -> dict[str, str]:
+    """Per event partition (``source=git/day=2026-03-01``): rows and a hash of every field.
 
-    folder = root / "events"
-    if not ids or not keys or not folder.exists():
-        return None
-    lake = ds.dataset(str(folder), format="parquet", partitioning="hive")
-    found = lake.to_table(columns=list(keys), filter=ds.field("id").isin(ids))
-    return found.cast(pa.schema([(k, pa.string()) for k in keys]))
+    What changed since the last export is found by comparing these with the manifest's,
+    not by ``updated_at`` (which a load may carry from elsewhere, older than the last
+    export): inserts, updates, soft deletes and moves all change a partition's hash.
+    """
+    fields = ", ".join(quote(c) for c in Event.stored_fields())
+    groups = ", ".join(f"{PARTITIONS[k]}::VARCHAR AS {quote(k)}" for k in keys)
+    rows = store._rows(
+        f"SELECT {groups + ', ' if groups else ''}count(*) AS n, "  # noqa: S608 - whitelisted
+        f"sum(hash({fields}))::VARCHAR AS h FROM events"
+        + (f" GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}" if keys else "")
+    )
+    return {"/".join(f"{k}={r[k]}" for k in keys): f"{r['n']}:{r['h']}" for r in rows if r["n"]}
+
+
+def _check_target(root: Path) -> None:
+    """Refuse to write over a folder that holds something other than a lake."""
+    if not root.is_dir() or (root / MANIFEST).exists():
+        return
+    ours = {"events", *_WHOLE}
+    other = [
+        p.name
+        for p in root.iterdir()
+        if p.name not in ours and not p.name.startswith((".export-", "."))
+    ]
+    if other:
+        raise QueryError(
+            f"{root} holds files that are not an rca_analytics lake ({', '.join(sorted(other)[:3])}"
+            f"{', ...' if len(other) > 3 else ''}) and no {MANIFEST}; export into a new or "
+            "empty folder, or into a lake written before"
+        )
 
 
 def export_lake(
@@ -297,22 +324,38 @@ def export_lake(
     """Write (or bring up to date) a Parquet lake of the store; see the module docstring."""
     started = time.perf_counter()
     root = Path(path)
+    _check_target(root)
     manifest = _read_manifest(root) if root.is_dir() else None
     layout: Layout | None = None
-    if partition_by == "auto":
+    caller_layout = (manifest or {}).get("layout", {}).get("chosen_by") == "caller"
+    if partition_by == "auto" and manifest is not None and caller_layout:
+        keys = _partition_by(manifest.get("partition_by", []))  # the lake's, as chosen
+    elif partition_by == "auto":
         layout = choose_layout(store, manifest.get("partition_by") if manifest else None)
         keys = layout.partition_by
     else:
         keys = _partition_by(partition_by)
+    reason = (
+        "given by the caller"
+        if layout is None and not (partition_by == "auto" and caller_layout)
+        else "the lake's, as given by the caller when it was first written"
+        if layout is None
+        else layout.reason
+    )
     root.mkdir(parents=True, exist_ok=True)
+    fingerprints = _fingerprints(store, keys)
     full = (
         manifest is None
         or list(manifest.get("partition_by", [])) != list(keys)
         or manifest.get("schema_version") != SCHEMA_VERSION
-        or not keys
+        or "fingerprints" not in manifest
     )
-    since = None if full or manifest is None else manifest["high_water"].get("events")
-    key_sql = ", ".join(f"{PARTITIONS[k]} AS {quote(k)}" for k in keys)
+    before: dict[str, str] = {} if full or manifest is None else manifest["fingerprints"]
+    changed = sorted(
+        name
+        for name in set(fingerprints) | set(before)
+        if fingerprints.get(name) != before.get(name)
+    )
     derived = ", ".join(
         f"{PARTITIONS[k]} AS {quote(k)}" for k in keys if k not in Event.model_fields
     )
@@ -322,46 +365,38 @@ def export_lake(
     )
     staging = root / f".export-{uuid.uuid4().hex}"
     staging.mkdir()
-    written: list[Path] = []
+    written: list[str] = []
     try:
         out = staging / "events"
-        if full:
+        full = full or (not keys and bool(changed))
+        if full:  # the whole table at once
             _write(store, f'SELECT * FROM ({events_sql}) ORDER BY "timestamp", id', out, keys)  # noqa: S608
-        elif since is not None:
-            changed = store._arrow(
-                f"SELECT DISTINCT {key_sql}, id FROM events "  # noqa: S608 - whitelisted
-                "WHERE updated_at > $since::TIMESTAMPTZ",
-                {"since": since},
-            )
-            affected = changed.select(list(keys)).cast(pa.schema([(k, pa.string()) for k in keys]))
-            moved = _lake_partitions(root, keys, changed.column("id").to_pylist())
-            if moved is not None and moved.num_rows:
-                affected = pa.concat_tables([affected, moved])
-            if affected.num_rows:
+            out.mkdir(parents=True, exist_ok=True)
+            _swap(out, root / "events")
+            written = sorted(fingerprints) if keys else ["all"]
+        elif changed:
+            present = [n for n in changed if n in fingerprints]
+            if present:
+                values = [dict(part.split("=", 1) for part in n.split("/")) for n in present]
+                affected = pa.table(
+                    {k: pa.array([v[k] for v in values], pa.string()) for k in keys}
+                )
                 with _registered(store, _rca_affected=affected):
-                    match = " AND ".join(f"e.{quote(k)} = a.{quote(k)}" for k in keys)
+                    match = " AND ".join(f"e.{quote(k)}::VARCHAR = a.{quote(k)}" for k in keys)
                     _write(
                         store,
-                        f"SELECT e.* FROM ({events_sql}) e SEMI JOIN "  # noqa: S608
-                        f"(SELECT DISTINCT * FROM _rca_affected) a ON {match} "
-                        'ORDER BY e."timestamp", e.id',
+                        f"SELECT e.* FROM ({events_sql}) e SEMI JOIN _rca_affected a "  # noqa: S608
+                        f'ON {match} ORDER BY e."timestamp", e.id',
                         out,
                         keys,
                     )
-                # A partition left empty by a move is written empty: it must go.
-                for row in affected.to_pylist():
-                    part = out.joinpath(*(f"{k}={row[k]}" for k in keys))
-                    part.mkdir(parents=True, exist_ok=True)
-        written = _hive_dirs(out, keys) if out.exists() else []
-        if full:  # a new layout or a first export: the whole table at once
-            out.mkdir(parents=True, exist_ok=True)
-            _swap(out, root / "events")
-        for part in written if not full else ():
-            relative = part.relative_to(out)
-            if any(part.iterdir()):
-                _swap(part, root / "events" / relative)
-            else:  # the partition's last event moved away
-                shutil.rmtree(root / "events" / relative, ignore_errors=True)
+            for name in changed:
+                target = root / "events" / name
+                if name in fingerprints:
+                    _swap(out / name, target)
+                else:  # the partition's last event moved away or is gone
+                    shutil.rmtree(target, ignore_errors=True)
+            written = changed
         for table in _WHOLE:
             folder = staging / table
             model = _MODELS[table]
@@ -387,9 +422,10 @@ def export_lake(
                 "package_version": __version__,
                 "exported_at": utc_now().isoformat(),
                 "partition_by": list(keys),
+                "fingerprints": fingerprints,
                 "layout": {
                     "chosen_by": "auto" if layout else "caller",
-                    "reason": layout.reason if layout else "given by the caller",
+                    "reason": layout.reason if layout else reason,
                     "bytes_per_event": round(layout.bytes_per_event, 1) if layout else None,
                 },
                 "high_water": high_water,
@@ -402,7 +438,7 @@ def export_lake(
     return LakeExport(
         path=root,
         partition_by=keys,
-        layout_reason=layout.reason if layout else "given by the caller",
+        layout_reason=layout.reason if layout else reason,
         partitions_written=len(written),
         partitions=partitions,
         events=counts["events"],
@@ -411,6 +447,21 @@ def export_lake(
         seconds=time.perf_counter() - started,
         full=full,
     )
+
+
+def lake_table(root: Path, table: str) -> Any:
+    """A lake table as a pyarrow dataset, or None when it has no files.
+
+    The partitioning is read from the folders (hive ``key=value`` names), not from the
+    manifest: an export stopped between swapping in a new layout and writing the
+    manifest leaves folders that are whole in the new layout.
+    """
+    import pyarrow.dataset as ds
+
+    folder = root / table
+    if not folder.is_dir() or not any(folder.rglob("*.parquet")):
+        return None
+    return ds.dataset(str(folder), format="parquet", partitioning="hive")
 
 
 def connect_lake(path: str | os.PathLike[str]) -> Store:
@@ -426,8 +477,6 @@ def connect_lake(path: str | os.PathLike[str]) -> Store:
         CorruptStore: The folder has no readable lake manifest.
         SchemaVersionError: The lake was written by a newer rca_analytics.
     """
-    import pyarrow.dataset as ds
-
     from .store import connect
 
     root = Path(path)
@@ -444,12 +493,10 @@ def connect_lake(path: str | os.PathLike[str]) -> Store:
     store = connect(":memory:")
     con = store._connection()
     for table, model in (("events", Event), *_MODELS.items()):
-        folder = root / table
-        if not folder.exists():
-            continue  # an older lake without it: the empty table stays
-        partitioning = "hive" if table == "events" and manifest.get("partition_by") else None
-        con.register(f"_rca_lake_{table}", ds.dataset(str(folder), format="parquet",
-                                                      partitioning=partitioning))  # fmt: skip
+        data = lake_table(root, table)
+        if data is None:
+            continue  # an older lake without it, or no events yet: the empty table stays
+        con.register(f"_rca_lake_{table}", data)
         columns = ", ".join(
             f"{quote(c)}::JSON AS {quote(c)}"
             if c in json_columns(model)

@@ -10,6 +10,7 @@ transaction; everything not brought across is listed with its reason.
 
 from __future__ import annotations
 
+import bisect
 import html
 import os
 import time
@@ -18,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from . import _lake, _loading
-from .errors import SchemaVersionError
+from .errors import ReaderError, SchemaVersionError
 from .models import Event, Investigation, LinkMethod, utc_now
 from .schema import SCHEMA_VERSION
 
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["LakeImport", "import_lake"]
 
-_REJECT_COLUMNS = ["table", "row", "record", "field", "code", "message"]
+_REJECT_COLUMNS = ["table", "row", "file", "record", "field", "code", "message"]
 _METHODS = [m.value for m in LinkMethod]
 
 
@@ -47,13 +49,16 @@ class LakeImport:
         remapped: Lake events that were already stored here under another id (same
             ``(source, source_id)``); what named them now names the stored event.
         links: ``read``, ``imported``, ``existing`` (the pair was linked here already:
-            the stored link is kept), ``refused`` (a reviewer here rejected the pair),
-            ``rejected`` (a side is missing, or a bad value).
+            the stored link is kept), ``merged`` (another lake row names the same pair
+            here once events are matched: the first is kept), ``refused`` (a reviewer
+            here rejected the pair), ``rejected`` (a side missing or not imported, a
+            side soft-deleted on one side only, a bad value). They add up to ``read``.
         reviews: ``read``, ``imported``, ``existing`` (the pair was reviewed here:
-            that verdict stays), ``conflicting`` (the lake rejects a pair that is linked
-            here: the link stays), ``rejected``.
-        relations: ``read``, ``imported``, ``existing``, ``rejected``.
-        rejects: One row per record or link not brought across: ``table``, ``row``,
+            that verdict stays), ``merged``, ``conflicting`` (the lake rejects a pair
+            that is linked here: the link stays), ``rejected``.
+        relations: ``read``, ``imported``, ``existing``, ``merged``, ``rejected``.
+        rejects: One row per record or link not brought across: ``table``, ``row``
+            (position in the lake table), ``file`` (the Parquet file, for events),
             ``record``, ``field``, ``code``, ``message``.
         seconds: Wall time.
     """
@@ -101,28 +106,31 @@ class LakeImport:
         return f"<pre>{html.escape(self.summary())}</pre>"
 
 
-def _dataset(root: Path, table: str, partition_by: list[str]) -> Any:
-    import pyarrow.dataset as ds
+def _batches(
+    dataset: Any, model: Any, rows: int, files: list[tuple[int, str]]
+) -> Iterator[tuple[int, pa.Table]]:
+    """The lake table's stored fields in tables of about ``rows`` rows, numbered on.
 
-    partitioning = "hive" if table == "events" and partition_by else None
-    return ds.dataset(str(root / table), format="parquet", partitioning=partitioning)
-
-
-def _batches(dataset: Any, model: Any, rows: int) -> Iterator[tuple[int, pa.Table]]:
-    """The lake table's stored fields in tables of about ``rows`` rows, numbered on."""
+    ``files`` gets ``(first row, file)`` each time the file the rows come from changes.
+    """
     columns = [c for c in model.stored_fields() if c in dataset.schema.names]
-    pending: list[pa.RecordBatch] = []
+    pending: list[pa.Table] = []
     size = first = 0
-    for batch in dataset.to_batches(columns=columns, batch_size=rows):
-        pending.append(batch)
+    for batch in dataset.to_batches(columns=[*columns, "__filename"], batch_size=rows):
+        names = batch.column(len(columns)).to_numpy(zero_copy_only=False)
+        at = first + size
+        for i in np.flatnonzero(np.r_[True, names[1:] != names[:-1]]) if len(names) else ():
+            if not files or files[-1][1] != names[i]:
+                files.append((at + int(i), str(names[i])))
+        pending.append(pa.Table.from_batches([batch]).drop_columns(["__filename"]))
         size += batch.num_rows
         if size >= rows:
-            yield first, _plain(pa.Table.from_batches(pending))
+            yield first, _plain(pa.concat_tables(pending))
             first, size, pending = first + size, 0, []
     if pending or first == 0:
         schema = dataset.schema
         table = (
-            pa.Table.from_batches(pending)
+            pa.concat_tables(pending)
             if pending
             else pa.schema([schema.field(c) for c in columns]).empty_table()
         )
@@ -137,9 +145,45 @@ def _plain(table: pa.Table) -> pa.Table:
     return table
 
 
-def _rejects(store: Store, table: str, sql: str) -> list[tuple[Any, ...]]:
-    """Rows ``(row, record, field, code, message)`` of internal SQL, tagged with the table."""
-    return [(table, *r.values()) for r in store._rows(sql)]
+def _conformed(store: Store, name: str, dataset: Any) -> pa.Table:
+    """A small lake table in the store's own column types, each row numbered (``_row``).
+
+    Missing columns become NULL (the checks then name what is required); a column of
+    another type is cast safely or refused; times without a zone are not guessed: the
+    rows holding one are marked (``_naive``) and rejected.
+    """
+    table = _plain(dataset.to_table())
+    want = store._arrow(f"SELECT * FROM {name} LIMIT 0").schema  # noqa: S608 - our tables
+    columns: dict[str, Any] = {}
+    naive = np.zeros(table.num_rows, bool)
+    for target in want:
+        if target.name not in table.schema.names:
+            columns[target.name] = pa.nulls(table.num_rows, target.type)
+            continue
+        column = table.column(target.name)
+        if pa.types.is_timestamp(column.type) and column.type.tz is None:
+            naive |= ~np.asarray(column.is_null().to_numpy(zero_copy_only=False), bool)
+            columns[target.name] = pa.nulls(table.num_rows, target.type)
+            continue
+        try:
+            columns[target.name] = column.cast(target.type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
+            raise ReaderError(
+                f"lake table {name}: column {target.name} is {column.type}, expected "
+                f"{target.type} ({err})"
+            ) from None
+    columns["_naive"] = pa.array(naive)
+    columns["_row"] = pa.array(np.arange(table.num_rows), pa.int64())
+    return pa.table(columns)
+
+
+def _file_of(files: list[tuple[int, str]], row: int, root: Path) -> str | None:
+    """The lake file (relative to the lake) that event row ``row`` came from."""
+    if not files:
+        return None
+    found = Path(files[max(bisect.bisect_right([f[0] for f in files], row) - 1, 0)][1])
+    base = root.resolve()
+    return str(found.relative_to(base)) if found.is_relative_to(base) else str(found)
 
 
 def import_lake(
@@ -163,60 +207,63 @@ def import_lake(
             found=found,
             supported=SCHEMA_VERSION,
         )
-    keys = list(manifest.get("partition_by", []))
-    present = {t for t in ("events", *_lake._WHOLE) if (root / t).is_dir()}
-    data = {t: _dataset(root, t, keys) for t in present}
+    data = {t: _lake.lake_table(root, t) for t in ("events", *_lake._WHOLE)}
     now = utc_now()
     empty = _loading.LoadReport(0, 0, 0, *_empty_frames())
     reports = {"investigations": empty, "events": empty}
     rejects: list[tuple[Any, ...]] = []
-    links = {"read": 0, "imported": 0, "existing": 0, "refused": 0, "rejected": 0}
-    reviews = {"read": 0, "imported": 0, "existing": 0, "conflicting": 0, "rejected": 0}
-    relations = {"read": 0, "imported": 0, "existing": 0, "rejected": 0}
-    remapped = 0
-    nothing = pa.array([], pa.string())
-    ids = (
-        _plain(data["events"].to_table(columns=["id", "source", "source_id"]))
-        if "events" in data
-        else pa.table({"id": nothing, "source": nothing, "source_id": nothing})
-    )
-    inv_ids = (
-        data["investigations"].to_table(columns=["id"])
-        if "investigations" in data
-        else pa.table({"id": nothing})
-    )
+    counts: dict[str, dict[str, int]] = {}
+    files: list[tuple[int, str]] = []
+    states = {  # each lake record's id and whether it is soft-deleted there
+        t: (
+            _plain(data[t].to_table(columns=["id", "deleted_at"]))
+            if data[t] is not None
+            else pa.table({"id": pa.array([], pa.string()), "deleted_at": pa.array([], _lake.TIME)})
+        )
+        for t in ("events", "investigations")
+    }
     with store.transaction():
-        with _loading._registered(store, _rca_lake_ids=ids, _rca_lake_inv_ids=inv_ids):
-            # What was here before: records gaining a link from the lake then changed.
-            store._execute(f"CREATE OR REPLACE TEMP TABLE _rca_before AS {_MAP_SQL}")
+        for table, model in (("investigations", Investigation), ("events", Event)):
             store._execute(
-                "CREATE OR REPLACE TEMP TABLE _rca_before_inv AS SELECT i.id FROM "
-                "_rca_lake_inv_ids l JOIN investigations i ON i.id = l.id"
+                f"CREATE OR REPLACE TEMP TABLE _rca_map_{table} "
+                "(input_id VARCHAR, stored_id VARCHAR, existed BOOLEAN)"
             )
-            [row] = store._rows("SELECT count(*) AS n FROM _rca_before WHERE local_id <> lake_id")
-            remapped = int(row["n"])
-            for table, model in (("investigations", Investigation), ("events", Event)):
-                if table in data:
-                    reports[table] = _loading.load_chunks(
-                        store,
-                        model,
-                        _batches(data[table], model, _loading.BATCH_ROWS),
-                        total=data[table].count_rows(),
-                        on_duplicate=on_duplicate,
-                        progress=progress,
-                    )
-            store._execute(f"CREATE OR REPLACE TEMP TABLE _rca_id_map AS {_MAP_SQL}")
-        # (temp tables made in the transaction go with it when it rolls back)
+            dataset = data[table]
+            if dataset is not None:
+                reports[table] = _loading.load_chunks(
+                    store,
+                    model,
+                    _batches(dataset, model, _loading.BATCH_ROWS, files),
+                    total=dataset.count_rows(),
+                    on_duplicate=on_duplicate,
+                    progress=progress,
+                    id_map=f"_rca_map_{table}",
+                )
+            if table == "investigations":
+                files.clear()  # rows of events only
+        [row] = store._rows(
+            "SELECT count(*) AS n FROM _rca_map_events "
+            "WHERE stored_id IS NOT NULL AND stored_id <> input_id"
+        )
+        small = {
+            f"_rca_lake_{t}": _conformed(store, t, data[t])
+            for t in ("links", "link_reviews", "investigation_relations")
+            if data[t] is not None
+        }
         with _loading._registered(
-            store, **{f"_rca_lake_{t}": _numbered(data[t]) for t in _lake._WHOLE if t in data}
+            store,
+            _rca_lake_event_states=states["events"],
+            _rca_lake_investigation_states=states["investigations"],
+            **small,
         ):
-            if "link_reviews" in data:
-                reviews = _import_reviews(store, rejects)
-            if "links" in data:
-                links = _import_links(store, rejects, now)
-            if "investigation_relations" in data:
-                relations = _import_relations(store, rejects, now)
-        for temp in ("_rca_before", "_rca_before_inv", "_rca_id_map"):
+            store._execute(_SIDES_SQL)
+            if "_rca_lake_link_reviews" in small:
+                counts["reviews"] = _import_reviews(store, rejects)
+            if "_rca_lake_links" in small:
+                counts["links"] = _import_links(store, rejects, now)
+            if "_rca_lake_investigation_relations" in small:
+                counts["relations"] = _import_relations(store, rejects, now)
+        for temp in ("_rca_map_events", "_rca_map_investigations", "_rca_sides"):
             store._execute(f"DROP TABLE temp.{temp}")
         store._log(
             "batch",
@@ -226,34 +273,30 @@ def import_lake(
                 "import_lake": str(root.resolve()),
                 "events": reports["events"].inserted,
                 "investigations": reports["investigations"].inserted,
-                "links": links["imported"],
-                "reviews": reviews["imported"],
-                "relations": relations["imported"],
+                **{k: v["imported"] for k, v in counts.items()},
             },
         )
     for table in ("investigations", "events"):
-        rep = reports[table].rejected
-        rejects.extend((table, *r) for r in rep.itertuples(index=False, name=None))
-    frame = pd.DataFrame(rejects, columns=_REJECT_COLUMNS).astype(
-        {c: "Int64" if c == "row" else "str" for c in _REJECT_COLUMNS}
-    )
+        for row_, record, field_, code, message in reports[table].rejected.itertuples(
+            index=False, name=None
+        ):
+            at = int(row_)
+            file = _file_of(files, at, root) if table == "events" else None
+            rejects.append((table, at, file, record, field_, code, message))
+    frame = pd.DataFrame(rejects, columns=_REJECT_COLUMNS)
+    frame = frame.astype({c: "Int64" if c == "row" else "object" for c in _REJECT_COLUMNS})
+    zero = dict.fromkeys(("read", "imported", "existing", "merged", "rejected"), 0)
     return LakeImport(
         source=root,
         events=reports["events"],
         investigations=reports["investigations"],
-        remapped=remapped,
-        links=links,
-        reviews=reviews,
-        relations=relations,
-        rejects=frame,
+        remapped=int(row["n"]),
+        links=counts.get("links", {**zero, "refused": 0}),
+        reviews=counts.get("reviews", {**zero, "conflicting": 0}),
+        relations=counts.get("relations", zero),
+        rejects=frame.sort_values(["table", "row"], kind="stable", ignore_index=True),
         seconds=time.perf_counter() - started,
     )
-
-
-def _numbered(dataset: Any) -> pa.Table:
-    """A small lake table with each row's position (``_row``) for the rejects."""
-    table = dataset.to_table()
-    return table.append_column("_row", pa.array(range(table.num_rows), pa.int64()))
 
 
 def _empty_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -267,239 +310,271 @@ def _empty_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     return rejected, dups
 
 
-#: Lake event id → the id of the same event here: by source key when it has one (the
-#: loader's rule), else by id. Events not here (rejected) have no row.
-_MAP_SQL = """
-    SELECT l.id AS lake_id,
-           CASE WHEN l.source_id IS NOT NULL THEN k.id ELSE i.id END AS local_id
-    FROM _rca_lake_ids l
-    LEFT JOIN events k ON l.source_id IS NOT NULL AND k.source = l.source::VARCHAR
-         AND k.source_id = l.source_id
-    LEFT JOIN events i ON i.id = l.id
-    WHERE CASE WHEN l.source_id IS NOT NULL THEN k.id ELSE i.id END IS NOT NULL
-"""
-
-#: A lake pair (``x.event_id``, ``x.investigation_id``) with both sides mapped here.
-_PAIRS = """
-    SELECT x.*, m.local_id AS here_event,
-           inv.id AS here_investigation
-    FROM {table} x
-    LEFT JOIN _rca_id_map m ON m.lake_id = x.event_id
-    LEFT JOIN investigations inv ON inv.id = x.investigation_id
-"""
-
-#: Why a pair cannot come across (NULL when it can).
-_PAIR_PROBLEM = """
-    CASE
-        WHEN here_event IS NULL THEN
-            'event ' || coalesce('''' || event_id || '''', 'NULL') || ' is not here'
-        WHEN here_investigation IS NULL THEN 'investigation '
-            || coalesce('''' || investigation_id || '''', 'NULL') || ' is not here'
-        WHEN confidence IS NULL OR NOT confidence BETWEEN 0 AND 1
-            THEN 'confidence must be between 0 and 1'
-        WHEN method IS NULL OR method NOT IN ({methods})
-            THEN 'method must be one of {names}'
-        {extra}
-    END
+#: Every lake record's side here: the id it is stored as (NULL when it was not
+#: imported), whether it is soft-deleted in the lake, and whether here.
+_SIDES_SQL = """
+    CREATE OR REPLACE TEMP TABLE _rca_sides AS
+    SELECT 'event' AS kind, l.id AS lake_id, l.deleted_at IS NOT NULL AS lake_deleted,
+           e.id AS here_id, e.deleted_at IS NOT NULL AS here_deleted, m.existed
+    FROM _rca_lake_event_states l
+    LEFT JOIN (SELECT DISTINCT ON (input_id) * FROM _rca_map_events) m ON m.input_id = l.id
+    LEFT JOIN events e ON e.id = m.stored_id
+    UNION ALL
+    SELECT 'investigation', l.id, l.deleted_at IS NOT NULL, i.id,
+           i.deleted_at IS NOT NULL, m.existed
+    FROM _rca_lake_investigation_states l
+    LEFT JOIN (SELECT DISTINCT ON (input_id) * FROM _rca_map_investigations) m
+         ON m.input_id = l.id
+    LEFT JOIN investigations i ON i.id = m.stored_id
 """
 
 
-def _problem(extra: str = "") -> str:
-    return _PAIR_PROBLEM.format(
-        methods=", ".join(f"'{m}'" for m in _METHODS), names=", ".join(_METHODS), extra=extra
-    )
+def _side_problem(column: str, kind: str, alias: str) -> str:
+    """Why one side of a lake pair cannot come across, as ``code|message``."""
+    name = f"'{kind} ''' || x.{column} || '''"
+    return f"""
+        WHEN x.{column} IS NULL THEN 'invalid_value|{column} is missing'
+        WHEN {alias}.lake_id IS NULL THEN 'dangling_link|' || {name} is not in the lake'
+        WHEN {alias}.here_id IS NULL
+            THEN 'dangling_link|' || {name} was not imported (see its own row)'
+        WHEN {alias}.lake_deleted AND NOT {alias}.here_deleted
+            THEN 'deleted_in_lake|' || {name} is soft-deleted in the lake, active here'
+        WHEN {alias}.here_deleted AND NOT {alias}.lake_deleted
+            THEN 'deleted_here|' || {name} is soft-deleted here; restore it and import again'
+    """
 
 
-def _checked(store: Store, table: str, name: str, extra: str = "") -> list[tuple[Any, ...]]:
-    """Stage a lake link table mapped onto ids here; return its bad rows."""
+def _stage_pairs(store: Store, lake: str, left: str, right: str, extra: str) -> None:
+    """Stage a lake pair table mapped onto ids here, with each row's problem (if any)."""
+    kind = "event" if left == "event_id" else "investigation"
     store._execute(
-        f"CREATE OR REPLACE TEMP TABLE _rca_pairs AS SELECT *, {_problem(extra)} AS problem "  # noqa: S608
-        f"FROM ({_PAIRS.format(table=table)})"
+        f"""
+        CREATE OR REPLACE TEMP TABLE _rca_pairs AS
+        SELECT x.*, a.here_id AS here_left, b.here_id AS here_right,
+               a.existed AS left_existed, b.existed AS right_existed,
+               CASE
+                   WHEN x._naive THEN 'naive_datetime|a time has no time zone; write '
+                       || 'UTC-aware timestamps'
+                   {_side_problem(left, kind, "a")}
+                   {_side_problem(right, "investigation", "b")}
+                   {extra}
+               END AS problem
+        FROM {lake} x
+        LEFT JOIN _rca_sides a ON a.kind = '{kind}' AND a.lake_id = x.{left}
+        LEFT JOIN _rca_sides b ON b.kind = 'investigation' AND b.lake_id = x.{right}
+        """  # noqa: S608 - names from this module
     )
-    return _rejects(
-        store,
-        name,
-        "SELECT _row, event_id || ' -> ' || investigation_id AS record, NULL AS field, "
-        "CASE WHEN here_event IS NULL OR here_investigation IS NULL THEN 'dangling_link' "
-        "ELSE 'invalid_value' END AS code, problem AS message "
-        "FROM _rca_pairs WHERE problem IS NOT NULL ORDER BY _row",
+
+
+def _take_bad(store: Store, table: str, record: str, rejects: list[tuple[Any, ...]]) -> int:
+    """Report the staged rows with a problem; return how many."""
+    rows = store._rows(
+        f"SELECT _row, NULL AS file, {record} AS record, NULL AS field, "  # noqa: S608
+        "split_part(problem, '|', 1) AS code, "
+        "substr(problem, length(split_part(problem, '|', 1)) + 2) AS message "
+        "FROM _rca_pairs WHERE problem IS NOT NULL ORDER BY _row"
     )
+    rejects.extend((table, *r.values()) for r in rows)
+    return len(rows)
+
+
+def _take_merged(
+    store: Store, table: str, record: str, order: str, rejects: list[tuple[Any, ...]]
+) -> int:
+    """Keep one good row per pair here (the first by ``order``); report the others."""
+    store._execute(
+        "CREATE OR REPLACE TEMP TABLE _rca_good AS SELECT *, row_number() OVER ("  # noqa: S608
+        f"PARTITION BY here_left, here_right ORDER BY {order}, _row) AS _k "
+        "FROM _rca_pairs WHERE problem IS NULL"
+    )
+    rows = store._rows(
+        f"SELECT _row, NULL AS file, {record} AS record, NULL AS field, "  # noqa: S608
+        "'same_pair' AS code, 'another row of the lake names the same pair here (once "
+        "events are matched by source key); the first was taken' AS message "
+        "FROM _rca_good WHERE _k > 1 ORDER BY _row"
+    )
+    rejects.extend((table, *r.values()) for r in rows)
+    store._execute("DELETE FROM _rca_good WHERE _k > 1")
+    return len(rows)
+
+
+_LINK_RECORD = "event_id || ' -> ' || investigation_id"
+_G_RECORD = "g.event_id || ' -> ' || g.investigation_id"
+_METHOD_LIST = ", ".join(f"'{m}'" for m in _METHODS)
+#: Checks of a link's or review's own values (NULLs are checked where required).
+_VALUE_CHECKS = f"""
+    WHEN x.method IS NOT NULL AND x.method NOT IN ({_METHOD_LIST})
+        THEN 'invalid_value|method must be one of {", ".join(_METHODS)}'
+    WHEN x.confidence IS NOT NULL AND NOT x.confidence BETWEEN 0 AND 1
+        THEN 'invalid_value|confidence must be between 0 and 1'
+"""
 
 
 def _import_reviews(store: Store, rejects: list[tuple[Any, ...]]) -> dict[str, int]:
-    bad = _checked(
+    table = "link_reviews"
+    _stage_pairs(
         store,
         "_rca_lake_link_reviews",
-        "link_reviews",
-        "WHEN accepted IS NULL THEN 'accepted must be true or false' "
-        "WHEN reviewed_at IS NULL THEN 'reviewed_at is missing'",
+        "event_id",
+        "investigation_id",
+        _VALUE_CHECKS
+        + "WHEN x.accepted IS NULL THEN 'invalid_value|accepted must be true or false' "
+        "WHEN x.reviewed_at IS NULL THEN 'invalid_value|reviewed_at is missing'",
     )
-    rejects.extend(bad)
-    # One verdict per pair (the latest, should the lake name a pair twice after remapping).
-    store._execute(
-        "CREATE OR REPLACE TEMP TABLE _rca_good AS SELECT * FROM _rca_pairs "
-        "WHERE problem IS NULL QUALIFY row_number() OVER (PARTITION BY here_event, "
-        "here_investigation ORDER BY reviewed_at DESC, _row) = 1"
+    bad = _take_bad(store, table, _LINK_RECORD, rejects)
+    merged = _take_merged(store, table, _LINK_RECORD, "reviewed_at DESC", rejects)
+    [read] = store._rows("SELECT count(*) AS n FROM _rca_pairs")
+    [existing] = store._rows(
+        "SELECT count(*) AS n FROM _rca_good g SEMI JOIN link_reviews r "
+        "ON r.event_id = g.here_left AND r.investigation_id = g.here_right"
     )
-    [counts] = store._rows(
-        "SELECT (SELECT count(*) FROM _rca_pairs) AS read, "
-        "(SELECT count(*) FROM _rca_good g SEMI JOIN link_reviews r "
-        " ON r.event_id = g.here_event AND r.investigation_id = g.here_investigation) "
-        "AS existing"
-    )
-    conflicting = _rejects(
-        store,
-        "link_reviews",
-        "SELECT g._row, g.event_id || ' -> ' || g.investigation_id AS record, "
-        "NULL AS field, 'review_conflicts_link' AS code, "
+    conflicting = store._rows(
+        f"SELECT g._row, NULL AS file, {_G_RECORD} AS record, NULL AS field, "  # noqa: S608
+        "'review_conflicts_link' AS code, "
         "'the lake rejects a link that is kept here (method ' || l.method || "
         "'); review it here with label_link()' AS message "
-        "FROM _rca_good g JOIN links l ON l.event_id = g.here_event "
-        "AND l.investigation_id = g.here_investigation "
+        "FROM _rca_good g JOIN links l ON l.event_id = g.here_left "
+        "AND l.investigation_id = g.here_right "
         "WHERE NOT g.accepted AND NOT EXISTS (SELECT 1 FROM link_reviews r "
-        "WHERE r.event_id = g.here_event AND r.investigation_id = g.here_investigation) "
-        "ORDER BY g._row",
+        "WHERE r.event_id = g.here_left AND r.investigation_id = g.here_right) "
+        "ORDER BY g._row"
     )
-    rejects.extend(conflicting)
+    rejects.extend((table, *r.values()) for r in conflicting)
     [before] = store._rows("SELECT count(*) AS n FROM link_reviews")
     store._execute(
         "INSERT INTO link_reviews (event_id, investigation_id, accepted, reviewed_at, "
         "reviewed_by, note, confidence, method, reasons) "
-        "SELECT here_event, here_investigation, accepted, reviewed_at, reviewed_by, note, "
-        "confidence, method, reasons FROM _rca_good g "
-        "WHERE NOT EXISTS (SELECT 1 FROM link_reviews r WHERE r.event_id = g.here_event "
-        "AND r.investigation_id = g.here_investigation) "
+        "SELECT here_left, here_right, accepted, reviewed_at, reviewed_by, note, "
+        "confidence, method, coalesce(reasons, []) FROM _rca_good g "
+        "WHERE NOT EXISTS (SELECT 1 FROM link_reviews r WHERE r.event_id = g.here_left "
+        "AND r.investigation_id = g.here_right) "
         "AND (g.accepted OR NOT EXISTS (SELECT 1 FROM links l "
-        "WHERE l.event_id = g.here_event AND l.investigation_id = g.here_investigation))"
+        "WHERE l.event_id = g.here_left AND l.investigation_id = g.here_right))"
     )
     [after] = store._rows("SELECT count(*) AS n FROM link_reviews")
-    store._execute("DROP TABLE temp._rca_good")
-    store._execute("DROP TABLE temp._rca_pairs")
-    existing = int(counts["existing"])
+    for temp in ("_rca_good", "_rca_pairs"):
+        store._execute(f"DROP TABLE temp.{temp}")
     return {
-        "read": int(counts["read"]),
+        "read": int(read["n"]),
         "imported": int(after["n"]) - int(before["n"]),
-        "existing": existing,
+        "existing": int(existing["n"]),
+        "merged": merged,
         "conflicting": len(conflicting),
-        "rejected": len(bad),
+        "rejected": bad,
     }
 
 
 def _import_links(store: Store, rejects: list[tuple[Any, ...]], now: Any) -> dict[str, int]:
-    bad = _checked(
+    table = "links"
+    _stage_pairs(
         store,
         "_rca_lake_links",
-        "links",
-        "WHEN linked_at IS NULL THEN 'linked_at is missing'",
+        "event_id",
+        "investigation_id",
+        _VALUE_CHECKS + "WHEN x.method IS NULL THEN 'invalid_value|method is missing' "
+        "WHEN x.confidence IS NULL THEN 'invalid_value|confidence is missing' "
+        "WHEN x.linked_at IS NULL THEN 'invalid_value|linked_at is missing'",
     )
-    rejects.extend(bad)
-    store._execute(
-        "CREATE OR REPLACE TEMP TABLE _rca_good AS SELECT * FROM _rca_pairs "
-        "WHERE problem IS NULL QUALIFY row_number() OVER (PARTITION BY here_event, "
-        "here_investigation ORDER BY linked_at, _row) = 1"
+    bad = _take_bad(store, table, _LINK_RECORD, rejects)
+    merged = _take_merged(store, table, _LINK_RECORD, "linked_at", rejects)
+    [read] = store._rows("SELECT count(*) AS n FROM _rca_pairs")
+    [existing] = store._rows(
+        "SELECT count(*) AS n FROM _rca_good g SEMI JOIN links l "
+        "ON l.event_id = g.here_left AND l.investigation_id = g.here_right"
     )
-    [counts] = store._rows(
-        "SELECT (SELECT count(*) FROM _rca_pairs) AS read, "
-        "(SELECT count(*) FROM _rca_good) AS good, "
-        "(SELECT count(*) FROM _rca_good g SEMI JOIN links l "
-        " ON l.event_id = g.here_event AND l.investigation_id = g.here_investigation) "
-        "AS existing"
-    )
-    refused = _rejects(
-        store,
-        "links",
-        "SELECT g._row, g.event_id || ' -> ' || g.investigation_id AS record, "
-        "NULL AS field, 'link_rejected_by_review' AS code, "
+    refused = store._rows(
+        f"SELECT g._row, NULL AS file, {_G_RECORD} AS record, NULL AS field, "  # noqa: S608
+        "'link_rejected_by_review' AS code, "
         "'a reviewer rejected this pair' || coalesce(' (' || r.reviewed_by || ')', '') "
         "|| '; accept it with label_link() to link it' AS message "
-        "FROM _rca_good g JOIN link_reviews r ON r.event_id = g.here_event "
-        "AND r.investigation_id = g.here_investigation AND NOT r.accepted "
-        "WHERE NOT EXISTS (SELECT 1 FROM links l WHERE l.event_id = g.here_event "
-        "AND l.investigation_id = g.here_investigation) ORDER BY g._row",
+        "FROM _rca_good g JOIN link_reviews r ON r.event_id = g.here_left "
+        "AND r.investigation_id = g.here_right AND NOT r.accepted "
+        "WHERE NOT EXISTS (SELECT 1 FROM links l WHERE l.event_id = g.here_left "
+        "AND l.investigation_id = g.here_right) ORDER BY g._row"
     )
-    rejects.extend(refused)
+    rejects.extend((table, *r.values()) for r in refused)
     store._execute(
-        "CREATE OR REPLACE TEMP TABLE _rca_new_links AS SELECT here_event AS event_id, "
-        "here_investigation AS investigation_id, confidence, method, reasons, linked_at "
-        "FROM _rca_good g WHERE NOT EXISTS (SELECT 1 FROM links l "
-        "WHERE l.event_id = g.here_event AND l.investigation_id = g.here_investigation) "
+        "CREATE OR REPLACE TEMP TABLE _rca_new AS SELECT * FROM _rca_good g "
+        "WHERE NOT EXISTS (SELECT 1 FROM links l "
+        "WHERE l.event_id = g.here_left AND l.investigation_id = g.here_right) "
         "AND NOT EXISTS (SELECT 1 FROM link_reviews r WHERE NOT r.accepted "
-        "AND r.event_id = g.here_event AND r.investigation_id = g.here_investigation)"
+        "AND r.event_id = g.here_left AND r.investigation_id = g.here_right)"
     )
     store._execute(
         "INSERT INTO links (event_id, investigation_id, confidence, method, reasons, "
-        "linked_at) SELECT event_id, investigation_id, confidence, method, reasons, "
-        "linked_at FROM _rca_new_links"
+        "linked_at) SELECT here_left, here_right, confidence, method, "
+        "coalesce(reasons, []), linked_at FROM _rca_new"
     )
-    # Records that were here before and gained a link changed (their lists did).
-    store._execute(
-        "UPDATE events SET updated_at = greatest(updated_at + INTERVAL 1 MICROSECOND, $now) "
-        "WHERE id IN (SELECT n.event_id FROM _rca_new_links n "
-        "SEMI JOIN _rca_before b ON b.local_id = n.event_id)",
-        {"now": now},
-    )
-    store._execute(
-        "UPDATE investigations SET updated_at = greatest(updated_at + INTERVAL 1 MICROSECOND, "
-        "$now) WHERE id IN (SELECT n.investigation_id FROM _rca_new_links n "
-        "SEMI JOIN _rca_before_inv b ON b.id = n.investigation_id)",
-        {"now": now},
-    )
-    [new] = store._rows("SELECT count(*) AS n FROM _rca_new_links")
-    for temp in ("_rca_new_links", "_rca_good", "_rca_pairs"):
+    _touch(store, now, ("events", "here_left", "left_existed"),
+           ("investigations", "here_right", "right_existed"))  # fmt: skip
+    [new] = store._rows("SELECT count(*) AS n FROM _rca_new")
+    for temp in ("_rca_new", "_rca_good", "_rca_pairs"):
         store._execute(f"DROP TABLE temp.{temp}")
     return {
-        "read": int(counts["read"]),
+        "read": int(read["n"]),
         "imported": int(new["n"]),
-        "existing": int(counts["existing"]),
+        "existing": int(existing["n"]),
+        "merged": merged,
         "refused": len(refused),
-        "rejected": len(bad),
+        "rejected": bad,
     }
 
 
+def _touch(store: Store, now: Any, *sides: tuple[str, str, str]) -> None:
+    """Records that were here before and gained a link or relation changed (their lists)."""
+    for table, column, existed in sides:
+        store._execute(
+            f"UPDATE {table} SET updated_at = greatest(updated_at + INTERVAL 1 MICROSECOND, "  # noqa: S608
+            f"$now) WHERE id IN (SELECT {column} FROM _rca_new WHERE {existed})",
+            {"now": now},
+        )
+
+
 def _import_relations(store: Store, rejects: list[tuple[Any, ...]], now: Any) -> dict[str, int]:
-    store._execute(
-        "CREATE OR REPLACE TEMP TABLE _rca_pairs AS SELECT x.*, "
-        "least(a.id, b.id) AS lo, "
-        "greatest(a.id, b.id) AS hi, CASE "
-        "WHEN a.id IS NULL THEN 'investigation ' || coalesce('''' || x.investigation_id "
-        "|| '''', 'NULL') || ' is not here' "
-        "WHEN b.id IS NULL THEN 'investigation ' || coalesce('''' || "
-        "x.related_investigation_id || '''', 'NULL') || ' is not here' "
-        "WHEN a.id = b.id THEN 'an investigation cannot be related to itself' "
-        "END AS problem FROM _rca_lake_investigation_relations x "
-        "LEFT JOIN investigations a ON a.id = x.investigation_id "
-        "LEFT JOIN investigations b ON b.id = x.related_investigation_id"
-    )
-    bad = _rejects(
+    table = "investigation_relations"
+    record = "investigation_id || ' ~ ' || related_investigation_id"
+    _stage_pairs(
         store,
-        "investigation_relations",
-        "SELECT _row, investigation_id || ' ~ ' || related_investigation_id AS record, "
-        "NULL AS field, 'dangling_relation' AS code, problem AS message "
-        "FROM _rca_pairs WHERE problem IS NOT NULL ORDER BY _row",
+        "_rca_lake_investigation_relations",
+        "investigation_id",
+        "related_investigation_id",
+        "WHEN a.here_id = b.here_id "
+        "THEN 'invalid_value|an investigation cannot be related to itself'",
     )
-    rejects.extend(bad)
-    [counts] = store._rows(
-        "SELECT count(*) AS read, count(*) FILTER (WHERE problem IS NULL AND EXISTS ("
-        "SELECT 1 FROM investigation_relations r WHERE r.investigation_id = p.lo "
-        "AND r.related_investigation_id = p.hi)) AS existing FROM _rca_pairs p"
+    bad = _take_bad(store, table, record, rejects)
+    store._execute(  # a relation has no direction: (a, b) and (b, a) are one pair
+        "UPDATE _rca_pairs SET here_left = least(here_left, here_right), "
+        "here_right = greatest(here_left, here_right), "
+        "left_existed = CASE WHEN here_left <= here_right THEN left_existed "
+        "ELSE right_existed END, "
+        "right_existed = CASE WHEN here_left <= here_right THEN right_existed "
+        "ELSE left_existed END"
     )
-    [new] = store._rows(
-        "SELECT count(DISTINCT (lo, hi)) AS n FROM _rca_pairs p WHERE problem IS NULL "
-        "AND NOT EXISTS (SELECT 1 FROM investigation_relations r "
-        "WHERE r.investigation_id = p.lo AND r.related_investigation_id = p.hi)"
+    merged = _take_merged(store, table, record, "related_at", rejects)
+    [read] = store._rows("SELECT count(*) AS n FROM _rca_pairs")
+    [existing] = store._rows(
+        "SELECT count(*) AS n FROM _rca_good g SEMI JOIN investigation_relations r "
+        "ON r.investigation_id = g.here_left AND r.related_investigation_id = g.here_right"
+    )
+    store._execute(
+        "CREATE OR REPLACE TEMP TABLE _rca_new AS SELECT * FROM _rca_good g "
+        "WHERE NOT EXISTS (SELECT 1 FROM investigation_relations r "
+        "WHERE r.investigation_id = g.here_left AND r.related_investigation_id = g.here_right)"
     )
     store._execute(
         "INSERT INTO investigation_relations (investigation_id, related_investigation_id, "
-        "related_at) SELECT lo, hi, coalesce(min(related_at), $now) FROM _rca_pairs p "
-        "WHERE problem IS NULL AND NOT EXISTS (SELECT 1 FROM investigation_relations r "
-        "WHERE r.investigation_id = p.lo AND r.related_investigation_id = p.hi) "
-        "GROUP BY lo, hi",
+        "related_at) SELECT here_left, here_right, coalesce(related_at, $now) FROM _rca_new",
         {"now": now},
     )
-    store._execute("DROP TABLE temp._rca_pairs")
+    _touch(store, now, ("investigations", "here_left", "left_existed"),
+           ("investigations", "here_right", "right_existed"))  # fmt: skip
+    [new] = store._rows("SELECT count(*) AS n FROM _rca_new")
+    for temp in ("_rca_new", "_rca_good", "_rca_pairs"):
+        store._execute(f"DROP TABLE temp.{temp}")
     return {
-        "read": int(counts["read"]),
+        "read": int(read["n"]),
         "imported": int(new["n"]),
-        "existing": int(counts["existing"]),
-        "rejected": len(bad),
+        "existing": int(existing["n"]),
+        "merged": merged,
+        "rejected": bad,
     }

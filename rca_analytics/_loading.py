@@ -9,6 +9,7 @@ enforced here, inside the write transaction, instead of by DuckDB indexes.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import uuid
@@ -19,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -120,7 +122,9 @@ def _registered(store: Store, **tables: Any) -> Iterator[None]:
         yield
     finally:
         for name in tables:
-            con.unregister(name)
+            # in an aborted transaction this fails too: the error that aborted it matters
+            with contextlib.suppress(duckdb.Error):
+                con.unregister(name)
 
 
 def _validated(
@@ -171,6 +175,7 @@ def load_chunks(
     progress: bool | None = None,
     link_method: str = "manual",
     on_batch: Callable[[list[Failure]], None] | None = None,
+    id_map: str | None = None,
 ) -> LoadReport:
     """:func:`load` for input that arrives in batches: ``(first row, batch)`` pairs.
 
@@ -179,7 +184,10 @@ def load_chunks(
     with ``link_method`` (confidence 1). With ``on_batch``, each batch's problems go to
     it once the batch is stored (in input order) instead of into the report, whose
     ``rejected`` and ``duplicate_rows`` then stay empty (``duplicates`` still counts):
-    memory does not grow with the input.
+    memory does not grow with the input. With ``id_map`` (a temp table with columns
+    ``input_id``, ``stored_id``, ``existed``), every stored or duplicate row's input id
+    is added with the id of the record it is stored as (NULL when it was refused) and
+    whether that record was stored before.
     """
     if on_duplicate not in ("skip", "raise", "update"):
         raise ValueError(f"on_duplicate must be 'skip', 'raise' or 'update', not {on_duplicate!r}")
@@ -194,7 +202,14 @@ def load_chunks(
                 problems = list(batch.failures)
                 if batch.table.num_rows:
                     ins, upd, dups, rejects, no_link = _store_batch(
-                        store, model, batch.table, on_duplicate, now, batch.given, link_method
+                        store,
+                        model,
+                        batch.table,
+                        on_duplicate,
+                        now,
+                        batch.given,
+                        link_method,
+                        id_map,
                     )
                     refused += no_link
                     inserted += ins
@@ -246,6 +261,7 @@ def _store_batch(
     now: Any,
     given: frozenset[str],
     link_method: str = "manual",
+    id_map: str | None = None,
 ) -> tuple[int, int, pd.DataFrame, list[Failure], int]:
     """Write one batch; returns (inserted, updated, duplicates, rejects, links refused)."""
     name = "events" if model is Event else "investigations"
@@ -299,6 +315,8 @@ def _store_batch(
         if link_columns:
             refused = _write_links(store, model, now, link_method)
             store._execute("DROP TABLE IF EXISTS temp._rca_new_links")
+        if id_map is not None:
+            store._execute(_ID_MAP_SQL.format(table=id_map))
         store._execute("DROP TABLE IF EXISTS temp._rca_plan")  # leave no working tables
     if inserted or changed:
         store._log(
@@ -324,6 +342,24 @@ def _store_batch(
     )
     return inserted, len(changed), dups, rejects, refused
 
+
+#: Each batch row's id → the stored record it became (see ``load_chunks(id_map=)``).
+_ID_MAP_SQL = """
+    INSERT INTO {table} (input_id, stored_id, existed)
+    SELECT b.id,
+           CASE
+               WHEN p._row IS NULL THEN b.id                      -- inserted
+               WHEN p.action = 'conflict' THEN NULL               -- refused
+               WHEN p.existing_id IS NOT NULL THEN p.existing_id  -- already stored
+               WHEN w.action = 'conflict' THEN NULL
+               ELSE coalesce(w.existing_id, wb.id)                -- as an earlier row
+           END,
+           p.existing_id IS NOT NULL
+    FROM _rca_batch b
+    LEFT JOIN _rca_plan p ON p._row = b._row
+    LEFT JOIN _rca_batch wb ON wb._row = p.winner
+    LEFT JOIN _rca_plan w ON w._row = p.winner
+"""
 
 _LINK_CHECKS: dict[type[Record], list[tuple[str, str]]] = {
     Event: [("investigation_ids", "investigations")],

@@ -1186,7 +1186,7 @@ class Store:
                 the whole events table.
 
         Returns:
-            A :class:`~rca_analytics._lake.LakeExport` with what was written.
+            A :class:`~rca_analytics.LakeExport` with what was written.
         """
         return _lake.export_lake(self, path, partition_by=partition_by)
 

@@ -143,6 +143,77 @@ def test_other_layouts(filled: rca.Store, tmp_path: Path) -> None:
         filled.export_lake(tmp_path / "x", partition_by=["colour"])
 
 
+@pytest.mark.parametrize("keys", [DAILY, ("month",), ()])
+def test_records_arriving_with_old_times_reach_the_next_export(
+    filled: rca.Store, tmp_path: Path, keys: tuple[str, ...]
+) -> None:
+    """Loads and imports keep the times they carry: the export must not trust them."""
+    root = tmp_path / "lake"
+    filled.export_lake(root, partition_by=keys)
+    old = filled.events().head(3)
+    copies = old.drop(columns=["id"]).assign(source_id=old["source_id"] + "-copy")
+    assert filled.add_events(copies, progress=False).inserted == 3  # updated_at from before
+    other = tmp_path / "other.duckdb"
+    with rca.connect(other) as theirs:
+        theirs.add_event(
+            {"source": "ci", "event_type": "deploy", "severity": "high",
+             "timestamp": "2026-03-02T10:00:00Z", "source_id": "their-deploy",
+             "updated_at": "2020-01-01T00:00:00Z", "created_at": "2020-01-01T00:00:00Z"}
+        )  # fmt: skip
+        theirs.export_lake(tmp_path / "theirs")
+    filled.import_lake(tmp_path / "theirs")
+    again = filled.export_lake(root, partition_by=keys)
+    assert not again.full or not keys
+    in_lake = set(lake_events(root).column("source_id").to_pylist())
+    assert {*copies["source_id"], "their-deploy"} <= in_lake
+    assert lake_events(root).num_rows == len(filled.events(include_deleted=True))
+    assert filled.export_lake(root, partition_by=keys).partitions_written == 0
+
+
+def test_a_folder_that_is_not_a_lake_is_refused(filled: rca.Store, tmp_path: Path) -> None:
+    (tmp_path / "events").mkdir()
+    (tmp_path / "events" / "notes.txt").write_text("mine")
+    (tmp_path / "report.html").write_text("mine too")
+    with pytest.raises(rca.QueryError, match="not an rca_analytics lake"):
+        filled.export_lake(tmp_path)
+    assert (tmp_path / "events" / "notes.txt").read_text() == "mine"
+    # A first export stopped before its manifest is ours: the next one finishes it.
+    lake = tmp_path / "lake"
+    (lake / "events").mkdir(parents=True)
+    (lake / ".export-0123").mkdir()
+    assert filled.export_lake(lake).events == len(filled.events(include_deleted=True))
+
+
+def test_a_lake_started_empty_fills_up(store: rca.Store, tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    store.export_lake(root, partition_by=DAILY)
+    assert rca.connect_lake(root).events().empty
+    demo.build(store)
+    filled = store.export_lake(root, partition_by=DAILY)
+    assert filled.partitions_written == filled.partitions > 1
+    assert len(rca.connect_lake(root).events()) == len(store.events())
+
+
+def test_a_layout_change_stopped_before_its_manifest_still_reads(
+    filled: rca.Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "lake"
+    filled.export_lake(root, partition_by=())
+
+    def no_manifest(path: Path, body: dict[str, object]) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(_lake, "_write_json", no_manifest)
+    with pytest.raises(OSError, match="disk full"):
+        filled.export_lake(root, partition_by=DAILY)
+    monkeypatch.undo()
+    assert (root / "events" / "source=git").is_dir()  # swapped in, manifest still says none
+    pd_lake = rca.connect_lake(root).events()
+    assert pd_lake.equals(filled.events())
+    with rca.connect(tmp_path / "copy.duckdb") as copy:
+        assert copy.import_lake(root).events.inserted == len(filled.events(include_deleted=True))
+
+
 def test_a_long_sparse_history_makes_more_than_a_thousand_partitions(
     store: rca.Store, tmp_path: Path
 ) -> None:
@@ -196,17 +267,22 @@ def test_auto_picks_the_finest_layout_with_files_of_32_mb(
         assert _lake.choose_layout(filled).partition_by == tuple(coarser.split("/"))
     monkeypatch.setattr(_lake, "TARGET_FILE_BYTES", sizes["source/day"] / 2)
     assert _lake.choose_layout(filled).partition_by == ("source", "day")
-    # An existing lake keeps its layout while within a factor of two of the target ...
+    # An existing lake keeps its layout while its files are within a factor of two of
+    # the target ...
+    monkeypatch.setattr(_lake, "TARGET_FILE_BYTES", sizes["day"] * 1.2)
+    assert _lake.choose_layout(filled).partition_by != ("day",)
+    kept = _lake.choose_layout(filled, current=["day"])
+    assert kept.partition_by == ("day",) and "kept" in kept.reason
+    # ... and is laid out again when they are not (the lake is one file, 7x the target).
     monkeypatch.setattr(_lake, "TARGET_FILE_BYTES", sizes["day"] * 0.9)
-    kept = _lake.choose_layout(filled, current=["source", "month"])
-    assert kept.partition_by == ("source", "month") and "kept" in kept.reason
-    assert filled.export_lake(tmp_path / "lake").partition_by == ()  # the lake's, kept
-    # ... and is laid out again when the new choice has files twice the target.
-    monkeypatch.setattr(_lake, "TARGET_FILE_BYTES", sizes["day"] / 2.1)
-    assert sizes["source/day"] < sizes["day"] / 2.1  # (so day is the finest choice)
+    assert sizes["none"] > 2 * sizes["day"] * 0.9 and sizes["source/day"] < sizes["day"] * 0.9
     grown = filled.export_lake(tmp_path / "lake")
     days = filled.counts(freq="D", fill=False, include_deleted=True)
     assert grown.full and grown.partition_by == ("day",) and grown.partitions == len(days)
+    # A layout the caller chose stays until the caller gives another.
+    filled.export_lake(tmp_path / "mine", partition_by=("source", "day"))
+    again = filled.export_lake(tmp_path / "mine")
+    assert again.partition_by == ("source", "day") and "caller" in again.layout_reason
     with pytest.raises(rca.QueryError, match="not a layout"):
         filled.export_lake(tmp_path / "x", partition_by="source")
 

@@ -69,6 +69,7 @@ def test_importing_again_or_into_the_source_adds_nothing(filled: rca.Store, tmp_
         "read": len(before["links"]),
         "imported": 0,
         "existing": len(before["links"]),
+        "merged": 0,
         "refused": 0,
         "rejected": 0,
     }
@@ -150,6 +151,7 @@ def test_what_is_here_wins_and_reviewers_verdicts_hold(
             "read": 1,
             "imported": 0,
             "existing": 0,
+            "merged": 0,
             "conflicting": 1,
             "rejected": 0,
         }
@@ -177,11 +179,12 @@ def test_an_id_taken_by_another_record_and_its_links_are_reported(
         assert rejects.loc["duplicate_id", "table"] == "events"
         assert rejects.loc["duplicate_id", "field"] == "id"
         assert rejects.loc["dangling_link", "record"] == f"{clash.id} -> {inv.id}"
-        assert "is not here" in rejects.loc["dangling_link", "message"]
+        assert "was not imported" in rejects.loc["dangling_link", "message"]
         assert result.links == {
             "read": 2,
             "imported": 1,
             "existing": 0,
+            "merged": 0,
             "refused": 0,
             "rejected": 1,
         }
@@ -322,3 +325,153 @@ def test_the_cli_imports_a_lake(
     assert "rca: not imported: links row 0" in err and "invalid_value" in err
     assert main(["import-lake", str(root), "--into", str(tmp_path / "f2.duckdb"),
                  "--no-progress", "--allow-rejects"]) == 0  # fmt: skip
+
+
+def rewrite(path: Path, **columns: Any) -> None:
+    """Replace columns of a lake file (as another writer might have written it)."""
+    table = pq.read_table(path)
+    for name, values in columns.items():
+        array = values if isinstance(values, pa.Array) else pa.array(values)
+        if name in table.schema.names:
+            table = table.set_column(table.schema.get_field_index(name), name, array)
+        else:
+            table = table.append_column(name, array)
+    pq.write_table(table, path)
+
+
+def test_a_rejection_of_a_pair_never_linked_comes_across(
+    tmp_path: Path, event_data: Make, investigation_data: Make
+) -> None:
+    with rca.connect(tmp_path / "b.duckdb") as b:
+        inv = b.add_investigation(investigation_data())
+        ev = b.add_event(event_data())
+        b.label_link(ev.id, inv.id, accepted=False, by="bo", note="not this one")
+        b.export_lake(tmp_path / "theirs")
+    with rca.connect(tmp_path / "a.duckdb") as a:
+        result = a.import_lake(tmp_path / "theirs")
+        assert result.reviews["imported"] == 1 and result.rejects.empty
+        review = a.reviews().iloc[0]
+        assert (review.accepted, review.reviewed_by) == (False, "bo")
+        with pytest.raises(rca.ValidationFailed, match="rejected"):
+            a.link(ev.id, inv.id, method="linker", confidence=0.9)
+
+
+def test_soft_deleted_on_one_side_only_keeps_the_pair_out(
+    tmp_path: Path, event_data: Make, investigation_data: Make
+) -> None:
+    with rca.connect(tmp_path / "a.duckdb") as a, rca.connect(tmp_path / "b.duckdb") as b:
+        inv = a.add_investigation(investigation_data(title="ours, closed as noise"))
+        b.add_investigation(inv)
+        a.delete_investigation(inv.id)  # deleted here, active there
+        shared = event_data(source_id="dup")
+        ours = a.add_event(shared)
+        theirs = b.add_event(shared)  # deleted there as noise, active here
+        b_inv = b.add_investigation(investigation_data(title="theirs"))
+        b.link(theirs.id, b_inv.id)
+        b.delete_event(theirs.id)
+        kept = b.add_event(event_data(source_id="kept"))
+        b.link(kept.id, inv.id)
+        b.relate(inv.id, b_inv.id)
+        b.export_lake(tmp_path / "theirs")
+        result = a.import_lake(tmp_path / "theirs")
+        codes = dict(zip(result.rejects.record, result.rejects.code, strict=True))
+        assert codes[f"{theirs.id} -> {b_inv.id}"] == "deleted_in_lake"
+        assert codes[f"{kept.id} -> {inv.id}"] == "deleted_here"
+        relation = result.rejects[result.rejects.table == "investigation_relations"]
+        assert relation.code.tolist() == ["deleted_here"]
+        assert inv.id in relation.message.iloc[0]
+        assert a.get_investigation(b_inv.id).event_ids == []
+        assert a.sql("SELECT count(*) AS n FROM links").n[0] == 0
+        links = result.links
+        assert links["read"] == sum(v for k, v in links.items() if k != "read")
+        assert ours.id in set(a.events().id)
+
+
+def test_keys_are_matched_as_the_loader_cleans_them(
+    tmp_path: Path, event_data: Make, investigation_data: Make
+) -> None:
+    """Another writer's lake: upper-case source, blank source_id; links still follow."""
+    with rca.connect(tmp_path / "b.duckdb") as b:
+        inv = b.add_investigation(investigation_data())
+        e1 = b.add_event(event_data(source="ci", source_id="b-1"))
+        e2 = b.add_event(event_data(source="ci", source_id="b-2"))
+        for e in (e1, e2):
+            b.link(e.id, inv.id)
+        b.export_lake(tmp_path / "theirs", partition_by=())
+    data = tmp_path / "theirs" / "events" / "data_0.parquet"
+    ids = pq.read_table(data).column("id").to_pylist()
+    keys = {e1.id: "  b-1 ", e2.id: ""}
+    rewrite(data, source=["CI", "CI"], source_id=[keys[i] for i in ids])
+    with rca.connect(tmp_path / "a.duckdb") as a:
+        mine = a.add_event(event_data(source="ci", source_id="b-1"))  # the same deploy
+        result = a.import_lake(tmp_path / "theirs")
+        assert result.rejects.empty, result.rejects
+        assert result.remapped == 1
+        assert a.get_event(mine.id).investigation_ids == [inv.id]
+        assert a.get_event(e2.id).source_id is None
+        assert a.get_event(e2.id).investigation_ids == [inv.id]
+
+
+def test_foreign_writers_gaps_are_named_not_fatal(
+    filled: rca.Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "lake"
+    filled.export_lake(root, partition_by=("source", "day"))
+    links = root / "links" / "data_0.parquet"
+    n = pq.read_table(links).num_rows
+    naive = pa.array([dt.datetime(2026, 3, 1, 12)] * n, pa.timestamp("us"))
+    reasons = pa.array([None, *[["x"]] * (n - 1)], pa.list_(pa.string()))
+    rewrite(links, reasons=reasons)
+    rel = root / "investigation_relations" / "data_0.parquet"
+    pq.write_table(pq.read_table(rel).drop_columns(["related_at"]), rel)
+    with rca.connect(tmp_path / "a.duckdb") as a:
+        result = a.import_lake(root)
+        assert result.links["imported"] == n and result.relations["imported"] == 1
+        assert a.sql("SELECT count(*) AS n FROM links WHERE len(reasons) = 0").n[0] == 1
+    rewrite(links, linked_at=naive)
+    with rca.connect(tmp_path / "b.duckdb") as b:
+        result = b.import_lake(root)
+        assert result.links["rejected"] == n
+        assert set(result.rejects.code) == {"naive_datetime"}
+        assert b.stats()["events"] == filled.stats()["events"]  # the rest came across
+    rewrite(links, confidence=pa.array(["high"] * n))
+    with (
+        rca.connect(tmp_path / "c.duckdb") as c,
+        pytest.raises(rca.ReaderError, match="links: column confidence is string"),
+    ):
+        c.import_lake(root)
+    assert main(["import-lake", str(root), "--into", str(tmp_path / "d.duckdb"),
+                 "--no-progress"]) == 1  # fmt: skip
+    assert "rca: error: lake table links" in capsys.readouterr().err
+
+
+def test_pairs_that_meet_once_events_are_matched_are_counted(
+    tmp_path: Path, event_data: Make, investigation_data: Make
+) -> None:
+    with rca.connect(tmp_path / "b.duckdb") as b:
+        inv = b.add_investigation(investigation_data())
+        e1 = b.add_event(event_data(source_id="one"))
+        e2 = b.add_event(event_data(source_id="two"))
+        b.link(e1.id, inv.id, method="rule")
+        b.link(e2.id, inv.id, method="linker", confidence=0.8)
+        b.export_lake(tmp_path / "theirs", partition_by=())
+    rewrite(tmp_path / "theirs" / "events" / "data_0.parquet", source_id=["same", "same"])
+    with rca.connect(tmp_path / "a.duckdb") as a:
+        result = a.import_lake(tmp_path / "theirs")
+        assert result.events.inserted == 1 and result.events.duplicates == 1
+        assert result.links["merged"] == 1 and result.links["imported"] == 1
+        assert result.rejects.set_index("code").loc["same_pair", "table"] == "links"
+
+
+def test_a_rejected_event_is_named_with_its_file(filled: rca.Store, tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    filled.export_lake(root, partition_by=("source", "day"))
+    target = sorted((root / "events").rglob("*.parquet"))[5]
+    events = pq.read_table(target)
+    rewrite(target, severity=["urgent"] * events.num_rows)
+    with rca.connect(tmp_path / "a.duckdb") as a:
+        result = a.import_lake(root)
+        bad = result.rejects[result.rejects.table == "events"]
+        assert len(bad) == events.num_rows
+        assert set(bad.file) == {str(target.relative_to(root))}
+        assert set(bad.record) == set(events.column("id").to_pylist())

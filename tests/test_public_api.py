@@ -25,6 +25,7 @@ PUBLIC = {
     "LinkMethod",
     "LinkerConfig",
     "LinkerQuality",
+    "LakeExport",
     "LakeImport",
     "LoadReport",
     "NotFound",
