@@ -80,7 +80,7 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
         store.auto_link(progress=False)
         store.delete_event(store.events(source="git").id.iloc[0])
         store.delete_investigation(store.investigations().id.iloc[-1])
-        store.export_lake(folder / "lake")
+        store.export_lake(folder / "lake", partition_by=("source", "day"))
     return folder / "lake"
 
 
