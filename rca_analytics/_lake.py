@@ -5,14 +5,16 @@ Layout (hive partitions; columns as the models' stored fields, timestamps UTC, t
 
     DIR/manifest.json
     DIR/events/source=git/day=2026-03-01/data_0.parquet
-    DIR/investigations/data.parquet
-    DIR/links/data.parquet
-    DIR/link_reviews/data.parquet
-    DIR/investigation_relations/data.parquet
+    DIR/investigations/data_0.parquet
+    DIR/links/data_0.parquet
+    DIR/link_reviews/data_0.parquet
+    DIR/investigation_relations/data_0.parquet
 
 A partition is written to a temporary folder and swapped in whole; the manifest, written
 last (and atomically), is the commit point: an export that stops half way leaves every
-partition either as it was or complete, and the next export redoes what was not recorded.
+partition either as it was or complete (each table whole, though not all of one
+export), and the next export redoes what was not recorded: what it compares is the
+store's partitions with both the manifest and the folders on disk.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["PARTITIONS", "LakeExport", "Layout", "choose_layout", "connect_lake", "export_lake"]
 
 MANIFEST = "manifest.json"
+FORMAT = "rca_analytics lake"
 TIME = pa.timestamp("us", tz="UTC")
 #: How event partitions can be keyed: the event's source, and its UTC day or month.
 PARTITIONS = {
@@ -209,7 +212,10 @@ def _partition_by(value: Sequence[str]) -> tuple[str, ...]:
 
 def _read_manifest(root: Path, *, missing_ok: bool = True) -> dict[str, Any] | None:
     try:
-        return dict(json.loads((root / MANIFEST).read_text()))
+        body = json.loads((root / MANIFEST).read_text())
+        if not isinstance(body, dict) or body.get("format") != FORMAT:
+            raise ValueError(f"{MANIFEST} is not an rca_analytics lake manifest")
+        return body
     except FileNotFoundError:
         if missing_ok:
             return None
@@ -234,6 +240,30 @@ def _swap(new: Path, target: Path) -> None:
         os.replace(target, old)
     os.replace(new, target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _on_disk(folder: Path, keys: tuple[str, ...]) -> set[str] | None:
+    """The event partitions in the folder (``source=git/day=...``).
+
+    None when the folder is not in the layout ``keys`` (an interrupted change of layout).
+    """
+    if not folder.is_dir():
+        return set()
+    found = {""}
+    for key in keys:
+        deeper = set()
+        for name in found:
+            for entry in (folder / name).iterdir():
+                if entry.name.startswith("."):
+                    continue
+                if not entry.is_dir() or not entry.name.startswith(key + "="):
+                    return None
+                deeper.add(f"{name}/{entry.name}" if name else entry.name)
+        found = deeper
+    for name in found:
+        if any(e.is_dir() and not e.name.startswith(".") for e in (folder / name).iterdir()):
+            return None  # deeper than the layout
+    return found if keys else ({""} if any(folder.glob("*.parquet")) else set())
 
 
 def _hive_dirs(folder: Path, keys: tuple[str, ...]) -> list[Path]:
@@ -300,22 +330,50 @@ def _fingerprints(store: Store, keys: tuple[str, ...]) -> dict[str, str]:
     return {"/".join(f"{k}={r[k]}" for k in keys): f"{r['n']}:{r['h']}" for r in rows if r["n"]}
 
 
-def _check_target(root: Path) -> None:
-    """Refuse to write over a folder that holds something other than a lake."""
-    if not root.is_dir() or (root / MANIFEST).exists():
-        return
+def _check_target(root: Path) -> dict[str, Any] | None:
+    """The lake's manifest; refuses a folder that holds something other than a lake.
+
+    Without a manifest (a new folder, or a first export that stopped before writing it)
+    only what an export writes may be there: the table folders holding Parquet files
+    and ``key=value`` folders, and hidden working names.
+    """
+    if not root.is_dir():
+        return None
+    manifest = _read_manifest(root)  # CorruptStore when it is someone else's manifest
+    if manifest is not None:
+        found = int(manifest.get("schema_version", 0))
+        if found > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"{root}: the lake has schema version {found}, written by rca_analytics "
+                f"{manifest.get('package_version')}; this one writes {SCHEMA_VERSION}: "
+                "upgrade rca_analytics to update it, or export into a new folder",
+                found=found,
+                supported=SCHEMA_VERSION,
+            )
+        return manifest
     ours = {"events", *_WHOLE}
-    other = [
-        p.name
-        for p in root.iterdir()
-        if p.name not in ours and not p.name.startswith((".export-", "."))
-    ]
+    other = []
+    for entry in root.iterdir():
+        if entry.name.startswith("."):
+            continue
+        if entry.name not in ours or not entry.is_dir():
+            other.append(entry.name)
+            continue
+        for inner in entry.rglob("*"):
+            relative = inner.relative_to(root)
+            if any(part.startswith(".") for part in relative.parts):
+                continue
+            if (inner.is_dir() and "=" not in inner.name) or (
+                inner.is_file() and inner.suffix != ".parquet"
+            ):
+                other.append(str(relative))
     if other:
         raise QueryError(
-            f"{root} holds files that are not an rca_analytics lake ({', '.join(sorted(other)[:3])}"
-            f"{', ...' if len(other) > 3 else ''}) and no {MANIFEST}; export into a new or "
-            "empty folder, or into a lake written before"
+            f"{root} holds files that are not an rca_analytics lake "
+            f"({', '.join(sorted(other)[:3])}{', ...' if len(other) > 3 else ''}) and no "
+            f"{MANIFEST}; export into a new or empty folder, or into a lake written before"
         )
+    return None
 
 
 def export_lake(
@@ -324,8 +382,7 @@ def export_lake(
     """Write (or bring up to date) a Parquet lake of the store; see the module docstring."""
     started = time.perf_counter()
     root = Path(path)
-    _check_target(root)
-    manifest = _read_manifest(root) if root.is_dir() else None
+    manifest = _check_target(root)
     layout: Layout | None = None
     caller_layout = (manifest or {}).get("layout", {}).get("chosen_by") == "caller"
     if partition_by == "auto" and manifest is not None and caller_layout:
@@ -344,18 +401,30 @@ def export_lake(
     )
     root.mkdir(parents=True, exist_ok=True)
     fingerprints = _fingerprints(store, keys)
+    disk = _on_disk(root / "events", keys)
     full = (
         manifest is None
         or list(manifest.get("partition_by", [])) != list(keys)
         or manifest.get("schema_version") != SCHEMA_VERSION
         or "fingerprints" not in manifest
+        or disk is None
     )
     before: dict[str, str] = {} if full or manifest is None else manifest["fingerprints"]
+    on_disk = disk or set()
+    if not keys:  # one file: named "" in the fingerprints
+        on_disk = {""} if "" in on_disk else set()
     changed = sorted(
         name
-        for name in set(fingerprints) | set(before)
-        if fingerprints.get(name) != before.get(name)
+        for name in set(fingerprints) | set(before) | on_disk
+        # what differs from the last export, and what is on disk but should not be (or
+        # the reverse): partitions an interrupted export swapped in stay in step
+        if fingerprints.get(name) != before.get(name) or (name in fingerprints) != (name in on_disk)
     )
+    if changed and not full and manifest is not None:
+        # Before swapping: the partitions about to change are marked unknown, so an
+        # export that stops half way is finished by the next one.
+        pending = {k: v for k, v in before.items() if k not in changed}
+        _write_json(root / MANIFEST, {**manifest, "fingerprints": pending, "complete": False})
     derived = ", ".join(
         f"{PARTITIONS[k]} AS {quote(k)}" for k in keys if k not in Event.model_fields
     )
@@ -417,12 +486,13 @@ def export_lake(
         _write_json(
             root / MANIFEST,
             {
-                "format": "rca_analytics lake",
+                "format": FORMAT,
                 "schema_version": SCHEMA_VERSION,
                 "package_version": __version__,
                 "exported_at": utc_now().isoformat(),
                 "partition_by": list(keys),
                 "fingerprints": fingerprints,
+                "complete": True,
                 "layout": {
                     "chosen_by": "auto" if layout else "caller",
                     "reason": layout.reason if layout else reason,

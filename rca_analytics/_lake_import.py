@@ -166,24 +166,69 @@ def _conformed(store: Store, name: str, dataset: Any) -> pa.Table:
             columns[target.name] = pa.nulls(table.num_rows, target.type)
             continue
         try:
-            columns[target.name] = column.cast(target.type)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
+            if not _compatible(column.type, target.type):
+                raise TypeError("not the same kind of value")
+            # sub-microsecond parts are dropped, as for events
+            columns[target.name] = column.cast(target.type, safe=not pa.types.is_timestamp(
+                target.type))  # fmt: skip
+        except (TypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
             raise ReaderError(
                 f"lake table {name}: column {target.name} is {column.type}, expected "
-                f"{target.type} ({err})"
+                f"{target.type} ({err}); nothing was imported"
             ) from None
     columns["_naive"] = pa.array(naive)
     columns["_row"] = pa.array(np.arange(table.num_rows), pa.int64())
     return pa.table(columns)
 
 
-def _file_of(files: list[tuple[int, str]], row: int, root: Path) -> str | None:
-    """The lake file (relative to the lake) that event row ``row`` came from."""
-    if not files:
-        return None
-    found = Path(files[max(bisect.bisect_right([f[0] for f in files], row) - 1, 0)][1])
+def _states(dataset: Any) -> pa.Table:
+    """Each lake record's id once, and whether it is soft-deleted there."""
+    names = dataset.schema.names if dataset is not None else []
+    if "id" not in names:  # no ids: nothing can name these records
+        return pa.table({"id": pa.array([], pa.string()), "deleted": pa.array([], pa.bool_())})
+    table = _plain(dataset.to_table(columns=[c for c in ("id", "deleted_at") if c in names]))
+    deleted = (
+        table.column("deleted_at").is_valid()
+        if "deleted_at" in names
+        else pa.array([False] * table.num_rows)
+    )
+    return pa.table({"id": table.column("id").cast(pa.string()), "deleted": deleted})
+
+
+def _compatible(found: pa.DataType, want: pa.DataType) -> bool:
+    """Whether a lake column's type holds the values the store's column means.
+
+    Times must be times with a zone (numbers or text would be guessed at), numbers
+    numbers (not booleans), text text, lists of text lists of text.
+    """
+    t = pa.types
+    if t.is_timestamp(want):
+        return bool(t.is_timestamp(found) and found.tz is not None)
+    if t.is_floating(want) or t.is_integer(want):
+        return bool(t.is_integer(found) or t.is_floating(found) or t.is_decimal(found))
+    if t.is_boolean(want):
+        return bool(t.is_boolean(found))
+    if t.is_string(want) or t.is_large_string(want):
+        return bool(t.is_string(found) or t.is_large_string(found))
+    if t.is_list(want):
+        return (t.is_list(found) or t.is_large_list(found)) and _compatible(
+            found.value_type, want.value_type
+        )
+    return bool(found == want)
+
+
+def _file_finder(files: list[tuple[int, str]], root: Path) -> Any:
+    """A function: event row → the lake file (relative to the lake) it came from."""
+    starts = [f[0] for f in files]
     base = root.resolve()
-    return str(found.relative_to(base)) if found.is_relative_to(base) else str(found)
+
+    def find(row: int) -> str | None:
+        if not files:
+            return None
+        found = Path(files[max(bisect.bisect_right(starts, row) - 1, 0)][1])
+        return str(found.relative_to(base)) if found.is_relative_to(base) else str(found)
+
+    return find
 
 
 def import_lake(
@@ -214,14 +259,7 @@ def import_lake(
     rejects: list[tuple[Any, ...]] = []
     counts: dict[str, dict[str, int]] = {}
     files: list[tuple[int, str]] = []
-    states = {  # each lake record's id and whether it is soft-deleted there
-        t: (
-            _plain(data[t].to_table(columns=["id", "deleted_at"]))
-            if data[t] is not None
-            else pa.table({"id": pa.array([], pa.string()), "deleted_at": pa.array([], _lake.TIME)})
-        )
-        for t in ("events", "investigations")
-    }
+    states = {t: _states(data[t]) for t in ("events", "investigations")}
     with store.transaction():
         for table, model in (("investigations", Investigation), ("events", Event)):
             store._execute(
@@ -276,12 +314,13 @@ def import_lake(
                 **{k: v["imported"] for k, v in counts.items()},
             },
         )
+    file_of = _file_finder(files, root)
     for table in ("investigations", "events"):
         for row_, record, field_, code, message in reports[table].rejected.itertuples(
             index=False, name=None
         ):
             at = int(row_)
-            file = _file_of(files, at, root) if table == "events" else None
+            file = file_of(at) if table == "events" else None
             rejects.append((table, at, file, record, field_, code, message))
     frame = pd.DataFrame(rejects, columns=_REJECT_COLUMNS)
     frame = frame.astype({c: "Int64" if c == "row" else "object" for c in _REJECT_COLUMNS})
@@ -314,17 +353,19 @@ def _empty_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
 #: imported), whether it is soft-deleted in the lake, and whether here.
 _SIDES_SQL = """
     CREATE OR REPLACE TEMP TABLE _rca_sides AS
-    SELECT 'event' AS kind, l.id AS lake_id, l.deleted_at IS NOT NULL AS lake_deleted,
+    SELECT 'event' AS kind, l.id AS lake_id, l.deleted AS lake_deleted,
            e.id AS here_id, e.deleted_at IS NOT NULL AS here_deleted, m.existed
-    FROM _rca_lake_event_states l
-    LEFT JOIN (SELECT DISTINCT ON (input_id) * FROM _rca_map_events) m ON m.input_id = l.id
+    FROM (SELECT id, bool_or(deleted) AS deleted FROM _rca_lake_event_states
+          WHERE id IS NOT NULL GROUP BY id) l
+    LEFT JOIN (SELECT DISTINCT ON (input_id) * FROM _rca_map_events
+               ORDER BY input_id, stored_id NULLS LAST) m ON m.input_id = l.id
     LEFT JOIN events e ON e.id = m.stored_id
     UNION ALL
-    SELECT 'investigation', l.id, l.deleted_at IS NOT NULL, i.id,
-           i.deleted_at IS NOT NULL, m.existed
-    FROM _rca_lake_investigation_states l
-    LEFT JOIN (SELECT DISTINCT ON (input_id) * FROM _rca_map_investigations) m
-         ON m.input_id = l.id
+    SELECT 'investigation', l.id, l.deleted, i.id, i.deleted_at IS NOT NULL, m.existed
+    FROM (SELECT id, bool_or(deleted) AS deleted FROM _rca_lake_investigation_states
+          WHERE id IS NOT NULL GROUP BY id) l
+    LEFT JOIN (SELECT DISTINCT ON (input_id) * FROM _rca_map_investigations
+               ORDER BY input_id, stored_id NULLS LAST) m ON m.input_id = l.id
     LEFT JOIN investigations i ON i.id = m.stored_id
 """
 

@@ -120,7 +120,12 @@ def test_an_interrupted_export_leaves_the_lake_whole(
     monkeypatch.setattr(_lake, "_swap", failing)
     with pytest.raises(OSError, match="disk full"):
         filled.export_lake(root, partition_by=DAILY)
-    assert (root / "manifest.json").read_text() == manifest  # nothing recorded as done
+    after = json.loads((root / "manifest.json").read_text())
+    old = json.loads(manifest)
+    assert after["complete"] is False and after["exported_at"] == old["exported_at"]
+    unknown = set(old["fingerprints"]) - set(after["fingerprints"])  # to be redone
+    assert unknown and all(after["fingerprints"][k] == old["fingerprints"][k]
+                           for k in after["fingerprints"])  # fmt: skip
     assert not list(root.glob(".export-*"))  # no staging left behind
     table = lake_events(root)
     assert table.num_rows == filled.stats()["events"]  # each partition old or new, never half
@@ -212,6 +217,74 @@ def test_a_layout_change_stopped_before_its_manifest_still_reads(
     assert pd_lake.equals(filled.events())
     with rca.connect(tmp_path / "copy.duckdb") as copy:
         assert copy.import_lake(root).events.inserted == len(filled.events(include_deleted=True))
+
+
+def test_partitions_an_interrupted_export_swapped_in_are_put_right(
+    filled: rca.Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "lake"
+    filled.export_lake(root, partition_by=("day",))
+    event = filled.events().iloc[0]["id"]
+    filled.update_event(event, timestamp="2026-02-01T10:00:00Z")  # swapped in first
+    real = _lake._swap
+    swaps: list[Path] = []
+
+    def once(new: Path, target: Path) -> None:
+        if swaps:
+            raise OSError("killed")
+        swaps.append(target)
+        real(new, target)
+
+    monkeypatch.setattr(_lake, "_swap", once)
+    with pytest.raises(OSError, match="killed"):
+        filled.export_lake(root, partition_by=("day",))
+    monkeypatch.undo()
+    filled.update_event(event, timestamp="2026-05-09T10:00:00Z")  # and away again
+    filled.export_lake(root, partition_by=("day",))
+    ids = lake_events(root).column("id").to_pylist()
+    assert len(ids) == len(set(ids)) == len(filled.events(include_deleted=True))
+    assert not (root / "events" / "day=2026-02-01").exists()
+    assert filled.export_lake(root, partition_by=("day",)).partitions_written == 0
+
+
+def test_an_interrupted_change_of_layout_is_undone_by_the_next_export(
+    filled: rca.Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "lake"
+    filled.export_lake(root, partition_by=("month",))
+
+    def no_manifest(path: Path, body: dict[str, object]) -> None:
+        raise OSError("killed")
+
+    monkeypatch.setattr(_lake, "_write_json", no_manifest)
+    with pytest.raises(OSError, match="killed"):
+        filled.export_lake(root, partition_by=DAILY)
+    monkeypatch.undo()
+    back = filled.export_lake(root, partition_by=("month",))
+    assert back.full and [p.name for p in (root / "events").iterdir()] == ["month=2026-03"]
+    assert lake_events(root).num_rows == len(filled.events(include_deleted=True))
+
+
+def test_only_our_own_folders_are_written_over(filled: rca.Store, tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    (mine / "events").mkdir(parents=True)
+    (mine / "events" / "notes.txt").write_text("keep me")
+    with pytest.raises(rca.QueryError, match=r"events/notes.txt"):
+        filled.export_lake(mine)
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "manifest.json").write_text(json.dumps({"name": "my web app"}))
+    with pytest.raises(rca.CorruptStore, match="not an rca_analytics lake"):
+        filled.export_lake(app)
+    (app / "manifest.json").write_text("[1, 2]")
+    with pytest.raises(rca.CorruptStore):
+        filled.export_lake(app)
+    newer = tmp_path / "newer"
+    filled.export_lake(newer)
+    manifest = json.loads((newer / "manifest.json").read_text())
+    (newer / "manifest.json").write_text(json.dumps({**manifest, "schema_version": 99}))
+    with pytest.raises(rca.SchemaVersionError, match="upgrade rca_analytics"):
+        filled.export_lake(newer)
 
 
 def test_a_long_sparse_history_makes_more_than_a_thousand_partitions(

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -475,3 +476,45 @@ def test_a_rejected_event_is_named_with_its_file(filled: rca.Store, tmp_path: Pa
         assert len(bad) == events.num_rows
         assert set(bad.file) == {str(target.relative_to(root))}
         assert set(bad.record) == set(events.column("id").to_pylist())
+
+
+def test_odd_columns_are_refused_or_read_as_the_store_means_them(
+    filled: rca.Store, tmp_path: Path
+) -> None:
+    root = tmp_path / "lake"
+    filled.export_lake(root, partition_by=())
+    links = root / "links" / "data_0.parquet"
+    original = pq.read_table(links)
+    n = original.num_rows
+    ns = original.column("linked_at").cast(pa.timestamp("ns", tz="UTC"))
+    rewrite(links, linked_at=pc.add(ns, pa.scalar(1, pa.duration("ns"))))
+    with rca.connect(tmp_path / "ns.duckdb") as a:  # pandas writes nanoseconds: truncated
+        assert a.import_lake(root).links["imported"] == n
+    for column, values in (
+        ("linked_at", pa.array([1_772_000_000] * n, pa.int64())),  # seconds? micros? refused
+        ("linked_at", pa.array([dt.date(2026, 3, 1)] * n, pa.date32())),
+        ("confidence", pa.array([True] * n)),
+    ):
+        rewrite(links, **{column: values})
+        with (
+            rca.connect(tmp_path / f"{column}.duckdb") as b,
+            pytest.raises(rca.ReaderError, match=f"column {column} is"),
+        ):
+            b.import_lake(root)
+        pq.write_table(original, links)
+
+
+def test_a_lake_without_deletion_times_or_with_an_id_twice(
+    filled: rca.Store, tmp_path: Path
+) -> None:
+    root = tmp_path / "lake"
+    filled.export_lake(root, partition_by=())
+    events = root / "events" / "data_0.parquet"
+    table = pq.read_table(events).drop_columns(["deleted_at"])
+    pq.write_table(pa.concat_tables([table, table.slice(0, 1)]), events)  # row 0 twice
+    with rca.connect(tmp_path / "a.duckdb") as a:
+        result = a.import_lake(root)
+        assert result.events.duplicates == 1
+        assert result.links["read"] == filled.stats()["links"]
+        assert result.links["merged"] == 0 and result.rejects.empty
+        assert a.stats()["events"] == len(table)  # the deleted one is active now
