@@ -226,6 +226,26 @@ def _read_manifest(root: Path, *, missing_ok: bool = True) -> dict[str, Any] | N
         raise CorruptStore(f"{root}: not an rca_analytics lake ({err})", path=root) from None
 
 
+def read_lake(root: Path, *, doing: str, missing_ok: bool = False) -> dict[str, Any] | None:
+    """The lake's manifest, refusing a lake written by a newer rca_analytics.
+
+    Raises:
+        CorruptStore: No manifest (unless ``missing_ok``), or not a lake's.
+        SchemaVersionError: A newer schema; ``doing`` says what needs the upgrade.
+    """
+    manifest = _read_manifest(root, missing_ok=missing_ok)
+    found = int(manifest.get("schema_version", 0)) if manifest is not None else 0
+    if manifest is not None and found > SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"{root}: the lake has schema version {found}, written by rca_analytics "
+            f"{manifest.get('package_version')}; this one knows up to {SCHEMA_VERSION}: "
+            f"upgrade rca_analytics to {doing}",
+            found=found,
+            supported=SCHEMA_VERSION,
+        )
+    return manifest
+
+
 def _write_json(path: Path, body: dict[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     tmp.write_text(json.dumps(body, indent=2, sort_keys=True))
@@ -339,17 +359,8 @@ def _check_target(root: Path) -> dict[str, Any] | None:
     """
     if not root.is_dir():
         return None
-    manifest = _read_manifest(root)  # CorruptStore when it is someone else's manifest
+    manifest = read_lake(root, doing="update it (or export into a new folder)", missing_ok=True)
     if manifest is not None:
-        found = int(manifest.get("schema_version", 0))
-        if found > SCHEMA_VERSION:
-            raise SchemaVersionError(
-                f"{root}: the lake has schema version {found}, written by rca_analytics "
-                f"{manifest.get('package_version')}; this one writes {SCHEMA_VERSION}: "
-                "upgrade rca_analytics to update it, or export into a new folder",
-                found=found,
-                supported=SCHEMA_VERSION,
-            )
         return manifest
     ours = {"events", *_WHOLE}
     other = []
@@ -550,16 +561,7 @@ def connect_lake(path: str | os.PathLike[str]) -> Store:
     from .store import connect
 
     root = Path(path)
-    manifest = _read_manifest(root, missing_ok=False)
-    assert manifest is not None
-    found = int(manifest.get("schema_version", 0))
-    if found > SCHEMA_VERSION:
-        raise SchemaVersionError(
-            f"{root}: the lake has schema version {found}, written by rca_analytics "
-            f"{manifest.get('package_version')}; this one reads up to {SCHEMA_VERSION}",
-            found=found,
-            supported=SCHEMA_VERSION,
-        )
+    read_lake(root, doing="read it")
     store = connect(":memory:")
     con = store._connection()
     for table, model in (("events", Event), *_MODELS.items()):

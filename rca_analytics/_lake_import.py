@@ -24,9 +24,8 @@ import pandas as pd
 import pyarrow as pa
 
 from . import _lake, _loading
-from .errors import ReaderError, SchemaVersionError
+from .errors import ReaderError
 from .models import Event, Investigation, LinkMethod, utc_now
-from .schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from .store import Store
@@ -241,17 +240,7 @@ def import_lake(
     """See :meth:`Store.import_lake`."""
     started = time.perf_counter()
     root = Path(path)
-    manifest = _lake._read_manifest(root, missing_ok=False)
-    assert manifest is not None
-    found = int(manifest.get("schema_version", 0))
-    if found > SCHEMA_VERSION:
-        raise SchemaVersionError(
-            f"{root}: the lake has schema version {found}, written by rca_analytics "
-            f"{manifest.get('package_version')}; this one reads up to {SCHEMA_VERSION}: "
-            "upgrade rca_analytics to import it",
-            found=found,
-            supported=SCHEMA_VERSION,
-        )
+    _lake.read_lake(root, doing="import it")
     data = {t: _lake.lake_table(root, t) for t in ("events", *_lake._WHOLE)}
     now = utc_now()
     empty = _loading.LoadReport(0, 0, 0, *_empty_frames())
@@ -451,23 +440,34 @@ _VALUE_CHECKS = f"""
 """
 
 
+def _staged_links(
+    store: Store, table: str, rejects: list[tuple[Any, ...]], checks: str, order: str
+) -> tuple[int, int, int, int]:
+    """Stage the lake's links or reviews in ``_rca_good``: (read, existing, bad, merged).
+
+    ``existing``: good pairs already in ``table`` here.
+    """
+    _stage_pairs(store, f"_rca_lake_{table}", "event_id", "investigation_id",
+                 _VALUE_CHECKS + checks)  # fmt: skip
+    bad = _take_bad(store, table, _LINK_RECORD, rejects)
+    merged = _take_merged(store, table, _LINK_RECORD, order, rejects)
+    [row] = store._rows(
+        "SELECT (SELECT count(*) FROM _rca_pairs) AS read, (SELECT count(*) FROM _rca_good g "  # noqa: S608
+        f"SEMI JOIN {table} t ON t.event_id = g.here_left "
+        "AND t.investigation_id = g.here_right) AS existing"
+    )
+    return int(row["read"]), int(row["existing"]), bad, merged
+
+
 def _import_reviews(store: Store, rejects: list[tuple[Any, ...]]) -> dict[str, int]:
     table = "link_reviews"
-    _stage_pairs(
+    read, existing, bad, merged = _staged_links(
         store,
-        "_rca_lake_link_reviews",
-        "event_id",
-        "investigation_id",
-        _VALUE_CHECKS
-        + "WHEN x.accepted IS NULL THEN 'invalid_value|accepted must be true or false' "
+        table,
+        rejects,
+        "WHEN x.accepted IS NULL THEN 'invalid_value|accepted must be true or false' "
         "WHEN x.reviewed_at IS NULL THEN 'invalid_value|reviewed_at is missing'",
-    )
-    bad = _take_bad(store, table, _LINK_RECORD, rejects)
-    merged = _take_merged(store, table, _LINK_RECORD, "reviewed_at DESC", rejects)
-    [read] = store._rows("SELECT count(*) AS n FROM _rca_pairs")
-    [existing] = store._rows(
-        "SELECT count(*) AS n FROM _rca_good g SEMI JOIN link_reviews r "
-        "ON r.event_id = g.here_left AND r.investigation_id = g.here_right"
+        "reviewed_at DESC",  # the latest verdict
     )
     conflicting = store._rows(
         f"SELECT g._row, NULL AS file, {_G_RECORD} AS record, NULL AS field, "  # noqa: S608
@@ -496,9 +496,9 @@ def _import_reviews(store: Store, rejects: list[tuple[Any, ...]]) -> dict[str, i
     for temp in ("_rca_good", "_rca_pairs"):
         store._execute(f"DROP TABLE temp.{temp}")
     return {
-        "read": int(read["n"]),
+        "read": read,
         "imported": int(after["n"]) - int(before["n"]),
-        "existing": int(existing["n"]),
+        "existing": existing,
         "merged": merged,
         "conflicting": len(conflicting),
         "rejected": bad,
@@ -507,21 +507,14 @@ def _import_reviews(store: Store, rejects: list[tuple[Any, ...]]) -> dict[str, i
 
 def _import_links(store: Store, rejects: list[tuple[Any, ...]], now: Any) -> dict[str, int]:
     table = "links"
-    _stage_pairs(
+    read, existing, bad, merged = _staged_links(
         store,
-        "_rca_lake_links",
-        "event_id",
-        "investigation_id",
-        _VALUE_CHECKS + "WHEN x.method IS NULL THEN 'invalid_value|method is missing' "
+        table,
+        rejects,
+        "WHEN x.method IS NULL THEN 'invalid_value|method is missing' "
         "WHEN x.confidence IS NULL THEN 'invalid_value|confidence is missing' "
         "WHEN x.linked_at IS NULL THEN 'invalid_value|linked_at is missing'",
-    )
-    bad = _take_bad(store, table, _LINK_RECORD, rejects)
-    merged = _take_merged(store, table, _LINK_RECORD, "linked_at", rejects)
-    [read] = store._rows("SELECT count(*) AS n FROM _rca_pairs")
-    [existing] = store._rows(
-        "SELECT count(*) AS n FROM _rca_good g SEMI JOIN links l "
-        "ON l.event_id = g.here_left AND l.investigation_id = g.here_right"
+        "linked_at",  # the first link
     )
     refused = store._rows(
         f"SELECT g._row, NULL AS file, {_G_RECORD} AS record, NULL AS field, "  # noqa: S608
@@ -552,9 +545,9 @@ def _import_links(store: Store, rejects: list[tuple[Any, ...]], now: Any) -> dic
     for temp in ("_rca_new", "_rca_good", "_rca_pairs"):
         store._execute(f"DROP TABLE temp.{temp}")
     return {
-        "read": int(read["n"]),
+        "read": read,
         "imported": int(new["n"]),
-        "existing": int(existing["n"]),
+        "existing": existing,
         "merged": merged,
         "refused": len(refused),
         "rejected": bad,

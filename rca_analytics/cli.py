@@ -66,6 +66,19 @@ def _import_sqlite(args: argparse.Namespace) -> int:
     return 0 if args.allow_rejects else 3
 
 
+def _import_options(command: argparse.ArgumentParser, rejected: str) -> None:
+    """``--into``, ``--no-progress`` and ``--allow-rejects`` of the import commands."""
+    command.add_argument(
+        "--into", default=None, help="the store to import into (default: $RCA_DB or ./rca.duckdb)"
+    )
+    command.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="no progress bar on stderr"
+    )
+    command.add_argument(
+        "--allow-rejects", action="store_true", help=f"exit 0 even when {rejected}"
+    )
+
+
 def _import_lake(args: argparse.Namespace) -> int:
     from .store import connect
 
@@ -521,17 +534,7 @@ def _parser() -> argparse.ArgumentParser:
         "import-sqlite", help="import a SQLite store of the earlier system into a store"
     )
     legacy.add_argument("legacy", help="the earlier system's SQLite file (read only)")
-    legacy.add_argument(
-        "--into", default=None, help="the store to import into (default: $RCA_DB or ./rca.duckdb)"
-    )
-    legacy.add_argument(
-        "--no-progress", dest="progress", action="store_false", help="no progress bar on stderr"
-    )
-    legacy.add_argument(
-        "--allow-rejects",
-        action="store_true",
-        help="exit 0 even when rows or links were rejected (they are listed on stderr)",
-    )
+    _import_options(legacy, "rows or links were rejected (they are listed on stderr)")
     legacy.set_defaults(func=_import_sqlite)
     lake = commands.add_parser(
         "import-lake",
@@ -539,22 +542,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     lake.add_argument("lake", help="the lake folder")
     lake.add_argument(
-        "--into", default=None, help="the store to import into (default: $RCA_DB or ./rca.duckdb)"
-    )
-    lake.add_argument(
         "--on-duplicate",
         choices=("skip", "update"),
         default="skip",
         help="records already here: keep them (default) or take the lake's fields",
     )
-    lake.add_argument(
-        "--no-progress", dest="progress", action="store_false", help="no progress bar on stderr"
-    )
-    lake.add_argument(
-        "--allow-rejects",
-        action="store_true",
-        help="exit 0 even when records or links were not imported (listed on stderr)",
-    )
+    _import_options(lake, "records or links were not imported (they are listed on stderr)")
     lake.set_defaults(func=_import_lake)
     from .ingest import KINDS
 
