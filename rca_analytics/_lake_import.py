@@ -396,16 +396,27 @@ def _stage_pairs(store: Store, lake: str, left: str, right: str, extra: str) -> 
     )
 
 
+def _report(store: Store, table: str, sql: str, rejects: list[tuple[Any, ...]]) -> int:
+    """Add the rows of ``sql`` to the rejects of ``table``; return how many.
+
+    ``sql`` selects ``_row, file, record, field, code, message``.
+    """
+    rows = store._rows(sql)
+    rejects.extend((table, *r.values()) for r in rows)
+    return len(rows)
+
+
 def _take_bad(store: Store, table: str, record: str, rejects: list[tuple[Any, ...]]) -> int:
     """Report the staged rows with a problem; return how many."""
-    rows = store._rows(
+    return _report(
+        store,
+        table,
         f"SELECT _row, NULL AS file, {record} AS record, NULL AS field, "  # noqa: S608
         "split_part(problem, '|', 1) AS code, "
         "substr(problem, length(split_part(problem, '|', 1)) + 2) AS message "
-        "FROM _rca_pairs WHERE problem IS NOT NULL ORDER BY _row"
+        "FROM _rca_pairs WHERE problem IS NOT NULL ORDER BY _row",
+        rejects,
     )
-    rejects.extend((table, *r.values()) for r in rows)
-    return len(rows)
 
 
 def _take_merged(
@@ -417,15 +428,17 @@ def _take_merged(
         f"PARTITION BY here_left, here_right ORDER BY {order}, _row) AS _k "
         "FROM _rca_pairs WHERE problem IS NULL"
     )
-    rows = store._rows(
+    merged = _report(
+        store,
+        table,
         f"SELECT _row, NULL AS file, {record} AS record, NULL AS field, "  # noqa: S608
         "'same_pair' AS code, 'another row of the lake names the same pair here (once "
         "events are matched by source key); the first was taken' AS message "
-        "FROM _rca_good WHERE _k > 1 ORDER BY _row"
+        "FROM _rca_good WHERE _k > 1 ORDER BY _row",
+        rejects,
     )
-    rejects.extend((table, *r.values()) for r in rows)
     store._execute("DELETE FROM _rca_good WHERE _k > 1")
-    return len(rows)
+    return merged
 
 
 _LINK_RECORD = "event_id || ' -> ' || investigation_id"
@@ -469,7 +482,9 @@ def _import_reviews(store: Store, rejects: list[tuple[Any, ...]]) -> dict[str, i
         "WHEN x.reviewed_at IS NULL THEN 'invalid_value|reviewed_at is missing'",
         "reviewed_at DESC",  # the latest verdict
     )
-    conflicting = store._rows(
+    conflicting = _report(
+        store,
+        table,
         f"SELECT g._row, NULL AS file, {_G_RECORD} AS record, NULL AS field, "  # noqa: S608
         "'review_conflicts_link' AS code, "
         "'the lake rejects a link that is kept here (method ' || l.method || "
@@ -478,9 +493,9 @@ def _import_reviews(store: Store, rejects: list[tuple[Any, ...]]) -> dict[str, i
         "AND l.investigation_id = g.here_right "
         "WHERE NOT g.accepted AND NOT EXISTS (SELECT 1 FROM link_reviews r "
         "WHERE r.event_id = g.here_left AND r.investigation_id = g.here_right) "
-        "ORDER BY g._row"
+        "ORDER BY g._row",
+        rejects,
     )
-    rejects.extend((table, *r.values()) for r in conflicting)
     [before] = store._rows("SELECT count(*) AS n FROM link_reviews")
     store._execute(
         "INSERT INTO link_reviews (event_id, investigation_id, accepted, reviewed_at, "
@@ -500,7 +515,7 @@ def _import_reviews(store: Store, rejects: list[tuple[Any, ...]]) -> dict[str, i
         "imported": int(after["n"]) - int(before["n"]),
         "existing": existing,
         "merged": merged,
-        "conflicting": len(conflicting),
+        "conflicting": conflicting,
         "rejected": bad,
     }
 
@@ -516,7 +531,9 @@ def _import_links(store: Store, rejects: list[tuple[Any, ...]], now: Any) -> dic
         "WHEN x.linked_at IS NULL THEN 'invalid_value|linked_at is missing'",
         "linked_at",  # the first link
     )
-    refused = store._rows(
+    refused = _report(
+        store,
+        table,
         f"SELECT g._row, NULL AS file, {_G_RECORD} AS record, NULL AS field, "  # noqa: S608
         "'link_rejected_by_review' AS code, "
         "'a reviewer rejected this pair' || coalesce(' (' || r.reviewed_by || ')', '') "
@@ -524,9 +541,9 @@ def _import_links(store: Store, rejects: list[tuple[Any, ...]], now: Any) -> dic
         "FROM _rca_good g JOIN link_reviews r ON r.event_id = g.here_left "
         "AND r.investigation_id = g.here_right AND NOT r.accepted "
         "WHERE NOT EXISTS (SELECT 1 FROM links l WHERE l.event_id = g.here_left "
-        "AND l.investigation_id = g.here_right) ORDER BY g._row"
+        "AND l.investigation_id = g.here_right) ORDER BY g._row",
+        rejects,
     )
-    rejects.extend((table, *r.values()) for r in refused)
     store._execute(
         "CREATE OR REPLACE TEMP TABLE _rca_new AS SELECT * FROM _rca_good g "
         "WHERE NOT EXISTS (SELECT 1 FROM links l "
@@ -549,7 +566,7 @@ def _import_links(store: Store, rejects: list[tuple[Any, ...]], now: Any) -> dic
         "imported": int(new["n"]),
         "existing": existing,
         "merged": merged,
-        "refused": len(refused),
+        "refused": refused,
         "rejected": bad,
     }
 
