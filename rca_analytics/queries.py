@@ -25,6 +25,7 @@ import datetime as dt
 import difflib
 import functools
 import re
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -188,16 +189,35 @@ def _utc_bound(name: str, value: Any) -> dt.datetime:
         raise QueryError(f"{name}: {value!r} is outside the times that can be stored") from None
 
 
+def _timedelta(name: str, text: str) -> pd.Timedelta:
+    """``pd.Timedelta`` of a text, with "d" for days read as "D".
+
+    A spelling pandas is retiring ("H", "T"...) is refused with pandas' advice rather
+    than read today and broken tomorrow.
+    """
+    text = re.sub(r"(?<=\d)(\s*)d(?![a-z])", r"\1D", text.strip())  # pandas 3: "D" only
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            return pd.Timedelta(text)
+        except Warning as advice:
+            raise QueryError(f"{name}: {text!r}: {advice}") from None
+
+
 def duration(name: str, value: Any) -> dt.timedelta:
     """A window length: ``"2h"``, ``"30m"``, ``"1d"``, a timedelta, or a number of seconds."""
     if isinstance(value, bool):
         raise QueryError(f"{name}: expected a duration such as '2h', not {value!r}")
-    if isinstance(value, str):  # pandas 3 deprecates a lower-case "d" for days
-        value = re.sub(r"(?<=\d)(\s*)d(?![a-z])", r"\1D", value.strip())
     try:
         delta = (
-            pd.Timedelta(seconds=value) if isinstance(value, (int, float)) else pd.Timedelta(value)
+            pd.Timedelta(seconds=value)
+            if isinstance(value, (int, float))
+            else _timedelta(name, value)
+            if isinstance(value, str)
+            else pd.Timedelta(value)
         )
+    except QueryError:
+        raise
     except (ValueError, TypeError, OverflowError):
         raise QueryError(
             f"{name}: cannot read {value!r} as a duration; use e.g. '2h', '30m'"
@@ -866,7 +886,10 @@ def _bucket(
         if weeks:  # n-week periods start on Mondays, like "W"
             step = dt.timedelta(weeks=int(weeks.group(1)))
         else:
-            step = pd.Timedelta(text if re.match(r"^\d", text) else "1" + text).to_pytimedelta()
+            spec = text if re.match(r"^\d", text) else "1" + text
+            step = _timedelta("freq", spec).to_pytimedelta()
+    except QueryError:
+        raise
     except (ValueError, OverflowError):
         raise QueryError(
             f"freq: cannot read {freq!r}; use e.g. '15min', '1h', '1D', 'W', '2W', 'M', 'Q', 'Y'"

@@ -606,3 +606,17 @@ def test_repeated_columns_and_groups_are_refused(loaded: tuple[rca.Store, dict[s
         store.events(columns=["severity", "severity"])
     with pytest.raises(rca.QueryError, match="once"):
         store.counts(by=["severity", "severity"], freq="1h")
+
+
+def test_a_spelling_pandas_is_retiring_is_refused_with_its_advice(store: rca.Store) -> None:
+    """Hypothesis found freq='d' leaking a pandas deprecation warning instead of an answer."""
+    inv = store.add_investigation({"title": "x"})
+    day = store.counts(freq="d", since="2026-03-01", until="2026-03-03")  # "d" reads as "D"
+    assert len(day) == 2 and day.equals(
+        store.counts(freq="1D", since="2026-03-01", until="2026-03-03")
+    )
+    with pytest.raises(rca.QueryError, match=r"freq: '1H'.*Please use 'h'"):
+        store.counts(freq="H", since="2026-03-01", until="2026-03-02")
+    with pytest.raises(rca.QueryError, match=r"before: '2H'.*Please use 'h'"):
+        store.timeline(inv.id, before="2H")
+    assert len(store.timeline(inv.id, before="1d")) == 0
