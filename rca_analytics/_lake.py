@@ -286,16 +286,6 @@ def _on_disk(folder: Path, keys: tuple[str, ...]) -> set[str] | None:
     return found if keys else ({""} if any(folder.glob("*.parquet")) else set())
 
 
-def _hive_dirs(folder: Path, keys: tuple[str, ...]) -> list[Path]:
-    """The partition folders under ``folder`` (``key=value`` per level)."""
-    found = [folder]
-    for key in keys:
-        found = [
-            d for f in found for d in f.iterdir() if d.is_dir() and d.name.startswith(key + "=")
-        ]
-    return found
-
-
 def _reader(store: Store, sql: str, params: dict[str, Any] | None = None) -> Any:
     """A streaming Arrow reader over internal SQL (the rows never all in memory)."""
     return store._connection().sql(sql, params=params or {}).to_arrow_reader(100_000)
@@ -398,18 +388,12 @@ def export_lake(
     caller_layout = (manifest or {}).get("layout", {}).get("chosen_by") == "caller"
     if partition_by == "auto" and manifest is not None and caller_layout:
         keys = _partition_by(manifest.get("partition_by", []))  # the lake's, as chosen
+        reason = "the lake's, as given by the caller when it was first written"
     elif partition_by == "auto":
         layout = choose_layout(store, manifest.get("partition_by") if manifest else None)
-        keys = layout.partition_by
+        keys, reason = layout.partition_by, layout.reason
     else:
-        keys = _partition_by(partition_by)
-    reason = (
-        "given by the caller"
-        if layout is None and not (partition_by == "auto" and caller_layout)
-        else "the lake's, as given by the caller when it was first written"
-        if layout is None
-        else layout.reason
-    )
+        keys, reason = _partition_by(partition_by), "given by the caller"
     root.mkdir(parents=True, exist_ok=True)
     fingerprints = _fingerprints(store, keys)
     disk = _on_disk(root / "events", keys)
@@ -493,7 +477,7 @@ def export_lake(
             "(SELECT max(updated_at) FROM investigations) AS investigations"
         )[0]
         high_water = {k: (v.isoformat() if v is not None else None) for k, v in high.items()}
-        partitions = len(_hive_dirs(root / "events", keys)) if (root / "events").exists() else 0
+        partitions = len(fingerprints) if keys else 1  # the folders are the store's now
         _write_json(
             root / MANIFEST,
             {
@@ -506,7 +490,7 @@ def export_lake(
                 "complete": True,
                 "layout": {
                     "chosen_by": "auto" if layout else "caller",
-                    "reason": layout.reason if layout else reason,
+                    "reason": reason,
                     "bytes_per_event": round(layout.bytes_per_event, 1) if layout else None,
                 },
                 "high_water": high_water,
@@ -519,7 +503,7 @@ def export_lake(
     return LakeExport(
         path=root,
         partition_by=keys,
-        layout_reason=layout.reason if layout else reason,
+        layout_reason=reason,
         partitions_written=len(written),
         partitions=partitions,
         events=counts["events"],

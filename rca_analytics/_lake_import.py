@@ -260,14 +260,14 @@ def import_lake(
                 reports[table] = _loading.load_chunks(
                     store,
                     model,
-                    _batches(dataset, model, _loading.BATCH_ROWS, files),
+                    _batches(
+                        dataset, model, _loading.BATCH_ROWS, files if table == "events" else []
+                    ),
                     total=dataset.count_rows(),
                     on_duplicate=on_duplicate,
                     progress=progress,
                     id_map=f"_rca_map_{table}",
                 )
-            if table == "investigations":
-                files.clear()  # rows of events only
         [row] = store._rows(
             "SELECT count(*) AS n FROM _rca_map_events "
             "WHERE stored_id IS NOT NULL AND stored_id <> input_id"

@@ -56,14 +56,21 @@ def _import_sqlite(args: argparse.Namespace) -> int:
 
     with connect(args.into) as store:
         report = store.import_sqlite(args.legacy, progress=None if args.progress else False)
-    print(report.summary())
-    if report.rejects.empty:
-        return 0
-    for row in report.rejects.itertuples(index=False):
-        named = isinstance(row.field, str) and row.field
-        where = f"{row.table} {row.id!r}" + (f" field {row.field}" if named else "")
-        print(f"rca: rejected: {where}: {row.code}: {row.message}", file=sys.stderr)
-    return 0 if args.allow_rejects else 3
+    problems = [
+        f"rejected: {r.table} {r.id!r}"
+        + (f" field {r.field}" if isinstance(r.field, str) and r.field else "")
+        + f": {r.code}: {r.message}"
+        for r in report.rejects.itertuples(index=False)
+    ]
+    return _imported(report.summary(), problems, allow=args.allow_rejects)
+
+
+def _imported(summary: str, problems: list[str], *, allow: bool) -> int:
+    """An import's summary on stdout, each problem on stderr; exit 3 on problems."""
+    print(summary)
+    for line in problems:
+        print(f"rca: {line}", file=sys.stderr)
+    return 0 if allow or not problems else 3
 
 
 def _import_options(command: argparse.ArgumentParser, rejected: str) -> None:
@@ -88,16 +95,13 @@ def _import_lake(args: argparse.Namespace) -> int:
             on_duplicate=args.on_duplicate,
             progress=None if args.progress else False,
         )
-    print(report.summary())
-    if report.rejects.empty:
-        return 0
-    for row in report.rejects.itertuples(index=False):
-        named = isinstance(row.field, str) and row.field and row.field != "None"
-        where = f"{row.table} row {row.row} ({row.record})" + (
-            f" field {row.field}" if named else ""
-        )
-        print(f"rca: not imported: {where}: {row.code}: {row.message}", file=sys.stderr)
-    return 0 if args.allow_rejects else 3
+    problems = [
+        f"not imported: {r.table} row {r.row} ({r.record})"
+        + (f" field {r.field}" if isinstance(r.field, str) and r.field else "")
+        + f": {r.code}: {r.message}"
+        for r in report.rejects.itertuples(index=False)
+    ]
+    return _imported(report.summary(), problems, allow=args.allow_rejects)
 
 
 #: Reader options the command line offers: flag → (option name, argparse settings).
