@@ -29,6 +29,7 @@ from .errors import (
     SchemaVersionError,
     StoreError,
     StoreLocked,
+    TransactionAborted,
     ValidationFailed,
     WriteFailed,
 )
@@ -81,6 +82,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreLocked",
+    "TransactionAborted",
     "ValidationFailed",
     "WriteFailed",
     "__version__",

@@ -10,10 +10,12 @@ when the last store on it is closed or garbage-collected.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ import duckdb
 from . import migrations
 from .errors import CorruptStore, NotFound, QueryError, StoreError, StoreLocked, WriteFailed
 from .models import utc_now
-from .schema import META_TABLE, SCHEMA_VERSION, TABLES, columns, ddl
+from .schema import META_TABLE, SCHEMA_VERSION, TABLES, ddl
 
 MEMORY = ":memory:"
 
@@ -93,6 +95,9 @@ class Handle:
     failure: str | None = None
     #: Its key in the registry of open handles.
     key: Any = None
+    #: The store's own identity (``rca_meta.store_id``), kept when the file is moved or
+    #: copied; None for a read-only open of a file from before store ids.
+    store_id: str | None = None
 
     @property
     def label(self) -> str:
@@ -248,6 +253,10 @@ def lock_down(con: duckdb.DuckDBPyConnection, access: Access = Access()) -> None
     con.execute("SET lock_configuration = true")
 
 
+#: Bytes 8-11 of every DuckDB database file.
+_DUCKDB_MAGIC = b"DUCK"
+
+
 def _check_file(path: Path, *, read_only: bool) -> None:
     if not path.exists():
         if read_only:
@@ -267,6 +276,15 @@ def _check_file(path: Path, *, read_only: bool) -> None:
             f"{path} is a SQLite database, not an rca_analytics store. Nothing was changed; "
             "if it is the earlier system's store, import it into a new one: "
             "store.import_sqlite(path) or rca import-sqlite",
+            path=path,
+        )
+    if head and head[8:12] != _DUCKDB_MAGIC:
+        # DuckDB itself would open a Parquet, CSV or JSON file as a database of views.
+        kind = "a Parquet file" if head.startswith(b"PAR1") else "another kind of file"
+        raise CorruptStore(
+            f"{path} is {kind}, not an rca_analytics store. Nothing was changed: choose "
+            "another path (a lake folder opens with rca.connect_lake; a file of events "
+            "loads with store.add_events or store.ingest)",
             path=path,
         )
 
@@ -313,7 +331,24 @@ def _prepare(handle: Handle, *, backup: bool) -> int:
     for table, column in rows:
         found.setdefault(table, []).append(column)
     handle.columns = {table: tuple(cols) for table, cols in found.items()}
+    handle.store_id = _store_id(handle)
     return version
+
+
+def _store_id(handle: Handle) -> str | None:
+    """The store's id, given to a writable file that has none yet (files before ids)."""
+    sql = f"SELECT value FROM {META_TABLE} WHERE key = 'store_id'"  # noqa: S608
+    row = handle.con.execute(sql).fetchone()
+    if row is not None:
+        return str(row[0])
+    if handle.read_only:
+        return None
+    new = uuid.uuid4().hex
+    handle.con.execute(
+        f"INSERT INTO {META_TABLE} (key, value) VALUES ('store_id', ?)",  # noqa: S608
+        [new],
+    )
+    return new
 
 
 def _prepare_tables(handle: Handle, *, backup: bool) -> int:
@@ -357,23 +392,93 @@ def _prepare_tables(handle: Handle, *, backup: bool) -> int:
 
 
 def _check_columns(handle: Handle) -> None:
-    """Refuse a file whose tables differ from the schema its version promises."""
-    rows = handle.con.execute(
-        "SELECT table_name, column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position"
-    ).fetchall()
-    found: dict[str, list[str]] = {}
-    for table, column, _ in rows:
-        found.setdefault(table, []).append(column)
-    for name, table in TABLES.items():
-        expected = [c.name for c in columns(table.model)]
-        if found.get(name) != expected:
+    """Refuse a file whose tables differ from the schema its version promises.
+
+    Names, types, NOT NULLs, defaults, keys and CHECKs are compared with a store made
+    from the models' DDL: a table rebuilt elsewhere with the same column names but
+    other types, or without its CHECKs, would hand back wrong values.
+    """
+    found = _structure(handle.con)
+    expected = _expected_structure()
+    for name in (META_TABLE, *TABLES):
+        differences = _differences(found.get(name), expected[name])
+        if differences:
+            shown = "; ".join(differences[:3])
+            more = f"; and {len(differences) - 3} more" if len(differences) > 3 else ""
             raise CorruptStore(
-                f"{handle.label}: table {name} has columns {found.get(name)} but schema "
-                f"version {SCHEMA_VERSION} has {expected}; the file was changed outside "
-                "rca_analytics. Nothing was modified",
+                f"{handle.label}: table {name} differs from schema version {SCHEMA_VERSION} "
+                f"({shown}{more}); the file was changed outside rca_analytics. Nothing was "
+                "modified: restore it from a backup, or import its records into a new "
+                "store",
                 path=handle.path,
             )
+
+
+#: A table's shape: its columns (name, type, nullable, default) and its constraints.
+Structure = dict[str, tuple[list[tuple[Any, ...]], set[tuple[Any, ...]]]]
+
+
+def _structure(con: duckdb.DuckDBPyConnection) -> Structure:
+    """The shape of every table of the connection's own database, from DuckDB's catalog."""
+    out: Structure = {}
+    for table, *column in con.execute(
+        "SELECT table_name, column_name, data_type, is_nullable, column_default "
+        "FROM information_schema.columns WHERE table_schema = 'main' "
+        "AND table_catalog = current_database() ORDER BY table_name, ordinal_position"
+    ).fetchall():
+        out.setdefault(table, ([], set()))[0].append(tuple(column))
+    for table, kind, expression, names in con.execute(
+        "SELECT table_name, constraint_type, expression, constraint_column_names "
+        "FROM duckdb_constraints() WHERE schema_name = 'main' "
+        "AND database_name = current_database()"
+    ).fetchall():
+        out.setdefault(table, ([], set()))[1].add((kind, expression, tuple(sorted(names))))
+    return out
+
+
+@functools.cache
+def _expected_structure() -> Structure:
+    """The shape of a new store's tables (made once, in memory, from the models' DDL)."""
+    con = duckdb.connect(MEMORY, config=CONFIG)
+    try:
+        for statement in ddl():
+            con.execute(statement)
+        return _structure(con)
+    finally:
+        con.close()
+
+
+def _differences(
+    found: tuple[list[tuple[Any, ...]], set[tuple[Any, ...]]] | None,
+    expected: tuple[list[tuple[Any, ...]], set[tuple[Any, ...]]],
+) -> list[str]:
+    """What differs between a table's shape in the file and the schema's, for people."""
+    if found is None:
+        return ["the table is missing"]
+    columns, constraints = found
+    want_columns, want_constraints = expected
+    names, want_names = [c[0] for c in columns], [c[0] for c in want_columns]
+    if names != want_names:
+        return [f"columns {names}, expected {want_names}"]
+    out = [
+        f"column {have[0]} is {_column_text(have)}, expected {_column_text(want)}"
+        for have, want in zip(columns, want_columns, strict=True)
+        if have != want
+    ]
+    out += [f"{_constraint_text(c)} is missing" for c in sorted(want_constraints - constraints)]
+    out += [f"{_constraint_text(c)} is not ours" for c in sorted(constraints - want_constraints)]
+    return out
+
+
+def _column_text(column: tuple[Any, ...]) -> str:
+    _, kind, nullable, default = column
+    null = "" if nullable == "YES" else " NOT NULL"
+    return f"{kind}{null}{f' DEFAULT {default}' if default is not None else ''}"
+
+
+def _constraint_text(constraint: tuple[Any, ...]) -> str:
+    kind, expression, names = constraint
+    return f"{kind} {expression or ''} on {', '.join(names)}".replace("  ", " ")
 
 
 _CORRUPT = re.compile(

@@ -172,14 +172,17 @@ SELECT deploy_id, epoch(deployed - committed) AS seconds FROM shipped WHERE in_p
     return rows["seconds"].astype(float), empty
 
 
+#: The columns of the deploy-investigation pairs (``attrs["failures"]``).
+_PAIR_COLUMNS = ["deploy_id", "deployed_at", "component", "investigation_id", "title",
+                 "began", "delay", "recovered_at", "recovery", "in_window"]  # fmt: skip
+
+
 def _failures(
     store: Store, deploys: pd.DataFrame, window: dt.timedelta, as_of: dt.datetime
 ) -> pd.DataFrame:
     """Every (deploy, linked investigation) pair with its delay and recovery."""
-    columns = ["deploy_id", "deployed_at", "component", "investigation_id", "title",
-               "began", "delay", "recovered_at", "recovery", "in_window"]  # fmt: skip
     if deploys.empty:
-        return pd.DataFrame({c: [] for c in columns})
+        return pd.DataFrame({c: [] for c in _PAIR_COLUMNS})
     with _registered(store, _rca_deploys=deploys[["id", "timestamp", "component"]].copy()):
         pairs = store._frame_raw(
             """
@@ -203,7 +206,7 @@ ORDER BY d."timestamp", d.id, i.id
     # `window` after it.
     skew = pd.Timedelta(minutes=5)
     pairs["in_window"] = (pairs["delay"] >= -skew) & (pairs["delay"] <= pd.Timedelta(window))
-    return pairs[columns]
+    return pairs[_PAIR_COLUMNS]
 
 
 def _display(metric: str, value: float) -> str:
@@ -257,7 +260,9 @@ def dora(
         (for people), ``rating`` (elite/high/medium/low, see :data:`BANDS`), ``n`` (what
         the value was computed over) and ``definition``. ``attrs["definition"]`` has the
         period, window and counts; ``attrs["failures"]`` every deploy-investigation
-        link considered, with its delay and whether it fell in the window.
+        link considered, with its delay and whether it fell in the window, as records
+        (``pd.DataFrame(frame.attrs["failures"])``): ``attrs`` holds plain values only,
+        so that pandas can copy and compare them (``astype``, ``concat``).
     """
     start, end, when = _period(store, since, until, as_of)
     span = queries.duration("window", window)
@@ -327,7 +332,7 @@ def dora(
         "linked_pairs": len(pairs),
         "bands": "2023 Accelerate State of DevOps clusters (rca_analytics.metrics.BANDS)",
     }
-    out.attrs["failures"] = pairs
+    out.attrs["failures"] = pairs.to_dict("records")
     return out
 
 
@@ -341,8 +346,9 @@ def dora_sensitivity(
 
     One row per window: ``window``, ``change_failure_rate``, ``failed_deploys``,
     ``recovery_time`` (Timedelta), and both ratings. ``attrs["classification"]`` has one
-    row per deploy-investigation link and one boolean column per window (named as
-    given): whether that incident counts as the deploy's failure at that window.
+    record per deploy-investigation link with one boolean per window (named as given):
+    whether that incident counts as the deploy's failure at that window
+    (``pd.DataFrame(frame.attrs["classification"])``).
     """
     if not windows:
         raise QueryError("windows: give at least one window")
@@ -351,7 +357,7 @@ def dora_sensitivity(
     for w in windows:
         span = queries.duration("windows", w)
         result = dora(store, window=span, **options).set_index("metric")
-        pairs = result.attrs["failures"]
+        pairs = pd.DataFrame(result.attrs["failures"], columns=_PAIR_COLUMNS)
         label = w if isinstance(w, str) else _display("recovery_time", span.total_seconds())
         if classification is None:
             classification = pairs.drop(columns=["in_window"]).copy()
@@ -368,5 +374,7 @@ def dora_sensitivity(
             }
         )
     out = pd.DataFrame(rows)
-    out.attrs["classification"] = classification
+    out.attrs["classification"] = (
+        classification.to_dict("records") if classification is not None else []
+    )
     return out

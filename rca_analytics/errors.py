@@ -17,6 +17,8 @@ Every error the package raises on purpose derives from :class:`RcaError`, so one
         ├── CorruptStore        the file is not a readable rca_analytics store
         ├── WriteFailed         the file could not be written (disk full, size limit,
         │                       I/O error); earlier commits are safe, reopen the store
+        ├── TransactionAborted  a call inside ``store.transaction()`` failed (even if
+        │                       caught), so nothing of the block was stored
         └── SchemaVersionError  the file was written by a newer rca_analytics
 
 Messages say what went wrong, where (record id, row or file:line, field) and how
@@ -51,6 +53,7 @@ __all__ = [
     "SchemaVersionError",
     "StoreError",
     "StoreLocked",
+    "TransactionAborted",
     "ValidationFailed",
     "WriteFailed",
 ]
@@ -198,6 +201,16 @@ class WriteFailed(StoreError):
     def __init__(self, message: str, *, path: Path | None) -> None:
         super().__init__(message)
         self.path = path
+
+
+class TransactionAborted(StoreError):
+    """Leaving ``store.transaction()`` after a call inside it failed: nothing was stored.
+
+    DuckDB has no savepoints: once a statement inside a transaction fails, the whole
+    transaction is discarded, even when the caller catches the error and goes on. The
+    block therefore raises this when it ends, instead of returning as if its writes
+    had landed. Run the block again without the failing call.
+    """
 
 
 class SchemaVersionError(StoreError):

@@ -36,6 +36,7 @@ from . import (
     _lake,
     _lake_import,
     _loading,
+    _readsql,
     linking,
     queries,
 )
@@ -49,9 +50,9 @@ from .errors import (
     DuplicateRecord,
     Failure,
     NotFound,
-    QueryError,
     ReadOnlyStore,
     StoreError,
+    TransactionAborted,
     ValidationFailed,
     WriteFailed,
 )
@@ -181,6 +182,15 @@ class Store:
         return self._handle.path
 
     @property
+    def store_id(self) -> str | None:
+        """The store's identity: kept when the file is moved or copied, new for a new store.
+
+        ``None`` only for a read-only open of a file written before stores had ids
+        (the first writable open gives it one).
+        """
+        return self._handle.store_id
+
+    @property
     def read_only(self) -> bool:
         """Whether the store was opened with ``read_only=True``."""
         return self._read_only
@@ -233,9 +243,10 @@ class Store:
         """Group several calls into one transaction: all of them land, or none.
 
         Calls inside join the outer transaction. An exception leaving the block rolls
-        everything back; so does a call inside that failed after it had written, even
-        if the exception was caught (DuckDB has no savepoints), in which case leaving
-        the block raises :class:`StoreError`.
+        everything back. A block that returns normally is in the file, or leaving it
+        raises :class:`TransactionAborted`: DuckDB has no savepoints, so a call inside
+        that failed (a write, or even a query through :meth:`sql`) discards the whole
+        transaction, even if the exception was caught.
 
         >>> store = connect(":memory:")
         >>> try:
@@ -268,23 +279,26 @@ class Store:
                 yield self
             except BaseException:
                 h.tx_depth = 0
-                h.cache.clear()  # anything derived inside the transaction is gone with it
-                with contextlib.suppress(duckdb.Error):  # the transaction may be gone already
-                    con.execute("ROLLBACK")
+                self._rollback(con)
                 raise
             h.tx_depth = 0
-            if h.inner_failed:
-                h.cache.clear()
-                with contextlib.suppress(duckdb.Error):
-                    con.execute("ROLLBACK")
-                raise StoreError(
-                    "a call inside this transaction failed after writing, so the whole "
-                    "transaction was rolled back; nothing of it was stored"
+            if h.inner_failed or _aborted(con):
+                self._rollback(con)
+                raise TransactionAborted(
+                    f"a call inside this transaction on {self._label()} failed (the error "
+                    "was caught inside the block), so the whole transaction was rolled "
+                    "back: nothing of it was stored. Run the block again without "
+                    "the failing call"
                 )
             try:
                 con.execute("COMMIT")
             except duckdb.Error as err:
                 raise _connection.db_error(self._handle, err, "commit") from err
+
+    def _rollback(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._handle.cache.clear()  # anything derived inside the transaction is gone with it
+        with contextlib.suppress(duckdb.Error):  # the transaction may be gone already
+            con.execute("ROLLBACK")
 
     def _write(self) -> contextlib.AbstractContextManager[Store]:
         self._require_writable()
@@ -1598,25 +1612,38 @@ class Store:
         """Run one read query with ``?`` (or ``$name``) parameters; returns a DataFrame.
 
         Values are always passed as parameters, never formatted into the text. Only
-        reading statements run here (SELECT, WITH ..., DESCRIBE, SHOW, EXPLAIN);
-        records change through the store's methods, which validate and keep history.
+        queries that read run here (SELECT, WITH ..., DESCRIBE, SHOW, SUMMARIZE,
+        EXPLAIN); records change through the store's methods, which validate and keep
+        history. What the query would do is read from DuckDB's own parse of it, nested
+        queries and table functions included (SQL hidden in a string, ``DELETE`` inside
+        ``WITH``, ``nextval`` are refused), and outside a :meth:`transaction` it runs in
+        a transaction of its own that is always rolled back.
 
         Raises:
-            QueryError: Not one read statement, or DuckDB refused the query.
+            QueryError: Not one read statement, or DuckDB refused the query (inside a
+                :meth:`transaction`, that also discards the transaction).
 
         >>> store = connect(":memory:")
         >>> store.sql("SELECT ? AS answer", [42])["answer"].tolist()
         [42]
         """
-        _require_read_statement(query)
-        with self._handle.lock:
+        _readsql.require_read_only(query)
+        h = self._handle
+        args = params if isinstance(params, Mapping) else list(params)
+        with h.lock:
+            con = self._connection()
+            own = not h.tx_depth  # outside the caller's transaction: one of its own
             try:
-                cur = self._connection().execute(
-                    query, params if isinstance(params, Mapping) else list(params)
-                )
-                return cur.df()
+                if own:  # always rolled back: whatever the query did is undone
+                    con.execute("BEGIN TRANSACTION")
+                try:
+                    return con.execute(query, args).df()
+                finally:
+                    if own:
+                        with contextlib.suppress(duckdb.Error):
+                            con.execute("ROLLBACK")
             except duckdb.Error as err:
-                raise _connection.db_error(self._handle, err, query=True) from err
+                raise _connection.db_error(h, err, query=True) from err
 
     # --- history and overview ---------------------------------------------------------------
 
@@ -1734,57 +1761,13 @@ def _same(old: Any, new: Any) -> bool:
     return bool(old == new)
 
 
-_READ_STATEMENTS = frozenset(
-    {
-        duckdb.StatementType.SELECT,
-        duckdb.StatementType.EXPLAIN,
-    }
-)
-
-
-#: Keywords of statements that change something; DuckDB accepts some of them inside a
-#: read statement (``WITH d AS (DELETE ... RETURNING *) SELECT ...`` is a SELECT).
-_WRITE_KEYWORDS = frozenset(
-    {
-        "INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "COPY", "ATTACH", "DETACH",
-        "CREATE", "DROP", "ALTER", "PRAGMA", "SET", "RESET", "CALL", "CHECKPOINT", "VACUUM",
-        "INSTALL", "LOAD", "EXPORT", "IMPORT", "USE", "BEGIN", "COMMIT", "ROLLBACK",
-        "ABORT", "PREPARE", "EXECUTE", "DEALLOCATE", "GRANT", "ANALYZE",
-    }
-)  # fmt: skip
-#: Functions that change state when read.
-_WRITE_FUNCTIONS = frozenset({"nextval", "setval"})
-
-
-def _require_read_statement(query: str) -> None:
-    """One statement that only reads: checked on the parse and on every token."""
+def _aborted(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether DuckDB discarded the open transaction after a failed statement."""
     try:
-        statements = duckdb.extract_statements(query)
-        tokens = duckdb.tokenize(query)
-    except duckdb.Error as err:
-        raise QueryError(f"cannot parse the query: {err}") from err
-    if len(statements) != 1:
-        raise QueryError(f"store.sql() runs exactly one statement, got {len(statements)}")
-    kind = statements[0].type
-    words = []
-    for i, (start, token) in enumerate(tokens):
-        end = tokens[i + 1][0] if i + 1 < len(tokens) else len(query)
-        if token in (duckdb.token_type.keyword, duckdb.token_type.identifier):
-            words.append((token, query[start:end].strip()))
-    writes = sorted(
-        {
-            text.upper()
-            for token, text in words
-            if (token == duckdb.token_type.keyword and text.upper() in _WRITE_KEYWORDS)
-            or (token == duckdb.token_type.identifier and text.lower() in _WRITE_FUNCTIONS)
-        }
-    )
-    if kind not in _READ_STATEMENTS or writes:
-        what = kind.name if kind not in _READ_STATEMENTS else " ".join(writes)
-        raise QueryError(
-            f"store.sql() runs read queries only (got {what}); change records with the "
-            "store's methods, which validate them and keep their history"
-        )
+        con.execute("SELECT 1")
+    except duckdb.TransactionException:
+        return True
+    return False
 
 
 def _param(value: Any) -> Any:

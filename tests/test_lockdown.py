@@ -108,7 +108,13 @@ def test_the_raw_connection_itself_refuses_files_urls_and_extensions(
         "SELECT * FROM d",
         "SELECT nextval('changes_seq')",
         "/* c */ EXPLAIN ANALYZE DELETE FROM investigations",
-        "EXPLAIN ANALYZE SELECT 1",
+        # Found by an adversarial run: SQL hidden in strings, quoted names.
+        "SELECT * FROM json_execute_serialized_sql(json_serialize_sql("
+        "'WITH d AS (DELETE FROM investigations RETURNING *) SELECT count(*) FROM d'))",
+        "SELECT \"nextval\"('changes_seq')",
+        "SELECT * FROM query('DELETE FROM investigations')",
+        "FROM query_table('investigations')",
+        "SELECT * FROM checkpoint()",
     ],
 )
 @pytest.mark.parametrize("read_only", [False, True])
@@ -129,6 +135,7 @@ def test_store_sql_refuses_writes_hidden_in_a_read_statement(
 
 def test_read_queries_with_comments_and_keywords_in_text_still_run(store: rca.Store) -> None:
     assert len(store.sql("-- why\nEXPLAIN SELECT 1")) == 1
+    assert len(store.sql("EXPLAIN ANALYZE SELECT 1")) == 1  # runs a read, writes nothing
     row = store.sql("SELECT 'DELETE' AS \"update\", 1 AS n -- insert")
     assert row.iloc[0].tolist() == ["DELETE", 1]
     assert len(store.sql("SUMMARIZE events")) > 0

@@ -343,7 +343,7 @@ def test_dora_by_hand(store: rca.Store, deploys: dict[str, str]) -> None:
     assert d.loc["recovery_time", "shown"] == "3.0 h"
     assert "1 of 4 deploys" in d.loc["change_failure_rate", "definition"]
     assert d.attrs["definition"]["deploys"] == "deploy events (production)"
-    failures = d.attrs["failures"].set_index("deploy_id")
+    failures = pd.DataFrame(d.attrs["failures"]).set_index("deploy_id")
     assert failures.loc[deploys["d2"], "delay"] == pd.Timedelta(days=3)
     assert not failures.loc[deploys["d2"], "in_window"]
 
@@ -355,9 +355,26 @@ def test_dora_sensitivity_shows_what_the_window_decides(
     assert s["failed_deploys"].tolist() == [0, 1, 2]
     assert s["change_failure_rate"].tolist() == pytest.approx([0, 0.25, 0.5])
     assert s["recovery_time"].iloc[2] == pd.Timedelta(hours=43.5)  # median of 3 h and 3.5 d
-    classes = s.attrs["classification"].set_index("investigation_id")
+    classes = pd.DataFrame(s.attrs["classification"]).set_index("investigation_id")
     assert classes.loc[deploys["A"], ["1h", "24h", "7d"]].tolist() == [False, True, True]
     assert classes.loc[deploys["B"], "7d"] and not classes.loc[deploys["B"], "24h"]
+
+
+def test_every_result_survives_pandas_operations_that_copy_attrs(
+    store: rca.Store, deploys: dict[str, str]
+) -> None:
+    """attrs hold plain values: pandas compares them in concat and astype."""
+    results = [
+        metrics.dora(store, since=day(0), until=day(10)),
+        metrics.dora_sensitivity(store, windows=["1h", "7d"], since=day(0), until=day(10)),
+        metrics.mttr(store),
+        metrics.data_quality(store),
+        metrics.recurrence(store),
+    ]
+    for frame in results:
+        assert frame.astype(str).shape == frame.shape
+        assert len(pd.concat([frame, frame])) == 2 * len(frame)
+        assert frame.copy().attrs.keys() == frame.attrs.keys()
 
 
 def test_dora_as_of_and_ci_runs_when_there_are_no_deploys(

@@ -40,6 +40,7 @@ PUBLIC = {
     "Store",
     "StoreError",
     "StoreLocked",
+    "TransactionAborted",
     "ValidationFailed",
     "WriteFailed",
     "__version__",
@@ -105,7 +106,8 @@ def test_public_names_are_pinned() -> None:
 
 def test_store_api() -> None:
     public = {n for n, _ in inspect.getmembers(rca.Store) if not n.startswith("_")}
-    assert public - {"path", "read_only", "schema_version", "closed"} == STORE_METHODS
+    properties = {"path", "read_only", "schema_version", "closed", "store_id"}
+    assert public - properties == STORE_METHODS
     assert hasattr(rca.Store, "__enter__") and hasattr(rca.Store, "__exit__")
 
 

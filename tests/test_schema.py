@@ -173,3 +173,94 @@ def test_a_file_whose_tables_were_changed_outside_is_refused(store_path: Path) -
         con.execute("ALTER TABLE links DROP COLUMN reasons")
     with pytest.raises(rca.CorruptStore, match="links"):
         rca.connect(store_path)
+
+
+def _without_checks(ddl: str) -> str:
+    """``ddl`` with every ``CHECK (...)`` taken out (parentheses matched)."""
+    while " CHECK (" in ddl:
+        start = ddl.index(" CHECK (")
+        end, depth = start + len(" CHECK ("), 1
+        while depth:
+            depth += {"(": 1, ")": -1}.get(ddl[end], 0)
+            end += 1
+        ddl = ddl[:start] + ddl[end:]
+    return ddl
+
+
+def _rebuild(path: Path, table: str, change: str) -> None:
+    """Rebuild ``table`` outside rca_analytics with the same column names (data kept)."""
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"CREATE TABLE _copy AS SELECT * FROM {table}")
+        con.execute(f"DROP TABLE {table}")
+        con.execute(change)
+        con.execute(f"INSERT INTO {table} SELECT * FROM _copy")
+        con.execute("DROP TABLE _copy")
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+@pytest.mark.parametrize(
+    ("table", "change", "named"),
+    [
+        (  # same names, confidence as text: 'high' would come back as a confidence
+            "links",
+            "CREATE TABLE links (event_id VARCHAR NOT NULL, investigation_id VARCHAR NOT "
+            "NULL, confidence VARCHAR NOT NULL, method VARCHAR NOT NULL, reasons VARCHAR[] "
+            "NOT NULL, linked_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (event_id, "
+            "investigation_id))",
+            "column confidence is VARCHAR NOT NULL, expected DOUBLE NOT NULL",
+        ),
+        (  # same names, types and NOT NULLs, no CHECKs: any severity goes in
+            "investigations",
+            _without_checks(schema.create_table_sql(schema.TABLES["investigations"])),
+            "CHECK (impact_severity IN ('critical', 'high', 'medium', 'low')) on "
+            "impact_severity is missing",
+        ),
+    ],
+)
+def test_a_file_whose_types_or_checks_differ_is_refused_naming_the_difference(
+    store_path: Path, table: str, change: str, named: str, read_only: bool
+) -> None:
+    with rca.connect(store_path) as store:
+        inv = store.add_investigation({"title": "Checkout 500s"})
+        ev = store.add_event(
+            {
+                "source": "git",
+                "event_type": "commit",
+                "severity": "info",
+                "timestamp": "2026-03-01T09:00Z",
+            }
+        )
+        store.link(ev.id, inv.id, confidence=0.5)
+    _rebuild(store_path, table, change)
+    before = store_path.read_bytes()
+    with pytest.raises(rca.CorruptStore, match=table) as excinfo:
+        rca.connect(store_path, read_only=read_only)
+    assert named in str(excinfo.value)
+    assert "Nothing was modified" in str(excinfo.value)
+    assert store_path.read_bytes() == before
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".json", ".duckdb"])
+def test_data_files_that_duckdb_could_open_as_views_are_not_stores(
+    tmp_path: Path, suffix: str, read_only: bool
+) -> None:
+    """DuckDB opens a Parquet or CSV path as a database of views; we refuse it as such."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / f"events{suffix}"
+    if suffix in (".parquet", ".duckdb"):
+        pq.write_table(pa.table({"severity": ["high"]}), path)
+    elif suffix == ".csv":
+        path.write_text("severity\nhigh\n")
+    else:
+        path.write_text('[{"severity": "high"}]')
+    before = path.read_bytes()
+    with pytest.raises(rca.CorruptStore, match="not an rca_analytics store") as excinfo:
+        rca.connect(path, read_only=read_only)
+    assert "Nothing was changed" in str(excinfo.value)
+    if suffix in (".parquet", ".duckdb"):
+        assert "Parquet" in str(excinfo.value)
+    assert path.read_bytes() == before
+    assert list(tmp_path.iterdir()) == [path]  # no WAL, nothing created beside it

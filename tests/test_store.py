@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import itertools
@@ -491,7 +492,7 @@ def test_a_call_that_fails_before_writing_can_be_caught_inside_a_transaction(
 def test_an_inner_block_that_wrote_and_failed_dooms_the_whole_transaction(
     store: rca.Store, event_data: EventData
 ) -> None:
-    with pytest.raises(rca.StoreError, match="rolled back"), store.transaction():
+    with pytest.raises(rca.TransactionAborted, match="rolled back"), store.transaction():
         store.add_event(event_data())
         try:
             with store.transaction():
@@ -587,3 +588,44 @@ def test_sql_is_parameterised_and_returns_a_dataframe(
     assert len(frame) == 1
     assert str(frame["timestamp"].dtype) == "datetime64[us, UTC]"
     assert store.stats()["events"] == 1
+
+
+def test_a_caught_query_error_inside_a_transaction_raises_when_the_block_ends(
+    store: rca.Store,
+) -> None:
+    """DuckDB discards a transaction after any failed statement; the block must say so."""
+    with pytest.raises(rca.TransactionAborted, match="nothing of it was stored"):  # noqa: SIM117
+        with store.transaction():
+            inv = store.add_investigation({"title": "kept only if the block lands"})
+            with pytest.raises(rca.QueryError):
+                store.sql("SELECT no_such_column FROM investigations")
+    with pytest.raises(rca.NotFound):
+        store.get_investigation(inv.id)
+    # The store works on: the next transaction lands.
+    with store.transaction():
+        kept = store.add_investigation({"title": "this one lands"})
+    assert store.get_investigation(kept.id).title == "this one lands"
+
+
+def test_a_caught_duplicate_inside_a_transaction_keeps_it(
+    store: rca.Store, event_data: EventData
+) -> None:
+    """A duplicate is found by a lookup, not a failed insert: the block lands whole."""
+    ev = store.add_event(event_data())
+    with store.transaction():
+        other = store.add_investigation({"title": "beside a refused duplicate"})
+        with contextlib.suppress(rca.DuplicateRecord):
+            store.add_event({**event_data(), "id": ev.id})
+    assert store.get_investigation(other.id).title == "beside a refused duplicate"
+    assert store.stats()["events"] == 1
+
+
+def test_a_caught_validation_error_inside_a_transaction_keeps_it(
+    store: rca.Store, event_data: EventData
+) -> None:
+    """Refused before any SQL ran: the transaction goes on and lands."""
+    with store.transaction():
+        inv = store.add_investigation({"title": "lands"})
+        with pytest.raises(rca.ValidationFailed):
+            store.add_event({**event_data(), "severity": "sever"})
+    assert store.get_investigation(inv.id).title == "lands"
