@@ -338,9 +338,9 @@ def _prepare(handle: Handle, *, backup: bool) -> int:
 def _store_id(handle: Handle) -> str | None:
     """The store's id, given to a writable file that has none yet (files before ids)."""
     sql = f"SELECT value FROM {META_TABLE} WHERE key = 'store_id'"  # noqa: S608
-    row = handle.con.execute(sql).fetchone()
-    if row is not None:
-        return str(row[0])
+    rows = handle.con.execute(sql).fetchall()
+    if rows:
+        return str(rows[0][0])
     if handle.read_only:
         return None
     new = uuid.uuid4().hex

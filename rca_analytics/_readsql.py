@@ -154,7 +154,7 @@ def _explained(text: str) -> str:
 def _serialise(text: str) -> Any:
     with _LOCK:
         try:
-            (body,) = _parser().execute("SELECT json_serialize_sql(?)", [text]).fetchone() or ("",)
+            [(body,)] = _parser().execute("SELECT json_serialize_sql(?)", [text]).fetchall()
         except duckdb.Error as err:
             raise QueryError(f"cannot parse the query: {err}") from err
     tree = json.loads(body)

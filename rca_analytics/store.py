@@ -1764,7 +1764,7 @@ def _same(old: Any, new: Any) -> bool:
 def _aborted(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether DuckDB discarded the open transaction after a failed statement."""
     try:
-        con.execute("SELECT 1")
+        con.execute("SELECT 1").fetchall()
     except duckdb.TransactionException:
         return True
     return False
