@@ -166,7 +166,7 @@ def _state(path: Path) -> dict[str, object]:
 
 def _run_in_process(path: Path, operation: str, arg: str) -> None:
     with rca.connect(path) as store:
-        eval(OPERATIONS[operation], {"store": store, "arg": arg, "pd": pd})  # noqa: S307
+        eval(OPERATIONS[operation], {"store": store, "arg": arg, "pd": pd})
 
 
 @pytest.mark.slow
