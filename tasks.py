@@ -6,6 +6,9 @@ python3 tasks.py test [ARGS]   install test deps (and, when missing, Debian's ch
                                the report's browser test and a Java runtime for the lake's
                                Spark test); run ruff, mypy and the whole suite
                                (ARGS go to pytest)
+python3 tasks.py test --fast [ARGS]
+                               the inner loop: ruff, mypy and the tests that need no Spark,
+                               browser or slow durability run, notebooks left out
 python3 tasks.py bench         run the benchmarks in bench/
 """
 
@@ -67,16 +70,23 @@ def ensure_debian(command: str, package: str, test: str) -> None:
         run(*install)
 
 
+#: What ``test --fast`` leaves out: the notebooks and the marked slow, Spark and browser tests.
+FAST = ["-m", "not slow and not spark and not browser", "tests", "rca_analytics"]
+
+
 def test(args: list[str]) -> None:
     ensure_venv("dev")
-    if not shutil.which("chromium-browser"):
-        ensure_debian("chromium", "chromium", "the report's browser test")
-    if not os.environ.get("JAVA_HOME"):
-        ensure_debian("java", "default-jre-headless", "the lake's Spark test")
+    fast = "--fast" in args
+    args = [a for a in args if a != "--fast"]
+    if not fast:
+        if not shutil.which("chromium-browser"):
+            ensure_debian("chromium", "chromium", "the report's browser test")
+        if not os.environ.get("JAVA_HOME"):
+            ensure_debian("java", "default-jre-headless", "the lake's Spark test")
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy")
-    run(PY, "-m", "pytest", *args)
+    run(PY, "-m", "pytest", *(FAST if fast else []), *args)
 
 
 def bench(args: list[str]) -> None:

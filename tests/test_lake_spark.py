@@ -23,7 +23,10 @@ from rca_analytics import demo
 #: pyspark warns at start-up that it does not yet claim pandas 3; these tests never hand
 #: a pandas frame to Spark (rows come back with collect()).
 PANDAS_WARNING = "PySpark does not yet fully support pandas"
-pytestmark = pytest.mark.filterwarnings(f"ignore:{PANDAS_WARNING}:FutureWarning")
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.filterwarnings(f"ignore:{PANDAS_WARNING}:FutureWarning"),
+]
 
 
 def _missing() -> str | None:

@@ -163,6 +163,7 @@ def _screenshot(browser: str, page: Path, out: Path) -> None:
     )  # fmt: skip
 
 
+@pytest.mark.browser
 def test_the_html_shows_its_timeline_in_a_real_browser(
     store: rca.Store, incident: str, tmp_path: Path
 ) -> None:
