@@ -1,23 +1,40 @@
 """The ``rca`` command: a thin layer over the Python API for scripts.
 
-Data goes to stdout, progress and errors to stderr; the exit status is 0 on
-success, 1 on an rca_analytics error, 2 on a usage error and 3 when records were
-rejected (the good ones are stored; ``--allow-rejects`` makes that a success).
+Data goes to stdout, progress and errors to stderr. Text for people shows control
+characters as escapes (:mod:`._terminal`); CSV cells a spreadsheet would run as
+formulas get a leading ``'`` unless ``--raw-csv``. Errors never print a traceback
+(``RCA_DEBUG=1`` does); ``rca --help`` lists the exit statuses.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+from ._terminal import StdoutLost, flush, printable, say, write_data
 from ._version import __version__
 from .errors import RcaError
 
 __all__ = ["main"]
+
+#: What each exit status of ``rca`` means (``rca --help`` shows it; the README too).
+_EXIT_STATUS = {
+    0: "success",
+    1: "an error the message on stderr explains: an rca_analytics error, or a file or disk "
+    "the system refused (the path, the reason and what to do)",
+    2: "a usage error",
+    3: "records were rejected (listed on stderr; the good ones are stored; "
+    "--allow-rejects makes this 0)",
+    4: "an internal error: a bug, shown as one line to report (RCA_DEBUG=1 shows the traceback)",
+    130: "interrupted (Ctrl-C)",
+    141: "the reader of stdout went away (e.g. `| head`): stops quietly, as git does",
+}
 
 DEMO_FILE = "rca-demo.duckdb"
 
@@ -29,14 +46,11 @@ def _demo(args: argparse.Namespace) -> int:
 
     path = Path(args.path)
     if path.is_dir():
-        print(f"rca: {path} is a folder; give a file path", file=sys.stderr)
+        say(f"rca: {path} is a folder; give a file path", err=True)
         return 2
     if path.exists():
         if not args.force:
-            print(
-                f"rca: {path} exists; pass --force to replace it with a fresh demo store",
-                file=sys.stderr,
-            )
+            say(f"rca: {path} exists; pass --force to replace it with a fresh demo store", err=True)
             return 1
         # Never pull a file from under a process that has it open; a file that is not
         # a store at all is replaced, as --force asked.
@@ -47,7 +61,7 @@ def _demo(args: argparse.Namespace) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     with connect(path) as store:
         demo.build(store, seed=args.seed)
-        print(demo.summary(store))
+        say(demo.summary(store))
     return 0
 
 
@@ -67,9 +81,9 @@ def _import_sqlite(args: argparse.Namespace) -> int:
 
 def _imported(summary: str, problems: list[str], *, allow: bool) -> int:
     """An import's summary on stdout, each problem on stderr; exit 3 on problems."""
-    print(summary)
+    say(summary)
     for line in problems:
-        print(f"rca: {line}", file=sys.stderr)
+        say(f"rca: {line}", err=True)
     return 0 if allow or not problems else 3
 
 
@@ -161,13 +175,13 @@ def _ingest(args: argparse.Namespace) -> int:
     try:
         options = _reader_options(args)
     except _Usage as err:
-        print(f"rca: {err}", file=sys.stderr)
+        say(f"rca: {err}", err=True)
         return 2
     accepted = set(reader_options(args.kind))
     flags = {name: flag for flag, (name, _s) in _READER_FLAGS.items()}
     wrong = [flags[name] for name in options if name not in accepted]
     if wrong:
-        print(f"rca: the {args.kind} reader takes no {', '.join(wrong)}", file=sys.stderr)
+        say(f"rca: the {args.kind} reader takes no {', '.join(wrong)}", err=True)
         return 2
     with connect(args.db) as store:
         report = store.ingest(
@@ -189,14 +203,14 @@ def _ingest(args: argparse.Namespace) -> int:
             .where(report.rejects.notna(), None)
             .to_dict("records"),
         }
-        print(json.dumps(body, indent=2, ensure_ascii=False))
+        write_data(json.dumps(body, indent=2))
     else:
-        print(report.summary())
+        say(report.summary())
     if report.ok:
         return 0
     for row in report.rejects.itertuples(index=False):
         named = f" field {row.field}" if isinstance(row.field, str) and row.field else ""
-        print(f"rca: rejected: {row.where}{named}: {row.code}: {row.message}", file=sys.stderr)
+        say(f"rca: rejected: {row.where}{named}: {row.code}: {row.message}", err=True)
     return 0 if args.allow_rejects else 3
 
 
@@ -209,17 +223,16 @@ def _print_candidates(frame: object, as_json: bool, extra: Sequence[str] = ()) -
 
     assert isinstance(frame, pd.DataFrame)
     if as_json:
-        for line in frame.to_json(orient="records", lines=True, date_format="iso").splitlines():
-            print(line)
+        write_data(frame.to_json(orient="records", lines=True, date_format="iso"))
         return
     if frame.empty:
-        print("no candidates")
+        say("no candidates")
         return
     shown = frame[[*_SHOWN[:2], *extra, *_SHOWN[2:]]].copy()
     shown["confidence"] = shown["confidence"].round(3)
     shown["reason"] = [r[0] if len(r) else "" for r in frame["reasons"]]
     with pd.option_context("display.width", 200, "display.max_colwidth", 70):
-        print(shown.to_string(index=False))
+        say(shown.to_string(index=False))
 
 
 def _suggest(args: argparse.Namespace) -> int:
@@ -258,9 +271,9 @@ def _autolink(args: argparse.Namespace) -> int:
         for k in ("investigations", "candidates", "linked", "updated", "unchanged", "reviewed")
     }
     if args.json:
-        print(json.dumps({**counts, "min_confidence": report.min_confidence}))
+        write_data(json.dumps({**counts, "min_confidence": report.min_confidence}))
     else:
-        print(", ".join(f"{k} {v:,}" for k, v in counts.items()) + f" ({report.seconds:.1f} s)")
+        say(", ".join(f"{k} {v:,}" for k, v in counts.items()) + f" ({report.seconds:.1f} s)")
     return 0
 
 
@@ -271,7 +284,7 @@ def _review(args: argparse.Namespace) -> int:
         review = store.label_link(
             args.event, args.investigation, accepted=args.accept, by=args.by, note=args.note
         )
-    print(f"{'accepted' if review.accepted else 'rejected'}: {args.event} -> {args.investigation}")
+    say(f"{'accepted' if review.accepted else 'rejected'}: {args.event} -> {args.investigation}")
     return 0
 
 
@@ -292,7 +305,10 @@ def _quality(args: argparse.Namespace) -> int:
         "false_negatives": q.false_negatives,
         "labelled": q.labelled,
     }
-    print(json.dumps(figures) if args.json else repr(q))
+    if args.json:
+        write_data(json.dumps(figures))
+    else:
+        say(repr(q))
     return 0
 
 
@@ -346,48 +362,83 @@ def _linking_commands(commands: Any) -> None:
 _SINGLE = {"min_severity", "min_priority", "min_impact_severity", "match", "since", "until"}
 
 
-def _frame_out(frame: Any, fmt: str, output: str | None) -> None:
-    """A DataFrame as CSV, JSON lines or Parquet, to a file or stdout."""
-    import json
+#: What makes a spreadsheet read a CSV cell as a formula (OWASP, "CSV Injection"): a first
+#: non-blank character = + - @ (or its full-width form), or a first tab, CR, LF or NUL.
+_FORMULA_SIGNS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_FORMULA_CONTROLS = ("\t", "\r", "\n", "\0")
 
+
+def _formulas(text: Any) -> Any:
+    """Which cells of a text column a spreadsheet would read as formulas."""
+    controls = text.str.startswith(_FORMULA_CONTROLS, na=False)
+    return controls | text.str.lstrip().str.startswith(_FORMULA_SIGNS, na=False)
+
+
+def _formulas_as_text(frame: Any) -> Any:
+    """Text cells a spreadsheet would run as formulas, led by a ``'`` so they show as text.
+
+    Only text columns change: numbers (a negative figure, say) stay numbers.
+    """
     import pandas as pd
 
-    assert isinstance(frame, pd.DataFrame)
     out = frame.copy()
-    for column in out.columns if fmt != "json" else ():  # JSON keeps nested values as such
-        if (
-            out[column].dtype == object
-            and out[column].map(lambda v: isinstance(v, dict | list)).any()
-        ):
-            out[column] = out[column].map(
-                lambda v: json.dumps(v, default=str) if isinstance(v, dict | list) else v
-            )
-        elif str(out[column].dtype).startswith("list"):
-            out[column] = out[column].map(lambda v: json.dumps(list(v)) if v is not None else None)
-        elif str(out[column].dtype).startswith("timedelta"):
-            out[column] = out[column].dt.total_seconds()
-    if fmt == "json":
-        for column in out.columns:
-            if str(out[column].dtype).startswith("list"):
-                out[column] = out[column].map(lambda v: list(v) if v is not None else None)
-            elif str(out[column].dtype).startswith("timedelta"):
-                out[column] = out[column].dt.total_seconds()
+    for column in out.columns:
+        if pd.api.types.infer_dtype(out[column], skipna=True) == "string":
+            text = out[column].astype("str")
+            out[column] = text.mask(_formulas(text), "'" + text)
+    return out
+
+
+def _flat_column(values: Any, *, nested_as_text: bool) -> Any:
+    """A column as a flat format holds it.
+
+    Durations become seconds; lists and dicts JSON text, or with ``nested_as_text``
+    False (for JSON) plain lists.
+    """
+    import json
+
+    kind = str(values.dtype)
+    if kind.startswith("timedelta"):
+        return values.dt.total_seconds()
+    if kind.startswith("list"):
+        encode = json.dumps if nested_as_text else list
+        return values.map(lambda v: encode(list(v)) if v is not None else None)
+    if (
+        nested_as_text
+        and values.dtype == object
+        and values.map(lambda v: isinstance(v, dict | list)).any()
+    ):
+        return values.map(lambda v: json.dumps(v, default=str) if isinstance(v, dict | list) else v)
+    return values
+
+
+def _frame_out(frame: Any, *, fmt: str, output: str | None, raw_csv: bool) -> None:
+    """A DataFrame as CSV, JSON lines or Parquet, to a file or stdout.
+
+    Args:
+        frame: The rows.
+        fmt: ``"csv"``, ``"json"`` or ``"parquet"``.
+        output: The file, or None for stdout.
+        raw_csv: Write CSV cells as stored, formulas too (see :func:`_formulas_as_text`).
+    """
+    out = frame.copy()
+    for column in out.columns:
+        out[column] = _flat_column(out[column], nested_as_text=fmt != "json")
+    if fmt == "csv" and not raw_csv:
+        out = _formulas_as_text(out)
+    data: str | bytes
     if fmt == "parquet":
-        if output is None:
-            out.to_parquet(sys.stdout.buffer, index=False)
-            sys.stdout.flush()
-        else:
-            out.to_parquet(output, index=False)
-        return
-    text = (
-        out.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
-        if fmt == "csv"
-        else out.to_json(orient="records", lines=True, date_format="iso", date_unit="us")
-    )
-    if output is None:
-        sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+        data = out.to_parquet(index=False)
+    elif fmt == "csv":  # rows end in CRLF (RFC 4180), so a cell holding a CR is quoted too
+        data = out.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ", lineterminator="\r\n")
     else:
-        Path(output).write_text(text, encoding="utf-8")
+        data = out.to_json(orient="records", lines=True, date_format="iso", date_unit="us")
+    if output is None:
+        write_data(data)
+    elif isinstance(data, bytes):
+        Path(output).write_bytes(data)
+    else:
+        Path(output).write_text(data, encoding="utf-8", newline="")
 
 
 def _query(args: argparse.Namespace) -> int:
@@ -406,7 +457,7 @@ def _query(args: argparse.Namespace) -> int:
         if name not in allowed and getattr(args, name, None) is not None
     ]
     if unused:
-        print(f"rca: query {args.table} takes no --{unused[0].replace('_', '-')}", file=sys.stderr)
+        say(f"rca: query {args.table} takes no --{unused[0].replace('_', '-')}", err=True)
         return 2
     columns = args.columns.split(",") if args.columns else None
     with connect(args.db, read_only=True) as store:
@@ -414,11 +465,7 @@ def _query(args: argparse.Namespace) -> int:
         frame = query(
             columns=columns, limit=args.limit, include_deleted=args.include_deleted, **filters
         )
-    try:
-        _frame_out(frame, args.format, args.output)
-    except OSError as err:
-        print(f"rca: error: cannot write {args.output}: {err.strerror or err}", file=sys.stderr)
-        return 1
+    _frame_out(frame, fmt=args.format, output=args.output, raw_csv=args.raw_csv)
     return 0
 
 
@@ -429,7 +476,7 @@ def _report(args: argparse.Namespace) -> int:
     suffix = Path(args.output).suffix.lower() if args.output else ""
     by_suffix = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}.get(suffix)
     if args.format and by_suffix and args.format != by_suffix:
-        print(f"rca: --format {args.format} but the output is a {suffix} file", file=sys.stderr)
+        say(f"rca: --format {args.format} but the output is a {suffix} file", err=True)
         return 2
     fmt = args.format or by_suffix or "md"
     with connect(args.db, read_only=True) as store:
@@ -441,13 +488,9 @@ def _report(args: argparse.Namespace) -> int:
         target = Path(args.output)
         if by_suffix is None:
             target = target.with_name(target.name + (".html" if fmt == "html" else ".md"))
-        try:
-            print(doc.save(target))
-        except OSError as err:
-            print(f"rca: error: cannot write {target}: {err.strerror or err}", file=sys.stderr)
-            return 1
+        say(str(doc.save(target)))
     else:
-        sys.stdout.write(doc.to_html() if fmt == "html" else doc.to_markdown())
+        say(doc.to_html() if fmt == "html" else doc.to_markdown())
     return 0
 
 
@@ -459,7 +502,7 @@ def _export(args: argparse.Namespace) -> int:
     )
     with connect(args.db, read_only=True) as store:
         result = store.export_lake(args.path, partition_by=keys)
-    print(
+    say(
         f"{result.path} ({'/'.join(result.partition_by) or 'no partitions'}: "
         f"{result.layout_reason}): {result.partitions_written} of {result.partitions} event "
         "partitions "
@@ -482,6 +525,13 @@ def _data_commands(commands: Any) -> None:
     query.add_argument("table", choices=("events", "investigations"))
     query.add_argument("--db", **db)
     query.add_argument("--format", choices=("csv", "json", "parquet"), default="csv")
+    query.add_argument(
+        "--raw-csv",
+        action="store_true",
+        help="write CSV text cells exactly as stored; by default a cell a spreadsheet would "
+        "run as a formula (first non-blank character = + - @, or a leading tab, CR, LF or "
+        "NUL) gets a leading ' so it shows as text",
+    )
     query.add_argument("-o", "--output", default=None, help="file (default: stdout)")
     query.add_argument("--columns", default=None, help="comma-separated fields")
     query.add_argument("--limit", type=int, default=None)
@@ -521,9 +571,39 @@ def _data_commands(commands: Any) -> None:
         sub.set_defaults(func=_report)
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose error messages show control characters as escapes."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the usage and ``message`` (escaped) to stderr; exit with status 2."""
+        super().error(printable(message))
+
+
+def _epilog() -> str:
+    """The exit statuses and environment variables, for ``rca --help``."""
+    import textwrap
+
+    lines = ["exit status:"]
+    for code, meaning in _EXIT_STATUS.items():
+        lines.append(
+            textwrap.fill(meaning, 79, initial_indent=f"  {code:<5}", subsequent_indent=" " * 7)
+        )
+    lines += [
+        "",
+        "environment:",
+        "  RCA_DB        the store when --db or --into is not given (default ./rca.duckdb)",
+        "  RCA_DEBUG     1: an error shows its traceback instead of one line (for bug reports)",
+        "  RCA_PROGRESS  0: no progress bars",
+    ]
+    return "\n".join(lines)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="rca", description="Incident root-cause analysis on an embedded DuckDB store."
+    parser = _Parser(
+        prog="rca",
+        description="Incident root-cause analysis on an embedded DuckDB store.",
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"rca_analytics {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -588,8 +668,84 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: What to do about a file or disk the system refused, by errno.
+_OS_HINTS = {
+    errno.ENOSPC: "free some space on that disk and run the command again",
+    errno.EDQUOT: "free some space (or get a bigger quota) and run the command again",
+    errno.EACCES: "check its permissions, or choose another path",
+    errno.EPERM: "check its permissions, or choose another path",
+    errno.EROFS: "that file system is read-only: choose another path",
+    errno.ENOTDIR: "part of the path is a file, not a folder: choose another path",
+    errno.EISDIR: "it is a folder: give a file path",
+    errno.EEXIST: "something other than a folder is there: move it or choose another path",
+    errno.ENOENT: "check the path; the folder of an output must exist",
+    errno.EFBIG: "the file system cannot hold so large a file: choose another disk",
+    errno.ENAMETOOLONG: "choose a shorter path",
+    errno.EMFILE: "too many open files: raise the limit (ulimit -n) and run the command again",
+    errno.EIO: "the disk reported an input/output error: check it",
+    errno.EBADF: "it is closed: redirect it to a file or /dev/null instead",
+}
+_OS_HINT = "check the path and run the command again"
+
+
+def _writes_to(path: str, output: str) -> bool:
+    """Whether ``path`` is in the output's folder (the output, beside or inside it) or above it."""
+    here, there = Path(os.path.abspath(path)), Path(os.path.abspath(output))
+    return here == there or there.parent in here.parents or here in there.parents
+
+
+def _os_failure(err: OSError, *, path: str | None, writing: bool) -> str:
+    """One line: the path, what the system said and what to do.
+
+    Args:
+        err: What the system refused.
+        path: The file or folder concerned, if known.
+        writing: Whether the command was writing it.
+    """
+    reason = os.strerror(err.errno) if err.errno else str(err)
+    where = f"cannot {'write' if writing else 'open'} {path}: " if path else ""
+    return f"rca: error: {where}{reason} ({_OS_HINTS.get(err.errno or 0, _OS_HINT)})"
+
+
+def _os_target(err: OSError, args: argparse.Namespace) -> tuple[str | None, bool]:
+    """The path an error is about, and whether the command was writing it.
+
+    When the system does not name the file (pyarrow does not), the command's output.
+    """
+    output: str | None = getattr(args, "output", None) or getattr(args, "path", None)
+    if err.filename is None:
+        return output, output is not None
+    return str(err.filename), output is not None and _writes_to(str(err.filename), output)
+
+
+def _failed(err: Exception, args: argparse.Namespace) -> int:
+    """Say in one line on stderr what went wrong; return the exit status."""
+    if isinstance(err, StdoutLost):
+        if isinstance(err.error, BrokenPipeError):
+            return 141  # the reader went away (`rca ... | head`): nothing to say
+        say(_os_failure(err.error, path="standard output", writing=True), err=True)
+        return 1
+    if isinstance(err, RcaError):
+        say(f"rca: error: {err}", err=True)
+        return 1
+    if isinstance(err, OSError):
+        path, writing = _os_target(err, args)
+        say(_os_failure(err, path=path, writing=writing), err=True)
+        return 1
+    say(
+        f"rca: internal error: {type(err).__name__}: {' '.join(str(err).split())} (a bug in "
+        f"rca_analytics {__version__}: please report it with the command you ran; "
+        "RCA_DEBUG=1 shows the traceback)",
+        err=True,
+    )
+    return 4
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status (``rca --help`` lists them).
+
+    An error ends as one line on stderr, never a traceback (unless ``RCA_DEBUG=1``).
+    """
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -597,9 +753,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         status: int = args.func(args)
-    except RcaError as err:
-        print(f"rca: error: {err}", file=sys.stderr)
-        return 1
+        flush()
+    except KeyboardInterrupt:
+        say("rca: interrupted", err=True)
+        return 130
+    except Exception as err:
+        if os.environ.get("RCA_DEBUG", "") not in ("", "0"):
+            raise
+        return _failed(err, args)
     return status
 
 
