@@ -24,21 +24,25 @@ import hashlib
 import json
 import os
 import re
+import stat
 import uuid
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, TypeVar
 
 from ..errors import ReaderError
 
 __all__ = [
     "JSON_LINES_SUFFIXES",
+    "MAX_DOCUMENT",
     "MAX_LINE",
     "READ_ERRORS",
     "Context",
+    "Input",
     "Parsed",
+    "Refused",
     "Reject",
     "Rule",
     "apply_rule",
@@ -53,6 +57,7 @@ __all__ = [
     "lines",
     "one_line",
     "pointer",
+    "repaired",
     "revision",
     "severity_for_level",
     "stable_id",
@@ -62,9 +67,11 @@ __all__ = [
 #: Longest line a line reader keeps (16 MiB: collectors write whole batches on one line);
 #: longer lines are rejected (``line_too_long``) without ever being held in memory whole.
 MAX_LINE = 16 << 20
-#: Largest JSON document (one file) a reader parses whole.
+#: Largest JSON document (one file, in bytes once decompressed) a reader parses whole.
 MAX_DOCUMENT = 256 << 20
 _CHUNK = 1 << 20
+#: Opening a FIFO that was swapped in after the check does not wait for a writer.
+_NONBLOCK: int = getattr(os, "O_NONBLOCK", 0)
 #: What reading a (possibly gzip) file can raise part way: reported as ``unreadable``.
 READ_ERRORS = (OSError, EOFError, zlib.error)
 #: Namespace of the ids readers derive for investigations (uuid5).
@@ -83,7 +90,8 @@ class Reject:
     Attributes:
         where: ``file:line``, ``file#/json/pointer`` or the file (or repository) alone.
         code: Reason code (``bad_json``, ``not_utf8``, ``line_too_long``,
-            ``missing_field``, ``invalid_time``, ``wrong_type`` ...).
+            ``missing_field``, ``invalid_time``, ``wrong_type``, ``too_large``,
+            ``not_regular_file``, ``unreadable`` ...).
         message: What was wrong, for people.
         field: The field at fault, when one is.
     """
@@ -115,7 +123,7 @@ class Context:
         self.rejects: list[Reject] = []
         self.skipped: dict[str, int] = {}
         self.notes: dict[str, int] = {}
-        self._announced: set[str] = set()
+        self._announced: dict[str, int] = {}
         self.unit = "B"
         self.total = 0
         self.done = 0
@@ -133,14 +141,22 @@ class Context:
         """Count something done to records that the caller should know (``naive_time_as_utc``)."""
         self.notes[what] = self.notes.get(what, 0) + count
 
-    def add_file(self, path: Path) -> None:
-        """Announce a file's size as work to do, once however often it is announced."""
+    def add_file(self, path: Path) -> int:
+        """Announce a file's size as work to do, once however often it is announced.
+
+        Returns:
+            The size announced (0 when the file cannot be looked at: reading it will
+            report why).
+        """
         key = os.fspath(path)
-        if key in self._announced:
-            return
-        self._announced.add(key)
-        with contextlib.suppress(OSError):  # reading it will report why
-            self.add_total(path.stat().st_size)
+        size = self._announced.get(key)
+        if size is None:
+            size = 0
+            with contextlib.suppress(OSError):
+                size = path.stat().st_size
+            self._announced[key] = size
+            self.add_total(size)
+        return size
 
     def add_total(self, amount: int, unit: str = "B") -> None:
         """Announce more work (bytes of a file, commits of a repository)."""
@@ -318,8 +334,10 @@ def expand(
     """The files named by ``paths``: files as given, folders walked (sorted, recursive).
 
     In folders only names ending in one of ``suffixes`` (any name when empty) are
-    taken, hidden files and folders never. With ``ctx``, their sizes are announced as
-    the work to do (so a progress bar knows the whole of it from the start).
+    taken, hidden files and folders never. A FIFO, device or socket is listed like a
+    file, for :class:`Input` to refuse it (``not_regular_file``) when it is read. With
+    ``ctx``, the sizes are announced as the work to do (so a progress bar knows the
+    whole of it from the start).
 
     Raises:
         ReaderError: A path does not exist.
@@ -332,8 +350,8 @@ def expand(
         if path.is_dir():
             for sub in sorted(path.rglob("*")):
                 rel = sub.relative_to(path).parts
-                if any(p.startswith(".") for p in rel) or not sub.is_file():
-                    continue
+                if any(p.startswith(".") for p in rel) or sub.is_dir() or not sub.exists():
+                    continue  # hidden, a folder (walked), or a link to nothing
                 if not suffixes or sub.name.lower().endswith(suffixes):
                     found.append(sub)
         elif path.exists():
@@ -347,30 +365,148 @@ def expand(
     return unique
 
 
-def _open(path: Path) -> IO[bytes]:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    return path.open("rb")
+class Refused(ReaderError):
+    """A file a reader does not read (any further): rejected whole, with a reason code.
+
+    Attributes:
+        code: ``not_regular_file`` (a FIFO, device or socket) or ``too_large``.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+_SPECIAL = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
+def _check_regular(mode: int) -> None:
+    """Refuse what is not a regular file: reading it could block or never end."""
+    if stat.S_ISREG(mode):
+        return
+    kind = next((name for test, name in _SPECIAL if test(mode)), "not a regular file")
+    raise Refused("not_regular_file", f"{kind}, not a regular file: not read")
+
+
+class Input:
+    """A regular file open for reading, decompressed when named ``*.gz``, up to a limit.
+
+    The file is looked at (``stat``) before it is opened: a FIFO (opening it waits for
+    a writer), a device (``/dev/zero`` never ends) or a socket is refused unopened.
+    Limits count the bytes read (decompressed), never the size on disk: reading stops
+    after ``limit + 1`` bytes, so memory stays bounded whatever the file inflates to.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "a.json.gz"
+    >>> _ = path.write_bytes(gzip.compress(b" " * 100))
+    >>> with Input(path, limit=64) as f:
+    ...     f.read_all()
+    Traceback (most recent call last):
+    ...
+    rca_analytics.ingest._base.Refused: more than 64 bytes (decompressed): too large to read whole
+
+    Args:
+        path: The file.
+        limit: Most bytes that may be read (decompressed), or None for no limit.
+
+    Raises:
+        Refused: ``path`` is not a regular file (``not_regular_file``), or an
+            uncompressed file is larger than ``limit`` (``too_large``).
+        OSError: It cannot be opened.
+    """
+
+    def __init__(self, path: Path, *, limit: int | None = None) -> None:
+        info = os.stat(path)
+        _check_regular(info.st_mode)
+        self.size = info.st_size
+        self.compressed = path.name.lower().endswith(".gz")
+        self.limit = limit
+        self.taken = 0
+        if limit is not None and not self.compressed and self.size > limit:
+            raise Refused("too_large", f"{self.size:,} bytes: too large to read whole")
+        self._file = os.fdopen(os.open(path, os.O_RDONLY | _NONBLOCK), "rb")
+        try:
+            _check_regular(os.fstat(self._file.fileno()).st_mode)  # swapped since the stat?
+        except Refused:
+            self._file.close()
+            raise
+        self._stream: IO[bytes] | gzip.GzipFile = (
+            gzip.GzipFile(fileobj=self._file, mode="rb") if self.compressed else self._file
+        )
+
+    def __enter__(self) -> Input:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the file."""
+        self._stream.close()
+        self._file.close()
+
+    @property
+    def position(self) -> int:
+        """Bytes of the file (as on disk) consumed so far, for progress."""
+        return self._file.tell()
+
+    def read(self, size: int) -> bytes:
+        """Up to ``size`` bytes (fewer only at the end of the file).
+
+        Raises:
+            Refused: More than ``limit`` bytes in all (``too_large``).
+            OSError: Reading failed (``EOFError``, ``zlib.error`` for broken gzip).
+        """
+        if self.limit is not None:
+            size = min(size, self.limit + 1 - self.taken)
+        block = self._stream.read(size)
+        self.taken += len(block)
+        if self.limit is not None and self.taken > self.limit:
+            unpacked = " (decompressed)" if self.compressed else ""
+            raise Refused(
+                "too_large", f"more than {self.limit:,} bytes{unpacked}: too large to read whole"
+            )
+        return block
+
+    def read_all(self) -> bytearray:
+        """The rest of the file (at most ``limit`` bytes), read in blocks.
+
+        Raises:
+            Refused: More than ``limit`` bytes (``too_large``).
+            OSError: Reading failed.
+        """
+        whole = bytearray()
+        while block := self.read(_CHUNK):
+            whole += block
+        return whole
 
 
 def lines(path: Path, ctx: Context) -> Iterator[tuple[int, str]]:
     """The lines of a text file (``.gz`` too), streamed, numbered from 1, without EOL.
 
     Lines that are not UTF-8 are rejected (``not_utf8``), lines longer than
-    :data:`MAX_LINE` bytes too (``line_too_long``), and blank lines are passed over;
-    progress advances by bytes read. A UTF-8 byte-order mark is dropped.
+    :data:`MAX_LINE` bytes too (``line_too_long``: the rest of such a line is passed
+    over as it is read, never held), and blank lines are passed over; progress
+    advances by bytes of the file read. A UTF-8 byte-order mark is dropped. A file
+    that is not a regular one is rejected whole (``not_regular_file``).
     """
-    size = path.stat().st_size
-    ctx.add_file(path)
+    size = ctx.add_file(path)
     number = 0
+    done = 0
     pending = b""
     overlong = False
     try:
-        with _open(path) as f:
+        with Input(path) as f:
             while True:
                 block = f.read(_CHUNK)
-                if path.suffix != ".gz":
-                    ctx.advance(len(block))
+                ctx.advance(f.position - done)
+                done = f.position
                 if not block:
                     break
                 if number == 0 and not pending and block.startswith(codecs.BOM_UTF8):
@@ -387,21 +523,22 @@ def lines(path: Path, ctx: Context) -> Iterator[tuple[int, str]]:
                     text = _line_text(raw, path, number, ctx)
                     if text is not None:
                         yield number, text
-                if len(pending) > MAX_LINE:
+                if overlong or len(pending) > MAX_LINE:  # no line ended: still the long one
                     overlong = True
                     pending = b""
             if overlong or pending:
                 number += 1
-                if overlong or len(pending) > MAX_LINE:
+                if overlong:
                     ctx.reject(where(path, number), "line_too_long", _too_long())
                 else:
                     text = _line_text(pending, path, number, ctx)
                     if text is not None:
                         yield number, text
+    except Refused as err:
+        ctx.reject(where(path), err.code, str(err))
     except READ_ERRORS as err:
         ctx.reject(where(path, number + 1), "unreadable", f"cannot read on: {err}")
-    if path.suffix == ".gz":
-        ctx.advance(size)
+    ctx.advance(max(size - done, 0))
 
 
 def _too_long() -> str:
@@ -438,8 +575,10 @@ def json_lines(path: Path, ctx: Context) -> Iterator[tuple[int, Any]]:
 def json_document(path: Path, ctx: Context) -> Any | None:
     """A whole JSON file decoded, or None after rejecting it (naming line and column).
 
-    Files larger than 256 MiB are rejected (``too_large``); readers of big inputs
-    stream them as JSON lines instead. (A file holding ``null`` also gives None;
+    Files of more than :data:`MAX_DOCUMENT` (256 MiB) bytes, counted decompressed for
+    ``.gz``, are rejected (``too_large``) after reading at most that much; readers of
+    big inputs stream them as JSON lines instead. A FIFO, device or socket is rejected
+    unopened (``not_regular_file``). (A file holding ``null`` also gives None;
     :func:`json_values` tells the two apart.)
     """
     value = _document(path, ctx, lines_follow=False)
@@ -453,42 +592,43 @@ _LINES_FOLLOW = object()
 def _document(path: Path, ctx: Context, *, lines_follow: bool) -> Any:
     """:func:`json_document`, with ``_NOTHING`` after a reject.
 
-    With ``lines_follow``, ``_LINES_FOLLOW`` when the file is JSON values one per line.
+    With ``lines_follow``, ``_LINES_FOLLOW`` when the file is JSON values one per line
+    (read on by :func:`lines`, which counts the progress).
     """
-    size = path.stat().st_size
-    ctx.add_file(path)
-    if size > MAX_DOCUMENT:
-        ctx.reject(where(path), "too_large", f"{size:,} bytes is more than a JSON document may be")
+    size = ctx.add_file(path)
+    value = _decoded(path, ctx, lines_follow=lines_follow)
+    if value is not _LINES_FOLLOW:
         ctx.advance(size)
-        return _NOTHING
+    return value
+
+
+def _decoded(path: Path, ctx: Context, *, lines_follow: bool) -> Any:
     try:
-        with _open(path) as f:
-            raw = f.read()
+        with Input(path, limit=MAX_DOCUMENT) as f:
+            raw = f.read_all()
+    except Refused as err:
+        ctx.reject(where(path), err.code, str(err))
+        return _NOTHING
     except READ_ERRORS as err:
         ctx.reject(where(path), "unreadable", str(err))
-        ctx.advance(size)
         return _NOTHING
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        ctx.advance(size)
         line = raw.count(b"\n", 0, err.start) + 1
         ctx.reject(where(path, line), "not_utf8", "bytes that are not UTF-8 text (binary data?)")
         return _NOTHING
+    del raw  # the text holds it now: half the memory while parsing
     try:
-        value = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as err:
         if lines_follow and err.msg == "Extra data" and text[: err.pos].rstrip().count("\n") == 0:
             return _LINES_FOLLOW  # the first line is a whole value: JSON lines after all
-        ctx.advance(size)
         ctx.reject(where(path, err.lineno), "bad_json", f"column {err.colno}: {err.msg}")
         return _NOTHING
     except (ValueError, RecursionError) as err:
-        ctx.advance(size)
         ctx.reject(where(path), "bad_json", _json_problem(err))
         return _NOTHING
-    ctx.advance(size)
-    return value
 
 
 def _json_problem(err: Exception) -> str:
@@ -504,9 +644,9 @@ JSON_LINES_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 def _looks_like_json_lines(path: Path) -> bool:
     """At least two lines, the first a whole JSON value (collectors write ``.json`` so)."""
     try:
-        with _open(path) as f:
+        with Input(path) as f:
             head = f.read(MAX_LINE + 1)
-    except READ_ERRORS:
+    except (Refused, *READ_ERRORS):
         return False  # json_document reports it
     rows = [r for r in head.removeprefix(codecs.BOM_UTF8).split(b"\n") if r.strip()]
     if len(rows) < 2:
@@ -558,6 +698,8 @@ def kind_of(value: Any) -> str:
 
 
 _BLANKS = re.compile(r"\s+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_T = TypeVar("_T")
 
 
 def one_line(text: str, limit: int = 200) -> str:
@@ -568,3 +710,33 @@ def one_line(text: str, limit: int = 200) -> str:
     """
     flat = _BLANKS.sub(" ", text).strip()
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def repaired(value: _T, ctx: Context) -> _T:
+    r"""``value`` with lone surrogates (``"\ud800"`` escapes in JSON) as U+FFFD.
+
+    Text, or the dicts (keys too) and lists of it that a record holds. Such text is
+    not Unicode (UTF-8 cannot hold it, the store refuses it); a call that replaced
+    something is noted (``text_repaired``), so nothing changes silently.
+
+    >>> ctx = Context()
+    >>> repaired({"msg": "bad \ud800 here", "n": [1, "ok"]}, ctx) == {
+    ...     "msg": "bad \ufffd here", "n": [1, "ok"]}
+    True
+    >>> repaired("fine ✓", ctx), ctx.notes
+    ('fine ✓', {'text_repaired': 1})
+    """
+    fixed: _T = _without_surrogates(value)
+    if fixed != value:
+        ctx.note("text_repaired")
+    return fixed
+
+
+def _without_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_surrogates(v) for v in value]
+    return value

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import gzip
 import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
+
+from ._base import Input
 
 __all__ = [
     "FACILITIES",
@@ -432,10 +433,7 @@ def classify(text: str) -> str | None:
 
 
 def _head(path: Path) -> bytes:
-    if path.suffix == ".gz":
-        with gzip.open(path, "rb") as g:
-            return g.read(HEAD_BYTES)
-    with path.open("rb") as f:
+    with Input(path) as f:
         return f.read(HEAD_BYTES)
 
 
@@ -474,6 +472,7 @@ def detect(path: Path) -> tuple[str | None, int]:
     """(format of the file, or None; number of non-blank lines looked at, -1 when blank).
 
     Raises:
+        Refused: The file is not a regular file (``not_regular_file``).
         OSError: The file cannot be read (``EOFError``/``gzip.BadGzipFile`` for bad gzip).
     """
     head = _head(path)

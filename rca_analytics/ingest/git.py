@@ -24,7 +24,9 @@ Mappings, options and what is noted or rejected: ``docs/readers/git.md``.
 >>> reading = rca.read("git", repo, component={"pay*": "payments"})
 >>> ev = reading.events.iloc[0]
 >>> ev.event_type, ev.component, str(ev.timestamp), ev.data["insertions"], ev.data["subject"]
-('commit', 'payments', '2026-03-01 10:00:00+01:00', 2, 'Add pay')
+('commit', 'payments', '2026-03-01 09:00:00+00:00', 2, 'Add pay')
+>>> ev.data["committer_tz"], ev.data["authored_at"]
+('+01:00', '2026-03-01T10:00:00+01:00')
 """
 
 from __future__ import annotations
@@ -496,7 +498,7 @@ def _commit(
         ctx.note("shallow_boundary_files_left_out")
         stats = ""
     try:
-        timestamp = dt.datetime.fromisoformat(committed)
+        committed_at = dt.datetime.fromisoformat(committed)
         files, n_files, added, deleted, counted = _files(stats, max_files, rule, cache)
     except (ValueError, IndexError) as err:
         ctx.reject(here, "bad_record", f"git printed what could not be parsed: {err}")
@@ -518,6 +520,7 @@ def _commit(
     event_tags.extend(f"tag:{t.name}" for t in at_commit)
     ranked = sorted(counted, key=counted.__getitem__, reverse=True)  # ties: first seen
     constant = rule if isinstance(rule, str) else None
+    timestamp = committed_at.astimezone(dt.UTC)
     yield Parsed(
         "event",
         {
@@ -537,6 +540,7 @@ def _commit(
                 "authored_at": authored,
                 "committer": committer,
                 "committer_email": committer_email,
+                "committer_tz": _offset(committed_at),
                 "subject": subject,
                 "body": body,
                 "body_truncated": cut,
@@ -558,7 +562,7 @@ def _commit(
         yield Parsed(
             "event",
             {
-                "timestamp": tag.date or timestamp,
+                "timestamp": timestamp if tag.date is None else tag.date.astimezone(dt.UTC),
                 "source": "git",
                 "event_type": "tag",
                 "severity": "low",
@@ -572,6 +576,7 @@ def _commit(
                     "tag_object": tag.tag_object,
                     "tagger": tag.tagger,
                     "tagger_email": tag.tagger_email,
+                    "tagger_tz": None if tag.date is None else _offset(tag.date),
                     "subject": tag.subject,
                     "body": tag.body,
                     "repository": repo.name,
@@ -580,6 +585,19 @@ def _commit(
             },
             f"{repo.where}@refs/tags/{tag.name}",
         )
+
+
+def _offset(when: dt.datetime) -> str:
+    """The UTC offset of a time as git wrote it, e.g. ``+01:00``.
+
+    >>> _offset(dt.datetime.fromisoformat("2026-03-01T10:00:00-04:30"))
+    '-04:30'
+    """
+    offset = when.utcoffset() or dt.timedelta()
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}:{rest:02d}"
 
 
 def _files(

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import gzip
 import math
 import os
 import re
@@ -40,14 +39,17 @@ import zoneinfo
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from xml.parsers import expat
 
 from ..errors import ReaderError
 from ._base import (
+    MAX_LINE,
     READ_ERRORS,
     Context,
+    Input,
     Parsed,
+    Refused,
     Reject,
     Rule,
     apply_rule,
@@ -58,7 +60,7 @@ from ._base import (
     where,
 )
 
-__all__ = ["MAX_DEPTH", "MAX_FAILED", "MAX_PROPERTIES", "SeverityRule", "read"]
+__all__ = ["MAX_DEPTH", "MAX_FAILED", "MAX_MARKUP", "MAX_PROPERTIES", "SeverityRule", "read"]
 
 #: Failed test cases listed in an event's ``data.failed_tests`` (``failed_total`` counts all).
 MAX_FAILED = 50
@@ -66,6 +68,9 @@ MAX_FAILED = 50
 MAX_PROPERTIES = 50
 #: Deepest element nesting accepted; deeper files are refused (``too_deep``).
 MAX_DEPTH = 100
+#: Longest piece of markup (a start tag with its attributes, a comment ...) read, in
+#: bytes; expat holds one whole, so a file with a longer one is refused (``too_large``).
+MAX_MARKUP = MAX_LINE
 #: What a severity rule is: worst outcome → severity, or a callable of the counts.
 SeverityRule = Mapping[str, str] | Callable[[Mapping[str, int]], str | None]
 
@@ -284,29 +289,26 @@ class _File:
     # --- driving the parser ---------------------------------------------------------------
 
     def read(self) -> Iterator[Parsed]:
+        size = self.ctx.add_file(self.path)
         done = 0
         try:
-            size = self.path.stat().st_size
-        except OSError as err:
-            self.ctx.reject(where(self.path), "unreadable", f"cannot read: {err}")
-            return
-        if size == 0:
-            self.ctx.reject(where(self.path, 1), "bad_xml", "empty file: no XML in it")
-            return
-        try:
-            with self.path.open("rb") as raw:
-                stream: IO[bytes] | gzip.GzipFile = raw
-                if self.path.name.lower().endswith(".gz"):
-                    stream = gzip.GzipFile(fileobj=raw, mode="rb")
+            with Input(self.path) as f:
+                if f.size == 0:
+                    self.ctx.reject(where(self.path, 1), "bad_xml", "empty file: no XML in it")
+                    return
+                fed = 0
                 while True:
-                    block = stream.read(_CHUNK)
-                    position = raw.tell()
-                    self.ctx.advance(position - done)
-                    done = position
+                    block = f.read(_CHUNK)
+                    self.ctx.advance(f.position - done)
+                    done = f.position
                     self.parser.Parse(block, not block)
+                    fed += len(block)
+                    self._check_markup(fed)
                     yield from self._take_ready()
                     if not block:
                         break
+        except Refused as err:
+            self.ctx.reject(where(self.path), err.code, str(err))
         except _Refuse as err:
             yield from self._take_ready()
             self.ctx.reject(where(self.path, err.line), err.code, err.message)
@@ -325,6 +327,17 @@ class _File:
             yield from self._take_ready()
             self.ctx.reject(where(self.path), "unreadable", f"cannot read on: {err}")
         self.ctx.advance(max(size - done, 0))
+
+    def _check_markup(self, fed: int) -> None:
+        """Refuse a piece of markup longer than :data:`MAX_MARKUP` (expat holds it whole)."""
+        start = max(self.parser.CurrentByteIndex, 0)  # past the last event read
+        if fed - start > MAX_MARKUP:
+            raise _Refuse(
+                self.parser.CurrentLineNumber,
+                "too_large",
+                f"a tag, comment or other markup longer than {MAX_MARKUP:,} bytes"
+                f"{self._left_out()}",
+            )
 
     def _take_ready(self) -> Iterator[Parsed]:
         ready, self.ready = self.ready, []
@@ -633,7 +646,7 @@ class _File:
         }
 
     def _when(self, suite: _Suite) -> tuple[dt.datetime, str, str] | None:
-        """The suite's time, the text of it that enters its identity, and where it came from."""
+        """The suite's time in UTC, the text of it that enters its identity, where it came from."""
         options = self.options
         if suite.timestamp is not None:
             parsed = _parse_time(suite.timestamp)
@@ -648,9 +661,9 @@ class _File:
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=options.zone)
                 self.ctx.note(f"naive_time_as_{options.tz.lower()}")
-            return parsed, suite.timestamp, suite.time_from
+            return parsed.astimezone(dt.UTC), suite.timestamp, suite.time_from
         if options.timestamp is not None:
-            return options.timestamp, options.timestamp.isoformat(), "option"
+            return options.timestamp.astimezone(dt.UTC), options.timestamp.isoformat(), "option"
         if self._mtime is None:
             self._mtime = dt.datetime.fromtimestamp(self.path.stat().st_mtime, dt.UTC)
         self.ctx.note("time_from_mtime")

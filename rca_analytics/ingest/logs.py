@@ -40,6 +40,7 @@ from ._base import (
     READ_ERRORS,
     Context,
     Parsed,
+    Refused,
     Rule,
     apply_rule,
     check_rule,
@@ -47,6 +48,7 @@ from ._base import (
     expand,
     level_rank,
     lines,
+    repaired,
     severity_for_level,
     where,
 )
@@ -373,6 +375,9 @@ class _Reader:
         if fmt is None:
             try:
                 fmt, looked = lf.detect(path)
+            except Refused as err:
+                self._whole(path, err.code, str(err))
+                return
             except READ_ERRORS as err:
                 self._whole(path, "unreadable", f"cannot read: {err}")
                 return
@@ -417,9 +422,8 @@ class _Reader:
                     ctx.note(what, n)
 
     def _whole(self, path: Path, code: str, message: str) -> None:
-        self.ctx.add_file(path)
         self.ctx.reject(where(path), code, message)
-        self.ctx.advance(path.stat().st_size)
+        self.ctx.advance(self.ctx.add_file(path))
 
     # --- structured lines -----------------------------------------------------------------
 
@@ -643,8 +647,8 @@ class _Reader:
         _flatten(obj, "", 0, used, data, len(data) + MAX_ATTRIBUTES)
         if "\\u" in raw and _SURROGATE.search(raw):
             record = parsed.record
-            for name in ("service", "component", "data"):
-                record[name] = _printable(record[name])
+            fields = {name: record[name] for name in ("service", "component", "data")}
+            record.update(repaired(fields, self.ctx))
         return parsed
 
     # --- syslog and plain lines -----------------------------------------------------------
@@ -889,6 +893,8 @@ class _Reader:
             if len(self.levels) > 1000:
                 self.levels.clear()
             info = self.levels[level] = self._level_info(level, rank)
+        if ts.tzinfo is not dt.UTC:
+            ts = ts.astimezone(dt.UTC)
         record = {
             "timestamp": ts,
             "source": "logs",
@@ -1050,18 +1056,3 @@ def _with_stack(parsed: Parsed, stack: list[str]) -> Parsed:
     if stack:
         parsed.record["data"]["stack"] = _stack(stack)
     return parsed
-
-
-def _printable(value: Any) -> Any:
-    """``value`` with lone surrogates (from JSON surrogate escapes) as backslash escapes."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return value.encode("utf-8", "backslashreplace").decode("utf-8")
-        return value
-    if isinstance(value, dict):
-        return {_printable(k): _printable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_printable(v) for v in value]
-    return value

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +52,7 @@ from ._base import (
     expand,
     json_document,
     pointer,
+    repaired,
     revision,
     stable_id,
 )
@@ -112,7 +112,6 @@ _TIMES = (
     "scheduled_until",
 )
 _SEVERITIES = frozenset(PRIORITY)
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Bad(Exception):
@@ -514,21 +513,7 @@ def _description(updates: list[_Update], postmortem: str | None, ctx: Context) -
     text = first
     if postmortem and postmortem.strip():
         text = f"{first}\n\nPostmortem:\n{postmortem.strip()}" if first else postmortem.strip()
-    return _repaired(_capped(text, MAX_DESCRIPTION, "description_truncated", ctx), ctx) or None
-
-
-def _repaired(text: str, ctx: Context) -> str:
-    r"""``text`` with lone surrogates (``"\ud800"`` in JSON) as U+FFFD (note ``text_repaired``).
-
-    >>> _repaired("bad \ud800 byte", Context()) == "bad \ufffd byte"
-    True
-    """
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        ctx.note("text_repaired")
-        return _SURROGATE.sub("\ufffd", text)
-    return text
+    return repaired(_capped(text, MAX_DESCRIPTION, "description_truncated", ctx), ctx) or None
 
 
 def _capped(text: str, limit: int, note: str, ctx: Context) -> str:

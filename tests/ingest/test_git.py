@@ -244,6 +244,7 @@ def test_first_commit_mapped_exactly(shop: dict[str, Any]) -> None:
         "authored_at": "2026-03-01T09:00:00+00:00",
         "committer": "Release Bot",
         "committer_email": "bot@example.com",
+        "committer_tz": "+00:00",
         "subject": "Add payments API",
         "body": "",
         "body_truncated": False,
@@ -284,6 +285,19 @@ def test_rename_binary_unicode_author_and_message_with_separators(shop: dict[str
     assert data["tags"] == ["v1"]
     assert ev["tags"] == ["tag:v1"]
     assert ev["component"] == "payments"
+
+
+def test_read_gives_utc_times_and_keeps_the_offsets_in_data(shop: dict[str, Any]) -> None:
+    reading = rca.read("git", shop["path"])
+    times = reading.events["timestamp"]
+    assert isinstance(times.dtype, pd.DatetimeTZDtype) and str(times.dt.tz) == "UTC"
+    events = by_id(reading)
+    moved = events[shop["c2"]]  # committed 11:30+01:00
+    assert moved["timestamp"] == pd.Timestamp("2026-03-01T10:30:00Z")
+    assert moved["data"]["committer_tz"] == "+01:00"
+    tag = events[f"tag:v2:{shop['c6']}"]  # tagged 14:05+02:00
+    assert tag["timestamp"] == pd.Timestamp("2026-03-01T12:05:00Z")
+    assert tag["data"]["tagger_tz"] == "+02:00"
 
 
 def test_merge_has_first_parent_diff_and_tag(shop: dict[str, Any]) -> None:
@@ -330,6 +344,7 @@ def test_tag_events(shop: dict[str, Any]) -> None:
         "tag_object": None,
         "tagger": None,
         "tagger_email": None,
+        "tagger_tz": None,
         "subject": None,
         "body": None,
         "repository": "shop",
@@ -347,6 +362,7 @@ def test_tag_events(shop: dict[str, Any]) -> None:
         "tag_object": tag_object,
         "tagger": "Release Bot",
         "tagger_email": "bot@example.com",
+        "tagger_tz": "+02:00",
         "subject": "Version 2.0",
         "body": "Changelog: search, payments fix",
         "repository": "shop",

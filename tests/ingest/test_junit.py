@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -403,6 +404,26 @@ def test_time_option_then_mtime_and_summary_only_suites(tmp_path: Path) -> None:
     [ev2] = [p.record for p in junit.read([path], ctx)]
     assert ev2["data"]["time_from"] == "file_mtime" and ctx.notes["time_from_mtime"] == 1
     assert ev2["source_id"] != ev["source_id"]  # a caller's time tells runs apart
+
+
+def test_times_are_read_as_utc_whatever_the_offset_or_zone(tmp_path: Path) -> None:
+    path = tmp_path / "r.xml"
+    path.write_text(
+        '<testsuites><testsuite name="a" timestamp="2026-03-01T12:00:00+02:00">'
+        '<testcase name="t"/></testsuite>'
+        '<testsuite name="b" timestamp="2026-03-01T11:00:01"><testcase name="t"/></testsuite>'
+        "</testsuites>"
+    )
+    times = rca.read("junit", path, tz="Europe/Berlin").events["timestamp"]
+    assert isinstance(times.dtype, pd.DatetimeTZDtype) and str(times.dt.tz) == "UTC"
+    assert times.tolist() == [
+        pd.Timestamp("2026-03-01T10:00:00Z"),
+        pd.Timestamp("2026-03-01T10:00:01Z"),
+    ]
+    when = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    (tmp_path / "plain.xml").write_text('<testsuite name="c"><testcase name="t"/></testsuite>')
+    [ev] = [p.record for p in junit.read([tmp_path / "plain.xml"], Context(), timestamp=when)]
+    assert ev["timestamp"].tzinfo is UTC and ev["timestamp"] == when
 
 
 def test_failed_tests_are_capped_but_counted(tmp_path: Path) -> None:

@@ -423,6 +423,43 @@ def test_identical_lines_are_numbered_apart(tmp_path: Path) -> None:
 # --- hostile input -----------------------------------------------------------------------
 
 
+def test_a_lone_surrogate_becomes_the_replacement_character_and_is_noted(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "app.log"
+    path.write_bytes(
+        b'{"time": "2026-03-01T10:00:00Z", "level": "error", "msg": "bad \\ud800 here",'
+        b' "service": "pay\\udfff", "user": {"\\udc00id": "x"}}\n'
+        b'{"time": "2026-03-01T10:00:01Z", "level": "error", "msg": "pair \\ud83d\\ude00 ok"}\n'
+    )
+    store, report = _ingest(tmp_path, path)
+    assert report.ok and report.events["stored"] == 2
+    assert report.notes == {"text_repaired": 1}  # the line with lone surrogates, not the pair
+    events = _by_line(store)
+    bad = events["app.log:1"]
+    assert bad["data"]["message"] == "bad \ufffd here"
+    assert bad["service"] == "pay\ufffd"
+    assert bad["data"]["user.\ufffdid"] == "x"
+    assert events["app.log:2"]["data"]["message"] == "pair \U0001f600 ok"
+
+
+def test_times_are_read_as_utc_whatever_the_offset_or_zone(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "app.log",
+        '{"time": "2026-03-01T12:00:00+02:00", "level": "error", "msg": "offset"}',
+        '{"time": "2026-03-01T11:00:01", "level": "error", "msg": "naive, in tz"}',
+        '{"time": "2026-03-01T10:00:02Z", "level": "error", "msg": "utc"}',
+    )
+    for options in ({}, {"tz": "Europe/Berlin"}):
+        times = rca.read("logs", path, **options).events["timestamp"]
+        assert isinstance(times.dtype, pd.DatetimeTZDtype) and str(times.dt.tz) == "UTC"
+    assert times.tolist() == [
+        pd.Timestamp("2026-03-01T10:00:00Z"),
+        pd.Timestamp("2026-03-01T10:00:01Z"),
+        pd.Timestamp("2026-03-01T10:00:02Z"),
+    ]
+
+
 def test_hostile_file(tmp_path: Path) -> None:
     path = tmp_path / "hostile.log"
     body = [
@@ -460,7 +497,7 @@ def test_hostile_file(tmp_path: Path) -> None:
         ("hostile.log:9", None, "not_utf8"),
     ]
     assert report.skipped == {"unknown_level": 1, "no_level": 1}
-    assert report.notes == {"naive_time_as_utc": 1, "message_truncated": 1}
+    assert report.notes == {"naive_time_as_utc": 1, "message_truncated": 1, "text_repaired": 1}
     events = _by_line(store)
     assert sorted(events, key=lambda k: int(k.split(":")[1])) == [
         f"hostile.log:{n}" for n in (1, 10, 11, 12, 13, 16, 17, 18, 20)
@@ -471,7 +508,7 @@ def test_hostile_file(tmp_path: Path) -> None:
     assert events["hostile.log:12"]["timestamp"] == pd.Timestamp("2026-03-01T10:00:12Z")
     assert events["hostile.log:12"]["severity"] == "high"
     assert events["hostile.log:13"]["timestamp"] == pd.Timestamp("2026-03-01T10:00:13.123Z")
-    assert events["hostile.log:16"]["data"]["message"] == "lone \\ud800 surrogate"
+    assert events["hostile.log:16"]["data"]["message"] == "lone \ufffd surrogate"
     assert events["hostile.log:17"]["data"]["x"] == "nan"
     assert events["hostile.log:17"]["data"]["y"] == [1, "a"]
     assert events["hostile.log:18"]["data"]["message"] == "ünïcödé ✓"
