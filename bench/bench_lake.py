@@ -38,7 +38,7 @@ import duckdb
 from _results import write_section  # bench/ is the script's folder
 
 import rca_analytics as rca
-from rca_analytics import _lake
+from rca_analytics import _data, _lake
 from rca_analytics.synthetic import HistorySettings, history
 
 HERE = Path(__file__).parent
@@ -213,7 +213,7 @@ def main() -> None:
             shutil.rmtree(folder)
         with rca.connect(db) as store:
             n = store.stats()["events"]
-            chosen = _lake.choose_layout(store)
+            chosen = _lake.choose_layout(_data.of(store))
             for name, keys in SCHEMES.items():
                 target = work / f"lake-{name.replace('/', '-')}"
                 t = time.perf_counter()

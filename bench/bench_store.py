@@ -37,6 +37,7 @@ import pydantic_core
 from _results import write_section  # bench/ is the script's folder
 
 import rca_analytics as rca
+from rca_analytics import _data
 from rca_analytics.ingest.sqlite_legacy import LEGACY_DDL as _LEGACY_DDL
 from rca_analytics.queries import CATEGORIES
 
@@ -127,7 +128,7 @@ def raw_arrow_insert(frame: pd.DataFrame, path: Path) -> None:
 def ours_load(data: Any, path: Path) -> rca.LoadReport:
     store = rca.connect(path)
     report = store.add_events(data, progress=False)
-    store._connection().execute("CHECKPOINT")
+    _data.of(store).connection().execute("CHECKPOINT")
     store.close()
     return report
 
@@ -198,7 +199,7 @@ def bench_import(n: int, repeats: int, folder: Path, rows: list[list[str]]) -> N
     def run() -> rca.ImportReport:
         with rca.connect(fresh(folder, "imported.duckdb")) as store:
             report = store.import_sqlite(legacy, progress=False)
-            store._connection().execute("CHECKPOINT")
+            _data.of(store).connection().execute("CHECKPOINT")
         return report
 
     results = [timed(run) for _ in range(repeats)]
@@ -328,12 +329,12 @@ def build_stores(
     store.add_events(frame, progress=False)
     store.add_investigations(investigations(), progress=False)
     # each investigation: the 50 events of its component just before detection
-    links = store._frame_raw(
+    links = _data.of(store).frame(
         "SELECT e.id AS event_id, i.id AS investigation_id FROM investigations i "
         "JOIN LATERAL (SELECT id FROM events e WHERE e.component = i.component_affected "
         "AND e.timestamp < i.detected_at ORDER BY e.timestamp DESC LIMIT 50) e ON TRUE"
     )
-    con = store._connection()
+    con = _data.of(store).connection()
     con.register("links_frame", links)
     con.execute(
         "INSERT INTO links SELECT event_id, investigation_id, 0.8, 'linker', "
@@ -345,14 +346,14 @@ def build_stores(
     raw = duckdb.connect(str(fresh(folder, f"raw{n}.duckdb")))
     raw.execute("SET TimeZone = 'UTC'")
     for table in ("events", "investigations", "links"):
-        raw.register("copy", store._arrow(f"SELECT * FROM {table}"))
+        raw.register("copy", _data.of(store).arrow(f"SELECT * FROM {table}"))
         raw.execute(f"CREATE TABLE {table} AS SELECT * FROM copy")
         raw.unregister("copy")
     raw.execute("CHECKPOINT")
     # legacy: the earlier SQLite schema, loaded fast (executemany) since only queries count here
     legacy = sqlite3.connect(fresh(folder, f"legacy{n}.sqlite"))
     legacy.executescript(LEGACY_DDL)
-    ev = store._frame_raw(
+    ev = _data.of(store).frame(
         "SELECT e.*, coalesce(l.ids, []) AS investigation_ids FROM events e LEFT JOIN "
         "(SELECT event_id, list(investigation_id) AS ids FROM links GROUP BY event_id) l "
         "ON l.event_id = e.id"

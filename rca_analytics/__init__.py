@@ -13,7 +13,7 @@ confidence, queried as pandas DataFrames.
 from . import metrics, report
 from ._importing import ImportReport
 from ._ingesting import IngestReport, Reading, read
-from ._lake import LakeExport, connect_lake
+from ._lake import LakeExport
 from ._lake_import import LakeImport
 from ._loading import LoadReport
 from ._version import __version__
@@ -47,7 +47,7 @@ from .models import (
     Priority,
     Review,
 )
-from .store import Store, connect
+from .store import Store, connect, connect_lake
 
 __all__ = [
     "AutoLinkReport",

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pandas as pd
 
-from . import queries
-from ._loading import _registered
+from . import _data, queries
+from ._data import Data
 from .errors import QueryError
 from .models import utc_now
 
@@ -73,7 +73,7 @@ def _rating(metric: str, value: float) -> str | None:
 
 
 def _period(
-    store: Store, since: Any, until: Any, as_of: Any
+    data: Data, since: Any, until: Any, as_of: Any
 ) -> tuple[dt.datetime, dt.datetime, dt.datetime]:
     when = utc_now() if as_of is None else queries.utc_bound("as_of", as_of)
     end = when
@@ -108,7 +108,7 @@ ORDER BY e."timestamp", e.id
 
 
 def _deploys(
-    store: Store, start: dt.datetime, end: dt.datetime, branches: Sequence[str], when: dt.datetime
+    data: Data, start: dt.datetime, end: dt.datetime, branches: Sequence[str], when: dt.datetime
 ) -> tuple[pd.DataFrame, str]:
     """Production deploys (or CI runs on the default branch) up to the period's end.
 
@@ -120,17 +120,17 @@ def _deploys(
     envs = [e.lower() for e in DEFAULT.non_production]
     tags = [f"{k}:{e}" for e in envs for k in ("env", "environment")]
     params = {"start": start, "end": end, "envs": envs, "tags": tags, "when": when}
-    deploys = store._frame_raw(_DEPLOYS.replace("<kind>", _DEPLOY_KIND), params)
+    deploys = data.frame(_DEPLOYS.replace("<kind>", _DEPLOY_KIND), params)
     if deploys["in_period"].any():
         return deploys, "deploy events (production)"
-    runs = store._frame_raw(
+    runs = data.frame(
         _DEPLOYS.replace("<kind>", _RUN_KIND),
         {**params, "branches": [b.lower() for b in branches]},
     )
     return runs, f"CI runs on {'/'.join(branches)} (no deploy events in the period)"
 
 
-def _lead_times(store: Store, deploys: pd.DataFrame, when: dt.datetime) -> tuple[pd.Series, int]:
+def _lead_times(data: Data, deploys: pd.DataFrame, when: dt.datetime) -> tuple[pd.Series, int]:
     """Commit → first deploy times (seconds) of the commits first shipped in the period.
 
     A deploy ships the commits of its component since that component's previous deploy
@@ -141,8 +141,8 @@ def _lead_times(store: Store, deploys: pd.DataFrame, when: dt.datetime) -> tuple
     if not deploys["in_period"].any():
         return pd.Series([], dtype=float), 0
     frame = deploys[["id", "timestamp", "component", "sha", "in_period"]].copy()
-    with _registered(store, _rca_deploys=frame):
-        rows = store._frame_raw(
+    with data.registered(_rca_deploys=frame):
+        rows = data.frame(
             """
 WITH d AS (
   SELECT id, "timestamp" AS ts, component, sha, in_period,
@@ -178,13 +178,13 @@ _PAIR_COLUMNS = ["deploy_id", "deployed_at", "component", "investigation_id", "t
 
 
 def _failures(
-    store: Store, deploys: pd.DataFrame, window: dt.timedelta, as_of: dt.datetime
+    data: Data, deploys: pd.DataFrame, window: dt.timedelta, as_of: dt.datetime
 ) -> pd.DataFrame:
     """Every (deploy, linked investigation) pair with its delay and recovery."""
     if deploys.empty:
         return pd.DataFrame({c: [] for c in _PAIR_COLUMNS})
-    with _registered(store, _rca_deploys=deploys[["id", "timestamp", "component"]].copy()):
-        pairs = store._frame_raw(
+    with data.registered(_rca_deploys=deploys[["id", "timestamp", "component"]].copy()):
+        pairs = data.frame(
             """
 SELECT d.id AS deploy_id, d."timestamp" AS deployed_at, d.component,
        i.id AS investigation_id, i.title,
@@ -264,13 +264,14 @@ def dora(
         (``pd.DataFrame(frame.attrs["failures"])``): ``attrs`` holds plain values only,
         so that pandas can copy and compare them (``astype``, ``concat``).
     """
-    start, end, when = _period(store, since, until, as_of)
+    data = _data.of(store)
+    start, end, when = _period(data, since, until, as_of)
     span = queries.duration("window", window)
-    everything, source = _deploys(store, start, end, default_branches, when)
+    everything, source = _deploys(data, start, end, default_branches, when)
     deploys = everything[everything["in_period"]]
     days = (end - start).total_seconds() / _DAY
-    leads, no_commits = _lead_times(store, everything, when)
-    pairs = _failures(store, deploys, span, when)
+    leads, no_commits = _lead_times(data, everything, when)
+    pairs = _failures(data, deploys, span, when)
     failed = pairs[pairs["in_window"]] if len(pairs) else pairs
     # A failed deploy has recovered when all its incidents are mitigated (else resolved):
     # its recovery is the latest of theirs.

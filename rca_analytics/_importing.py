@@ -14,18 +14,16 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
 from . import _loading
+from ._data import Data
 from .errors import Failure
 from .ingest.sqlite_legacy import LegacyFile, Table
 from .models import Event, ImportReject, Investigation, utc_now
-
-if TYPE_CHECKING:
-    from .store import Store
 
 __all__ = ["ImportReport", "import_sqlite"]
 
@@ -91,7 +89,7 @@ class ImportReport:
 
 
 def import_sqlite(
-    store: Store, path: str | os.PathLike[str], *, progress: bool | None = None
+    data: Data, path: str | os.PathLike[str], *, progress: bool | None = None
 ) -> ImportReport:
     """See :meth:`Store.import_sqlite`."""
     source = str(Path(path).resolve())
@@ -101,17 +99,17 @@ def import_sqlite(
         bar = _loading._progress(sum(totals.values()), progress, "import_sqlite")
         read = _Read()
         try:
-            with store.transaction():
+            with data.transaction():
                 order: tuple[tuple[Table, type[Investigation] | type[Event]], ...] = (
                     ("investigations", Investigation),
                     ("events", Event),
                 )
                 for table, model in order:
                     if table in old.columns:  # a first-generation file has no events table
-                        read.tables[table] = _load_table(store, old, table, model, read, bar)
-                link_counts = _links(store, read.links, now, read.rejects)
-                relation_counts = _relations(store, read.relations, now, read.rejects)
-                _keep_rejects(store, source, read.rejects, now)
+                        read.tables[table] = _load_table(data, old, table, model, read, bar)
+                link_counts = _links(data, read.links, now, read.rejects)
+                relation_counts = _relations(data, read.relations, now, read.rejects)
+                _keep_rejects(data, source, read.rejects, now)
         finally:
             if bar is not None:
                 bar.close()
@@ -137,7 +135,7 @@ class _Read:
 
 
 def _load_table(
-    store: Store,
+    data: Data,
     old: LegacyFile,
     table: Table,
     model: type[Event] | type[Investigation],
@@ -166,7 +164,7 @@ def _load_table(
                 bar.update(batch.rows)
             yield first, batch.frame
 
-    report = _loading.load_chunks(store, model, chunks(), on_duplicate="skip", progress=False)
+    report = _loading.load_chunks(data, model, chunks(), on_duplicate="skip", progress=False)
     for row, fld, code, message in zip(
         report.rejected["row"].tolist(),
         report.rejected["field"].tolist(),
@@ -195,14 +193,14 @@ def _load_table(
     }
 
 
-def _existing(store: Store, table: str, ids: set[str]) -> set[str]:
+def _existing(data: Data, table: str, ids: set[str]) -> set[str]:
     """Which of ``ids`` are records of ``table`` (soft-deleted ones too)."""
     if not ids:
         return set()
-    con = store._connection()
+    con = data.connection()
     con.register("_rca_ids", pa.table({"id": pa.array(sorted(ids), pa.string())}))
     try:
-        rows = store._rows(
+        rows = data.rows(
             f"SELECT t.id FROM {table} t SEMI JOIN _rca_ids i ON i.id = t.id"  # noqa: S608
         )
     finally:
@@ -211,14 +209,14 @@ def _existing(store: Store, table: str, ids: set[str]) -> set[str]:
 
 
 def _links(
-    store: Store,
+    data: Data,
     pairs: dict[tuple[str, str], Any],
     now: dt.datetime,
     rejects: list[tuple[str, Failure]],
 ) -> dict[str, int]:
     """Write the links named by either side (once), dropping those with a missing side."""
-    events = _existing(store, "events", {e for e, _ in pairs})
-    investigations = _existing(store, "investigations", {i for _, i in pairs})
+    events = _existing(data, "events", {e for e, _ in pairs})
+    investigations = _existing(data, "investigations", {i for _, i in pairs})
     good: list[tuple[str, str, Any]] = []
     dangling = 0
     for (event_id, inv_id), at in pairs.items():
@@ -252,16 +250,16 @@ def _links(
                 "linked_at": pa.array([g[2] for g in good], pa.string()),
             }
         )
-        con = store._connection()
+        con = data.connection()
         con.register("_rca_import_links", table)
         try:
-            existing = store._rows(
+            existing = data.rows(
                 "SELECT count(*) AS n FROM _rca_import_links n SEMI JOIN (SELECT event_id, "
                 "investigation_id FROM links UNION SELECT event_id, investigation_id "
                 "FROM link_reviews WHERE NOT accepted) l "
                 "ON l.event_id = n.event_id AND l.investigation_id = n.investigation_id"
             )[0]["n"]
-            store._execute(
+            data.execute(
                 "INSERT INTO links (event_id, investigation_id, confidence, method, reasons, "
                 "linked_at) SELECT n.event_id, n.investigation_id, 1.0, 'import', "
                 "['imported from the earlier store'], "
@@ -284,9 +282,9 @@ def _links(
 
 
 def _relations(
-    store: Store, pairs: set[tuple[str, str]], now: dt.datetime, rejects: list[tuple[str, Failure]]
+    data: Data, pairs: set[tuple[str, str]], now: dt.datetime, rejects: list[tuple[str, Failure]]
 ) -> dict[str, int]:
-    investigations = _existing(store, "investigations", {x for p in pairs for x in p})
+    investigations = _existing(data, "investigations", {x for p in pairs for x in p})
     good = [p for p in sorted(pairs) if p[0] in investigations and p[1] in investigations]
     for a, b in sorted(set(pairs) - set(good)):
         rejects.append(
@@ -303,17 +301,17 @@ def _relations(
         )
     existing = 0
     if good:
-        con = store._connection()
+        con = data.connection()
         con.register(
             "_rca_import_rel",
             pa.table({"a": [p[0] for p in good], "b": [p[1] for p in good]}),
         )
         try:
-            existing = store._rows(
+            existing = data.rows(
                 "SELECT count(*) AS n FROM _rca_import_rel n SEMI JOIN investigation_relations r "
                 "ON r.investigation_id = n.a AND r.related_investigation_id = n.b"
             )[0]["n"]
-            store._execute(
+            data.execute(
                 "INSERT INTO investigation_relations SELECT n.a, n.b, ? FROM _rca_import_rel n "
                 "ANTI JOIN investigation_relations r ON r.investigation_id = n.a "
                 "AND r.related_investigation_id = n.b",
@@ -330,7 +328,7 @@ def _relations(
 
 
 def _keep_rejects(
-    store: Store, source: str, rejects: list[tuple[str, Failure]], now: dt.datetime
+    data: Data, source: str, rejects: list[tuple[str, Failure]], now: dt.datetime
 ) -> None:
     """Store the rejects (a reject already kept from an earlier run is not kept twice)."""
     if not rejects:
@@ -347,7 +345,7 @@ def _keep_rejects(
         )
         for t, f in rejects
     ]
-    con = store._connection()
+    con = data.connection()
     con.register(
         "_rca_rejects",
         pa.table(
@@ -363,7 +361,7 @@ def _keep_rejects(
         ),
     )
     try:
-        store._execute(
+        data.execute(
             "INSERT INTO import_rejects SELECT n.* FROM _rca_rejects n ANTI JOIN import_rejects "
             "o ON o.source = n.source AND o.table_name = n.table_name "
             "AND o.record_id IS NOT DISTINCT FROM n.record_id "

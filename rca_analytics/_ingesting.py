@@ -16,19 +16,17 @@ import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from . import _loading
+from ._data import Data
 from .errors import Failure, ReaderError
 from .ingest import options as reader_options
 from .ingest import reader
 from .ingest._base import Context, Parsed, Reject
 from .models import Event, Investigation, utc_now
-
-if TYPE_CHECKING:
-    from .store import Store
 
 __all__ = ["IngestReport", "Reading", "ingest", "read"]
 
@@ -295,7 +293,7 @@ class _Model:
 
 
 def ingest(
-    store: Store,
+    data: Data,
     kind: str,
     paths: Paths,
     *,
@@ -320,7 +318,7 @@ def ingest(
     def store_investigations() -> None:
         if pending:
             report = _loading.load_chunks(
-                store,
+                data,
                 Investigation,
                 investigations.split(list(pending), list(pending_where)),
                 on_duplicate=investigations.policy,
@@ -359,10 +357,10 @@ def ingest(
     collecting = gc.isenabled()
     gc.disable()  # millions of short-lived records; cycles are collected afterwards
     try:
-        with store.transaction():
+        with data.transaction():
             events.add(
                 _loading.load_chunks(
-                    store,
+                    data,
                     Event,
                     event_batches(),
                     on_duplicate=events.policy,

@@ -11,24 +11,23 @@ transaction; everything not brought across is listed with its reason.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import html
 import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from . import _lake, _loading
-from .errors import ReaderError
+from ._data import Data
+from .errors import CorruptStore, ReaderError
 from .models import Event, Investigation, LinkMethod, utc_now
-
-if TYPE_CHECKING:
-    from .store import Store
 
 __all__ = ["LakeImport", "import_lake"]
 
@@ -105,8 +104,31 @@ class LakeImport:
         return f"<pre>{html.escape(self.summary())}</pre>"
 
 
+@contextlib.contextmanager
+def _reading(root: Path) -> Iterator[None]:
+    """Errors reading the rows of the lake's files, as a CorruptStore.
+
+    A damaged page (the footers were checked), or values that do not convert to the
+    types of the table's first file.
+    """
+    try:
+        yield
+    except (OSError, pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as err:
+        raise CorruptStore(
+            f"{root}: a lake file could not be read ({str(err)[:300]}); nothing was "
+            "imported: export the lake again",
+            path=root,
+        ) from None
+
+
+def _scanned(batches: Iterator[Any], root: Path) -> Iterator[Any]:
+    """The batches of a scan of the lake (see :func:`_reading`)."""
+    with _reading(root):
+        yield from batches
+
+
 def _batches(
-    dataset: Any, model: Any, rows: int, files: list[tuple[int, str]]
+    dataset: Any, model: Any, rows: int, files: list[tuple[int, str]], *, root: Path
 ) -> Iterator[tuple[int, pa.Table]]:
     """The lake table's stored fields in tables of about ``rows`` rows, numbered on.
 
@@ -115,7 +137,8 @@ def _batches(
     columns = [c for c in model.stored_fields() if c in dataset.schema.names]
     pending: list[pa.Table] = []
     size = first = 0
-    for batch in dataset.to_batches(columns=[*columns, "__filename"], batch_size=rows):
+    scan = dataset.to_batches(columns=[*columns, "__filename"], batch_size=rows)
+    for batch in _scanned(scan, root):
         names = batch.column(len(columns)).to_numpy(zero_copy_only=False)
         at = first + size
         for i in np.flatnonzero(np.r_[True, names[1:] != names[:-1]]) if len(names) else ():
@@ -144,7 +167,7 @@ def _plain(table: pa.Table) -> pa.Table:
     return table
 
 
-def _conformed(store: Store, name: str, dataset: Any) -> pa.Table:
+def _conformed(data: Data, name: str, dataset: Any) -> pa.Table:
     """A small lake table in the store's own column types, each row numbered (``_row``).
 
     Missing columns become NULL (the checks then name what is required); a column of
@@ -152,7 +175,7 @@ def _conformed(store: Store, name: str, dataset: Any) -> pa.Table:
     rows holding one are marked (``_naive``) and rejected.
     """
     table = _plain(dataset.to_table())
-    want = store._arrow(f"SELECT * FROM {name} LIMIT 0").schema  # noqa: S608 - our tables
+    want = data.arrow(f"SELECT * FROM {name} LIMIT 0").schema  # noqa: S608 - our tables
     columns: dict[str, Any] = {}
     naive = np.zeros(table.num_rows, bool)
     for target in want:
@@ -165,7 +188,7 @@ def _conformed(store: Store, name: str, dataset: Any) -> pa.Table:
             columns[target.name] = pa.nulls(table.num_rows, target.type)
             continue
         try:
-            if not _compatible(column.type, target.type):
+            if _lake.value_kind(column.type) != _lake.value_kind(target.type):
                 raise TypeError("not the same kind of value")
             # sub-microsecond parts are dropped, as for events
             columns[target.name] = column.cast(target.type, safe=not pa.types.is_timestamp(
@@ -194,32 +217,10 @@ def _states(dataset: Any) -> pa.Table:
     return pa.table({"id": table.column("id").cast(pa.string()), "deleted": deleted})
 
 
-def _compatible(found: pa.DataType, want: pa.DataType) -> bool:
-    """Whether a lake column's type holds the values the store's column means.
-
-    Times must be times with a zone (numbers or text would be guessed at), numbers
-    numbers (not booleans), text text, lists of text lists of text.
-    """
-    t = pa.types
-    if t.is_timestamp(want):
-        return bool(t.is_timestamp(found) and found.tz is not None)
-    if t.is_floating(want) or t.is_integer(want):
-        return bool(t.is_integer(found) or t.is_floating(found) or t.is_decimal(found))
-    if t.is_boolean(want):
-        return bool(t.is_boolean(found))
-    if t.is_string(want) or t.is_large_string(want):
-        return bool(t.is_string(found) or t.is_large_string(found))
-    if t.is_list(want):
-        return (t.is_list(found) or t.is_large_list(found)) and _compatible(
-            found.value_type, want.value_type
-        )
-    return bool(found == want)
-
-
 def _file_finder(files: list[tuple[int, str]], root: Path) -> Any:
     """A function: event row → the lake file (relative to the lake) it came from."""
     starts = [f[0] for f in files]
-    base = root.resolve()
+    base = Path(os.path.abspath(root))
 
     def find(row: int) -> str | None:
         if not files:
@@ -231,7 +232,7 @@ def _file_finder(files: list[tuple[int, str]], root: Path) -> Any:
 
 
 def import_lake(
-    store: Store,
+    data: Data,
     path: str | os.PathLike[str],
     *,
     on_duplicate: _loading.OnDuplicate = "skip",
@@ -240,59 +241,63 @@ def import_lake(
     """See :meth:`Store.import_lake`."""
     started = time.perf_counter()
     root = Path(path)
-    _lake.read_lake(root, doing="import it")
-    data = {t: _lake.lake_table(root, t) for t in ("events", *_lake._WHOLE)}
+    lake = _lake.lake_tables(root, doing="import it")
     now = utc_now()
     empty = _loading.LoadReport(0, 0, 0, *_empty_frames())
     reports = {"investigations": empty, "events": empty}
     rejects: list[tuple[Any, ...]] = []
     counts: dict[str, dict[str, int]] = {}
     files: list[tuple[int, str]] = []
-    states = {t: _states(data[t]) for t in ("events", "investigations")}
-    with store.transaction():
+    with _reading(root):
+        states = {t: _states(lake[t]) for t in ("events", "investigations")}
+    with data.transaction():
         for table, model in (("investigations", Investigation), ("events", Event)):
-            store._execute(
+            data.execute(
                 f"CREATE OR REPLACE TEMP TABLE _rca_map_{table} "
                 "(input_id VARCHAR, stored_id VARCHAR, existed BOOLEAN)"
             )
-            dataset = data[table]
+            dataset = lake[table]
             if dataset is not None:
                 reports[table] = _loading.load_chunks(
-                    store,
+                    data,
                     model,
                     _batches(
-                        dataset, model, _loading.BATCH_ROWS, files if table == "events" else []
+                        dataset,
+                        model,
+                        _loading.BATCH_ROWS,
+                        files if table == "events" else [],
+                        root=root,
                     ),
                     total=dataset.count_rows(),
                     on_duplicate=on_duplicate,
                     progress=progress,
                     id_map=f"_rca_map_{table}",
                 )
-        [row] = store._rows(
+        [row] = data.rows(
             "SELECT count(*) AS n FROM _rca_map_events "
             "WHERE stored_id IS NOT NULL AND stored_id <> input_id"
         )
-        small = {
-            f"_rca_lake_{t}": _conformed(store, t, data[t])
-            for t in ("links", "link_reviews", "investigation_relations")
-            if data[t] is not None
-        }
-        with _loading._registered(
-            store,
+        with _reading(root):
+            small = {
+                f"_rca_lake_{t}": _conformed(data, t, lake[t])
+                for t in ("links", "link_reviews", "investigation_relations")
+                if lake[t] is not None
+            }
+        with data.registered(
             _rca_lake_event_states=states["events"],
             _rca_lake_investigation_states=states["investigations"],
             **small,
         ):
-            store._execute(_SIDES_SQL)
+            data.execute(_SIDES_SQL)
             if "_rca_lake_link_reviews" in small:
-                counts["reviews"] = _import_reviews(store, rejects)
+                counts["reviews"] = _import_reviews(data, rejects)
             if "_rca_lake_links" in small:
-                counts["links"] = _import_links(store, rejects, now)
+                counts["links"] = _import_links(data, rejects, now)
             if "_rca_lake_investigation_relations" in small:
-                counts["relations"] = _import_relations(store, rejects, now)
+                counts["relations"] = _import_relations(data, rejects, now)
         for temp in ("_rca_map_events", "_rca_map_investigations", "_rca_sides"):
-            store._execute(f"DROP TABLE temp.{temp}")
-        store._log(
+            data.execute(f"DROP TABLE temp.{temp}")
+        data.log(
             "batch",
             str(root.resolve()),
             "bulk_insert",
@@ -374,10 +379,10 @@ def _side_problem(column: str, kind: str, alias: str) -> str:
     """
 
 
-def _stage_pairs(store: Store, lake: str, left: str, right: str, extra: str) -> None:
+def _stage_pairs(data: Data, lake: str, left: str, right: str, extra: str) -> None:
     """Stage a lake pair table mapped onto ids here, with each row's problem (if any)."""
     kind = "event" if left == "event_id" else "investigation"
-    store._execute(
+    data.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _rca_pairs AS
         SELECT x.*, a.here_id AS here_left, b.here_id AS here_right,
@@ -396,20 +401,20 @@ def _stage_pairs(store: Store, lake: str, left: str, right: str, extra: str) -> 
     )
 
 
-def _report(store: Store, table: str, sql: str, rejects: list[tuple[Any, ...]]) -> int:
+def _report(data: Data, table: str, sql: str, rejects: list[tuple[Any, ...]]) -> int:
     """Add the rows of ``sql`` to the rejects of ``table``; return how many.
 
     ``sql`` selects ``_row, file, record, field, code, message``.
     """
-    rows = store._rows(sql)
+    rows = data.rows(sql)
     rejects.extend((table, *r.values()) for r in rows)
     return len(rows)
 
 
-def _take_bad(store: Store, table: str, record: str, rejects: list[tuple[Any, ...]]) -> int:
+def _take_bad(data: Data, table: str, record: str, rejects: list[tuple[Any, ...]]) -> int:
     """Report the staged rows with a problem; return how many."""
     return _report(
-        store,
+        data,
         table,
         f"SELECT _row, NULL AS file, {record} AS record, NULL AS field, "  # noqa: S608
         "split_part(problem, '|', 1) AS code, "
@@ -420,16 +425,16 @@ def _take_bad(store: Store, table: str, record: str, rejects: list[tuple[Any, ..
 
 
 def _take_merged(
-    store: Store, table: str, record: str, order: str, rejects: list[tuple[Any, ...]]
+    data: Data, table: str, record: str, order: str, rejects: list[tuple[Any, ...]]
 ) -> int:
     """Keep one good row per pair here (the first by ``order``); report the others."""
-    store._execute(
+    data.execute(
         "CREATE OR REPLACE TEMP TABLE _rca_good AS SELECT *, row_number() OVER ("  # noqa: S608
         f"PARTITION BY here_left, here_right ORDER BY {order}, _row) AS _k "
         "FROM _rca_pairs WHERE problem IS NULL"
     )
     merged = _report(
-        store,
+        data,
         table,
         f"SELECT _row, NULL AS file, {record} AS record, NULL AS field, "  # noqa: S608
         "'same_pair' AS code, 'another row of the lake names the same pair here (once "
@@ -437,7 +442,7 @@ def _take_merged(
         "FROM _rca_good WHERE _k > 1 ORDER BY _row",
         rejects,
     )
-    store._execute("DELETE FROM _rca_good WHERE _k > 1")
+    data.execute("DELETE FROM _rca_good WHERE _k > 1")
     return merged
 
 
@@ -454,17 +459,17 @@ _VALUE_CHECKS = f"""
 
 
 def _staged_links(
-    store: Store, table: str, rejects: list[tuple[Any, ...]], checks: str, order: str
+    data: Data, table: str, rejects: list[tuple[Any, ...]], checks: str, order: str
 ) -> tuple[int, int, int, int]:
     """Stage the lake's links or reviews in ``_rca_good``: (read, existing, bad, merged).
 
     ``existing``: good pairs already in ``table`` here.
     """
-    _stage_pairs(store, f"_rca_lake_{table}", "event_id", "investigation_id",
+    _stage_pairs(data, f"_rca_lake_{table}", "event_id", "investigation_id",
                  _VALUE_CHECKS + checks)  # fmt: skip
-    bad = _take_bad(store, table, _LINK_RECORD, rejects)
-    merged = _take_merged(store, table, _LINK_RECORD, order, rejects)
-    [row] = store._rows(
+    bad = _take_bad(data, table, _LINK_RECORD, rejects)
+    merged = _take_merged(data, table, _LINK_RECORD, order, rejects)
+    [row] = data.rows(
         "SELECT (SELECT count(*) FROM _rca_pairs) AS read, (SELECT count(*) FROM _rca_good g "  # noqa: S608
         f"SEMI JOIN {table} t ON t.event_id = g.here_left "
         "AND t.investigation_id = g.here_right) AS existing"
@@ -472,10 +477,10 @@ def _staged_links(
     return int(row["read"]), int(row["existing"]), bad, merged
 
 
-def _import_reviews(store: Store, rejects: list[tuple[Any, ...]]) -> dict[str, int]:
+def _import_reviews(data: Data, rejects: list[tuple[Any, ...]]) -> dict[str, int]:
     table = "link_reviews"
     read, existing, bad, merged = _staged_links(
-        store,
+        data,
         table,
         rejects,
         "WHEN x.accepted IS NULL THEN 'invalid_value|accepted must be true or false' "
@@ -483,7 +488,7 @@ def _import_reviews(store: Store, rejects: list[tuple[Any, ...]]) -> dict[str, i
         "reviewed_at DESC",  # the latest verdict
     )
     conflicting = _report(
-        store,
+        data,
         table,
         f"SELECT g._row, NULL AS file, {_G_RECORD} AS record, NULL AS field, "  # noqa: S608
         "'review_conflicts_link' AS code, "
@@ -496,8 +501,8 @@ def _import_reviews(store: Store, rejects: list[tuple[Any, ...]]) -> dict[str, i
         "ORDER BY g._row",
         rejects,
     )
-    [before] = store._rows("SELECT count(*) AS n FROM link_reviews")
-    store._execute(
+    [before] = data.rows("SELECT count(*) AS n FROM link_reviews")
+    data.execute(
         "INSERT INTO link_reviews (event_id, investigation_id, accepted, reviewed_at, "
         "reviewed_by, note, confidence, method, reasons) "
         "SELECT here_left, here_right, accepted, reviewed_at, reviewed_by, note, "
@@ -507,9 +512,9 @@ def _import_reviews(store: Store, rejects: list[tuple[Any, ...]]) -> dict[str, i
         "AND (g.accepted OR NOT EXISTS (SELECT 1 FROM links l "
         "WHERE l.event_id = g.here_left AND l.investigation_id = g.here_right))"
     )
-    [after] = store._rows("SELECT count(*) AS n FROM link_reviews")
+    [after] = data.rows("SELECT count(*) AS n FROM link_reviews")
     for temp in ("_rca_good", "_rca_pairs"):
-        store._execute(f"DROP TABLE temp.{temp}")
+        data.execute(f"DROP TABLE temp.{temp}")
     return {
         "read": read,
         "imported": int(after["n"]) - int(before["n"]),
@@ -520,10 +525,10 @@ def _import_reviews(store: Store, rejects: list[tuple[Any, ...]]) -> dict[str, i
     }
 
 
-def _import_links(store: Store, rejects: list[tuple[Any, ...]], now: Any) -> dict[str, int]:
+def _import_links(data: Data, rejects: list[tuple[Any, ...]], now: Any) -> dict[str, int]:
     table = "links"
     read, existing, bad, merged = _staged_links(
-        store,
+        data,
         table,
         rejects,
         "WHEN x.method IS NULL THEN 'invalid_value|method is missing' "
@@ -532,7 +537,7 @@ def _import_links(store: Store, rejects: list[tuple[Any, ...]], now: Any) -> dic
         "linked_at",  # the first link
     )
     refused = _report(
-        store,
+        data,
         table,
         f"SELECT g._row, NULL AS file, {_G_RECORD} AS record, NULL AS field, "  # noqa: S608
         "'link_rejected_by_review' AS code, "
@@ -544,23 +549,23 @@ def _import_links(store: Store, rejects: list[tuple[Any, ...]], now: Any) -> dic
         "AND l.investigation_id = g.here_right) ORDER BY g._row",
         rejects,
     )
-    store._execute(
+    data.execute(
         "CREATE OR REPLACE TEMP TABLE _rca_new AS SELECT * FROM _rca_good g "
         "WHERE NOT EXISTS (SELECT 1 FROM links l "
         "WHERE l.event_id = g.here_left AND l.investigation_id = g.here_right) "
         "AND NOT EXISTS (SELECT 1 FROM link_reviews r WHERE NOT r.accepted "
         "AND r.event_id = g.here_left AND r.investigation_id = g.here_right)"
     )
-    store._execute(
+    data.execute(
         "INSERT INTO links (event_id, investigation_id, confidence, method, reasons, "
         "linked_at) SELECT here_left, here_right, confidence, method, "
         "coalesce(reasons, []), linked_at FROM _rca_new"
     )
-    _touch(store, now, ("events", "here_left", "left_existed"),
+    _touch(data, now, ("events", "here_left", "left_existed"),
            ("investigations", "here_right", "right_existed"))  # fmt: skip
-    [new] = store._rows("SELECT count(*) AS n FROM _rca_new")
+    [new] = data.rows("SELECT count(*) AS n FROM _rca_new")
     for temp in ("_rca_new", "_rca_good", "_rca_pairs"):
-        store._execute(f"DROP TABLE temp.{temp}")
+        data.execute(f"DROP TABLE temp.{temp}")
     return {
         "read": read,
         "imported": int(new["n"]),
@@ -571,29 +576,29 @@ def _import_links(store: Store, rejects: list[tuple[Any, ...]], now: Any) -> dic
     }
 
 
-def _touch(store: Store, now: Any, *sides: tuple[str, str, str]) -> None:
+def _touch(data: Data, now: Any, *sides: tuple[str, str, str]) -> None:
     """Records that were here before and gained a link or relation changed (their lists)."""
     for table, column, existed in sides:
-        store._execute(
+        data.execute(
             f"UPDATE {table} SET updated_at = greatest(updated_at + INTERVAL 1 MICROSECOND, "  # noqa: S608
             f"$now) WHERE id IN (SELECT {column} FROM _rca_new WHERE {existed})",
             {"now": now},
         )
 
 
-def _import_relations(store: Store, rejects: list[tuple[Any, ...]], now: Any) -> dict[str, int]:
+def _import_relations(data: Data, rejects: list[tuple[Any, ...]], now: Any) -> dict[str, int]:
     table = "investigation_relations"
     record = "investigation_id || ' ~ ' || related_investigation_id"
     _stage_pairs(
-        store,
+        data,
         "_rca_lake_investigation_relations",
         "investigation_id",
         "related_investigation_id",
         "WHEN a.here_id = b.here_id "
         "THEN 'invalid_value|an investigation cannot be related to itself'",
     )
-    bad = _take_bad(store, table, record, rejects)
-    store._execute(  # a relation has no direction: (a, b) and (b, a) are one pair
+    bad = _take_bad(data, table, record, rejects)
+    data.execute(  # a relation has no direction: (a, b) and (b, a) are one pair
         "UPDATE _rca_pairs SET here_left = least(here_left, here_right), "
         "here_right = greatest(here_left, here_right), "
         "left_existed = CASE WHEN here_left <= here_right THEN left_existed "
@@ -601,27 +606,27 @@ def _import_relations(store: Store, rejects: list[tuple[Any, ...]], now: Any) ->
         "right_existed = CASE WHEN here_left <= here_right THEN right_existed "
         "ELSE left_existed END"
     )
-    merged = _take_merged(store, table, record, "related_at", rejects)
-    [read] = store._rows("SELECT count(*) AS n FROM _rca_pairs")
-    [existing] = store._rows(
+    merged = _take_merged(data, table, record, "related_at", rejects)
+    [read] = data.rows("SELECT count(*) AS n FROM _rca_pairs")
+    [existing] = data.rows(
         "SELECT count(*) AS n FROM _rca_good g SEMI JOIN investigation_relations r "
         "ON r.investigation_id = g.here_left AND r.related_investigation_id = g.here_right"
     )
-    store._execute(
+    data.execute(
         "CREATE OR REPLACE TEMP TABLE _rca_new AS SELECT * FROM _rca_good g "
         "WHERE NOT EXISTS (SELECT 1 FROM investigation_relations r "
         "WHERE r.investigation_id = g.here_left AND r.related_investigation_id = g.here_right)"
     )
-    store._execute(
+    data.execute(
         "INSERT INTO investigation_relations (investigation_id, related_investigation_id, "
         "related_at) SELECT here_left, here_right, coalesce(related_at, $now) FROM _rca_new",
         {"now": now},
     )
-    _touch(store, now, ("investigations", "here_left", "left_existed"),
+    _touch(data, now, ("investigations", "here_left", "left_existed"),
            ("investigations", "here_right", "right_existed"))  # fmt: skip
-    [new] = store._rows("SELECT count(*) AS n FROM _rca_new")
+    [new] = data.rows("SELECT count(*) AS n FROM _rca_new")
     for temp in ("_rca_new", "_rca_good", "_rca_pairs"):
-        store._execute(f"DROP TABLE temp.{temp}")
+        data.execute(f"DROP TABLE temp.{temp}")
     return {
         "read": int(read["n"]),
         "imported": int(new["n"]),

@@ -9,29 +9,24 @@ enforced here, inside the write transaction, instead of by DuckDB indexes.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import os
 import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _bulk
+from ._data import Data
 from .errors import DuplicateRecord, Failure
 from .models import Event, Investigation, LinkMethod, Record, utc_now
 from .schema import quote
-
-if TYPE_CHECKING:
-    from .store import Store
 
 __all__ = ["LoadReport", "OnDuplicate", "load"]
 
@@ -112,21 +107,6 @@ def _progress(total: int | None, enabled: bool | None, what: str) -> Any:
         return tqdm(total=total, unit="rows", desc=what, disable=None if enabled is None else False)
 
 
-@contextmanager
-def _registered(store: Store, **tables: Any) -> Iterator[None]:
-    """Arrow tables (or datasets) visible to the store's SQL under their names, for a while."""
-    con = store._connection()
-    for name, table in tables.items():
-        con.register(name, table)
-    try:
-        yield
-    finally:
-        for name in tables:
-            # in an aborted transaction this fails too: the error that aborted it matters
-            with contextlib.suppress(duckdb.Error):
-                con.unregister(name)
-
-
 def _validated(
     model: type[Record], chunks: Iterable[tuple[int, Any]], now: Any
 ) -> Iterator[_bulk.Validated]:
@@ -146,9 +126,9 @@ def _validated(
 
 
 def load(
-    store: Store,
+    data: Data,
     model: type[Record],
-    data: Any,
+    records: Any,
     *,
     on_duplicate: OnDuplicate = "skip",
     progress: bool | None = None,
@@ -156,17 +136,17 @@ def load(
 ) -> LoadReport:
     """Validate and store many records; see :meth:`Store.add_events`."""
     return load_chunks(
-        store,
+        data,
         model,
-        _bulk.chunks(data, batch_rows or BATCH_ROWS),
-        total=_bulk.row_count(data),
+        _bulk.chunks(records, batch_rows or BATCH_ROWS),
+        total=_bulk.row_count(records),
         on_duplicate=on_duplicate,
         progress=progress,
     )
 
 
 def load_chunks(
-    store: Store,
+    data: Data,
     model: type[Record],
     chunks: Iterable[tuple[int, Any]],
     *,
@@ -197,12 +177,12 @@ def load_chunks(
     inserted = updated = duplicates = refused = 0
     bar = _progress(total, progress, f"add_{model.__name__.lower()}s")
     try:
-        with store._write():
+        with data.write():
             for batch in _validated(model, chunks, now):
                 problems = list(batch.failures)
                 if batch.table.num_rows:
                     ins, upd, dups, rejects, no_link = _store_batch(
-                        store,
+                        data,
                         model,
                         batch.table,
                         on_duplicate,
@@ -254,7 +234,7 @@ def printable(value: Any) -> Any:
 
 
 def _store_batch(
-    store: Store,
+    data: Data,
     model: type[Record],
     table: pa.Table,
     on_duplicate: OnDuplicate,
@@ -268,15 +248,15 @@ def _store_batch(
     link_columns = [c for c in _LINK_CHECKS[model] if _has_items(table, c[0])]
     rejects: list[Failure] = []
     if link_columns:  # rows naming unknown records leave the batch before anything else
-        with _registered(store, _rca_batch=table):
-            rejects = _unknown_links(store, link_columns)
+        with data.registered(_rca_batch=table):
+            rejects = _unknown_links(data, link_columns)
         if rejects:
             bad = pa.array(sorted({f.row for f in rejects if f.row is not None}), pa.int64())
             table = table.filter(pc.invert(pc.is_in(table.column("_row"), value_set=bad)))
-    with _registered(store, _rca_batch=table):
-        repeats = store._frame_raw(_repeats_sql(model))["n"].iloc[0] > 0
-        store._execute(_plan_sql(model, name, on_duplicate, repeats=bool(repeats)))
-        odd = store._frame_raw(
+    with data.registered(_rca_batch=table):
+        repeats = data.frame(_repeats_sql(model))["n"].iloc[0] > 0
+        data.execute(_plan_sql(model, name, on_duplicate, repeats=bool(repeats)))
+        odd = data.frame(
             "SELECT _row, id, action, existing_id, existing_deleted, winner FROM _rca_plan "
             "ORDER BY _row"
         )
@@ -307,19 +287,19 @@ def _store_batch(
                 deleted=bool(first["existing_deleted"]),
             )
         in_order = model is not Event or _ascending(table.column("timestamp"))
-        inserted = _insert(store, model, name, table.num_rows - len(odd), in_order)
+        inserted = _insert(data, model, name, table.num_rows - len(odd), in_order)
         changed: set[int] = set()
         if (dup["action"] == "update").any():
-            changed = _update(store, model, name, now, given)
+            changed = _update(data, model, name, now, given)
         refused = 0
         if link_columns:
-            refused = _write_links(store, model, now, link_method)
-            store._execute("DROP TABLE IF EXISTS temp._rca_new_links")
+            refused = _write_links(data, model, now, link_method)
+            data.execute("DROP TABLE IF EXISTS temp._rca_new_links")
         if id_map is not None:
-            store._execute(_ID_MAP_SQL.format(table=id_map))
-        store._execute("DROP TABLE IF EXISTS temp._rca_plan")  # leave no working tables
+            data.execute(_ID_MAP_SQL.format(table=id_map))
+        data.execute("DROP TABLE IF EXISTS temp._rca_plan")  # leave no working tables
     if inserted or changed:
-        store._log(
+        data.log(
             "batch",
             str(uuid.uuid4()),
             "bulk_insert",
@@ -472,7 +452,7 @@ def _columns(model: type[Record]) -> list[str]:
     return list(model.stored_fields())
 
 
-def _insert(store: Store, model: type[Record], table: str, count: int, in_order: bool) -> int:
+def _insert(data: Data, model: type[Record], table: str, count: int, in_order: bool) -> int:
     """Insert the batch rows the plan does not hold back, in time order.
 
     Events are stored clustered by time, which keeps time-window queries fast (DuckDB
@@ -482,7 +462,7 @@ def _insert(store: Store, model: type[Record], table: str, count: int, in_order:
         cols = _columns(model)
         select = ", ".join(_cast(model, c) for c in cols)
         order = "ORDER BY b.timestamp" if model is Event and not in_order else ""
-        store._execute(
+        data.execute(
             f"INSERT INTO {table} ({', '.join(quote(c) for c in cols)}) "  # noqa: S608
             f"SELECT {select} FROM _rca_batch b ANTI JOIN _rca_plan p ON p._row = b._row "
             f"{order}"
@@ -497,7 +477,7 @@ def _cast(model: type[Record], column: str) -> str:
 
 
 def _update(
-    store: Store, model: type[Record], table: str, now: Any, given: frozenset[str]
+    data: Data, model: type[Record], table: str, now: Any, given: frozenset[str]
 ) -> set[int]:
     """Overwrite stored records with the batch rows that duplicate them.
 
@@ -526,7 +506,7 @@ def _update(
             f"({changed_rows}) AND (t.revision IS NULL OR b.revision IS NULL "
             "OR b.revision > t.revision)"
         )
-    changed = store._frame_raw(
+    changed = data.frame(
         f"SELECT p._row FROM {table} t, _rca_plan p JOIN _rca_batch b "  # noqa: S608
         f"ON b._row = p._row WHERE p.action = 'update' AND p.existing_id = t.id "
         f"AND ({changed_rows})"
@@ -534,7 +514,7 @@ def _update(
     if changed.empty:
         return set()
     sets = ", ".join(f"{quote(c)} = {_cast(model, c)}" for c in cols)
-    store._execute(
+    data.execute(
         f"UPDATE {table} AS t SET {sets}, updated_at = greatest(t.updated_at + "  # noqa: S608
         "INTERVAL 1 MICROSECOND, ?) FROM _rca_plan p JOIN _rca_batch b ON b._row = p._row "
         f"WHERE p.action = 'update' AND p.existing_id = t.id AND ({changed_rows})",
@@ -543,11 +523,11 @@ def _update(
     return {int(r) for r in changed}
 
 
-def _unknown_links(store: Store, checks: list[tuple[str, str]]) -> list[Failure]:
+def _unknown_links(data: Data, checks: list[tuple[str, str]]) -> list[Failure]:
     """Rows naming linked records that do not exist (or are deleted) are rejected."""
     failures = []
     for column, target in checks:
-        missing = store._frame_raw(
+        missing = data.frame(
             f"SELECT x._row, x.ref FROM (SELECT _row, unnest({quote(column)}) AS ref "  # noqa: S608
             f"FROM _rca_batch) x WHERE NOT EXISTS (SELECT 1 FROM {target} t "
             "WHERE t.id = x.ref AND t.deleted_at IS NULL) ORDER BY x._row"
@@ -566,7 +546,7 @@ def _unknown_links(store: Store, checks: list[tuple[str, str]]) -> list[Failure]
     return failures
 
 
-def _write_links(store: Store, model: type[Record], now: Any, method: str) -> int:
+def _write_links(data: Data, model: type[Record], now: Any, method: str) -> int:
     """Links (and relations) named by the rows stored or updated, each pair once.
 
     Returns the number of named pairs not linked because a reviewer rejected them.
@@ -586,7 +566,7 @@ def _write_links(store: Store, model: type[Record], now: Any, method: str) -> in
             f"SELECT unnest(b.event_ids) AS event_id, {own_id} AS investigation_id, "
             f"$now AS linked_at {target}"
         )
-    [refused] = store._rows(
+    [refused] = data.rows(
         f"SELECT count(DISTINCT (x.event_id, x.investigation_id)) AS n FROM ({pairs}) x "  # noqa: S608
         "JOIN link_reviews r ON r.event_id = x.event_id "
         "AND r.investigation_id = x.investigation_id WHERE NOT r.accepted "
@@ -594,7 +574,7 @@ def _write_links(store: Store, model: type[Record], now: Any, method: str) -> in
         "AND l.investigation_id = x.investigation_id)",
         {"now": now},
     )
-    store._execute(
+    data.execute(
         "CREATE OR REPLACE TEMP TABLE _rca_new_links AS "  # noqa: S608
         "SELECT DISTINCT ON (event_id, investigation_id) event_id, investigation_id, "
         f"linked_at FROM ({pairs}) x WHERE NOT EXISTS (SELECT 1 FROM links l "
@@ -604,7 +584,7 @@ def _write_links(store: Store, model: type[Record], now: Any, method: str) -> in
         "AND r.event_id = x.event_id AND r.investigation_id = x.investigation_id)",
         {"now": now},
     )
-    store._execute(
+    data.execute(
         "INSERT INTO links (event_id, investigation_id, confidence, method, reasons, "
         "linked_at) SELECT event_id, investigation_id, 1.0, $method, [], linked_at "
         "FROM _rca_new_links",
@@ -615,13 +595,13 @@ def _write_links(store: Store, model: type[Record], now: Any, method: str) -> in
     other, column = (
         ("investigations", "investigation_id") if model is Event else ("events", "event_id")
     )
-    store._execute(
+    data.execute(
         f"UPDATE {other} SET updated_at = greatest(updated_at + INTERVAL 1 MICROSECOND, ?) "  # noqa: S608
         f"WHERE id IN (SELECT {column} FROM _rca_new_links)",
         [now],
     )
     if model is Investigation:
-        store._execute(
+        data.execute(
             "INSERT INTO investigation_relations (investigation_id, "  # noqa: S608
             "related_investigation_id, related_at) "
             "SELECT DISTINCT least(a, o), greatest(a, o), $now FROM ("

@@ -501,7 +501,7 @@ def _export(args: argparse.Namespace) -> int:
         "auto" if args.partition_by == "auto" else [k for k in args.partition_by.split(",") if k]
     )
     with connect(args.db, read_only=True) as store:
-        result = store.export_lake(args.path, partition_by=keys)
+        result = store.export_lake(args.path, partition_by=keys, replace=args.replace)
     say(
         f"{result.path} ({'/'.join(result.partition_by) or 'no partitions'}: "
         f"{result.layout_reason}): {result.partitions_written} of {result.partitions} event "
@@ -552,6 +552,11 @@ def _data_commands(commands: Any) -> None:
         default="auto",
         help="event partition keys: source, day, month (comma-separated; '' for none); "
         "default auto: the finest layout whose files hold at least 32 MB",
+    )
+    export.add_argument(
+        "--replace",
+        action="store_true",
+        help="let this store replace a lake exported from another store (refused otherwise)",
     )
     export.set_defaults(func=_export)
     rep = commands.add_parser("report", help="a postmortem or a reliability review document")

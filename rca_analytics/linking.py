@@ -38,21 +38,18 @@ import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from . import _data, queries
 from . import _validate as v
-from . import queries
-from ._loading import _registered
+from ._data import Data, StoreOrData
 from .errors import QueryError, ValidationFailed
-from .models import Event, LinkMethod, utc_now
-
-if TYPE_CHECKING:
-    from .store import Store
+from .models import Event, Investigation, LinkMethod, utc_now
 
 __all__ = [
     "FEATURES",
@@ -402,7 +399,7 @@ LEFT JOIN events sd ON sd.id = c.shipped_by
 """.replace("<non_prod>", _NON_PROD)
 
 
-def _run(store: Store, sql: str, config: LinkerConfig, **extra: Any) -> pa.Table:
+def _run(data: Data, sql: str, config: LinkerConfig, **extra: Any) -> pa.Table:
     """Run one of the queries above with the parameters it names (and no others)."""
     given = {
         "change_types": list(config.change_types),
@@ -419,11 +416,11 @@ def _run(store: Store, sql: str, config: LinkerConfig, **extra: Any) -> pa.Table
         **extra,
     }
     names = set(re.findall(r"\$(\w+)", sql))
-    return store._arrow(sql, {k: val for k, val in given.items() if k in names})
+    return data.arrow(sql, {k: val for k, val in given.items() if k in names})
 
 
 def features(
-    store: Store,
+    store: StoreOrData,
     investigation_ids: Sequence[str],
     config: LinkerConfig = DEFAULT,
     *,
@@ -438,17 +435,18 @@ def features(
     the module docstring (``all_changes`` adds code events of any component, and every
     change and code event from ``reach`` before the anchor when that is further back).
     """
-    inv = _run(store, _INVESTIGATIONS, config, ids=list(investigation_ids))
-    texts = store._rows(
+    data = _data.of(store)
+    inv = _run(data, _INVESTIGATIONS, config, ids=list(investigation_ids))
+    texts = data.rows(
         f"SELECT id, {', '.join(_TEXT_FIELDS)} FROM investigations "  # noqa: S608 - constants
         "WHERE id IN (SELECT unnest($ids::VARCHAR[]))",
         {"ids": list(investigation_ids)},
     )
     tokens = _tokens_table((row["id"], [row[f] for f in _TEXT_FIELDS]) for row in texts)
-    with _registered(store, _rca_inv=inv, _rca_tokens=tokens):
-        refs = _run(store, _REFERENCE_PAIRS, config)
+    with data.registered(_rca_inv=inv, _rca_tokens=tokens):
+        refs = _run(data, _REFERENCE_PAIRS, config)
         window = _run(
-            store,
+            data,
             _WINDOW_PAIRS,
             config,
             all_changes=all_changes,
@@ -464,10 +462,10 @@ def features(
         )
         # Asked pairs are scored among the usual candidates: new templates and bursts
         # depend on the events around them.
-        with _registered(store, _rca_window=window):
-            shipped = _run(store, _SHIPPED_PAIRS, config)
-        with _registered(
-            store, _rca_window=window, _rca_refs=refs, _rca_asked=asked, _rca_shipped=shipped
+        with data.registered(_rca_window=window):
+            shipped = _run(data, _SHIPPED_PAIRS, config)
+        with data.registered(
+            _rca_window=window, _rca_refs=refs, _rca_asked=asked, _rca_shipped=shipped
         ):
             wanted = (
                 "SELECT investigation_id, event_id FROM _rca_window UNION "
@@ -475,7 +473,7 @@ def features(
                 "SELECT investigation_id, event_id FROM _rca_shipped UNION "
                 "SELECT investigation_id, event_id FROM _rca_asked"
             )
-            all_pairs = store._arrow(
+            all_pairs = data.arrow(
                 "SELECT w.investigation_id, w.event_id, r.ref_token, r.ship_token, "  # noqa: S608
                 "s.shipped_by, c.investigation_id IS NOT NULL AS in_context "
                 f"FROM ({wanted}) w "
@@ -491,8 +489,8 @@ def features(
                 "USING (investigation_id, event_id) "
                 "LEFT JOIN _rca_shipped s USING (investigation_id, event_id)"
             )
-        with _registered(store, _rca_pairs=all_pairs):
-            table = _run(store, _FEATURES, config)
+        with data.registered(_rca_pairs=all_pairs):
+            table = _run(data, _FEATURES, config)
     frame = table.to_pandas(types_mapper=None, ignore_metadata=True)
     if pairs is not None:
         keep = (
@@ -710,13 +708,12 @@ def _config(config: LinkerConfig | Mapping[str, Any] | None) -> LinkerConfig:
     raise QueryError(f"config: expected a LinkerConfig or a dict, not {type(config).__name__}")
 
 
-def _investigation_id(store: Store, investigation_id: Any) -> str:
-    inv = store.get_investigation(investigation_id)
-    return inv.id
+def _investigation_id(data: Data, investigation_id: Any) -> str:
+    return str(data.peek(Investigation, investigation_id, (), include_deleted=False)["id"])
 
 
 def score_links(
-    store: Store,
+    store: StoreOrData,
     investigation_ids: Sequence[str] | None = None,
     config: LinkerConfig | Mapping[str, Any] | None = None,
     *,
@@ -729,13 +726,14 @@ def score_links(
     ``confidence`` and one ``w_<feature>`` column per feature (its contribution in
     log-odds). Investigations default to every active one.
     """
+    data = _data.of(store)
     cfg = _config(config)
-    ids = _ids(store, investigation_ids, open_only=False)
+    ids = _ids(data, investigation_ids, open_only=False)
     parts = []
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
         chosen = None if pairs is None else pairs[pairs["investigation_id"].isin(chunk)]
-        f = features(store, chunk, cfg, pairs=chosen)
+        f = features(data, chunk, cfg, pairs=chosen)
         conf, contrib = combine(f, cfg.weights)
         part = pd.DataFrame({"investigation_id": f["investigation_id"], "event_id": f["event_id"]})
         part["confidence"] = conf
@@ -757,35 +755,35 @@ def score_links(
     ).reset_index(drop=True)
 
 
-def _ids(store: Store, investigation_ids: Sequence[str] | None, *, open_only: bool) -> list[str]:
+def _ids(data: Data, investigation_ids: Sequence[str] | None, *, open_only: bool) -> list[str]:
     if investigation_ids is not None:
         # One query for the lot; a missing or deleted one gets get_investigation's error.
-        rows = store._rows(
+        rows = data.rows(
             "SELECT id FROM investigations WHERE deleted_at IS NULL "
             "AND id IN (SELECT unnest($ids::VARCHAR[]))",
             {"ids": [i for i in investigation_ids if isinstance(i, str)]},
         )
         active = {r["id"] for r in rows}
-        return [i if i in active else _investigation_id(store, i) for i in investigation_ids]
+        return [i if i in active else _investigation_id(data, i) for i in investigation_ids]
     where = "deleted_at IS NULL" + (" AND status IN ('open', 'in_progress')" if open_only else "")
     # In time order: a batch of neighbours in time shares most of its candidate events.
-    rows = store._rows(
+    rows = data.rows(
         f"SELECT id FROM investigations WHERE {where} "  # noqa: S608 - constants
         "ORDER BY coalesce(impact_started_at, detected_at, started_at, created_at), id"
     )
     return [r["id"] for r in rows]
 
 
-def _existing(store: Store, investigation_id: str | None) -> pd.DataFrame:
+def _existing(data: Data, investigation_id: str | None) -> pd.DataFrame:
     """Current links (method) and verdicts of the pairs of one or all investigations."""
     where = "" if investigation_id is None else " WHERE investigation_id = $id"
     params = {} if investigation_id is None else {"id": investigation_id}
-    links = store._frame_raw(
+    links = data.frame(
         f"SELECT investigation_id, event_id, method AS linked_method, confidence AS "  # noqa: S608
         f"linked_confidence FROM links{where}",
         params,
     )
-    reviews = store.reviews(investigation_id)[["investigation_id", "event_id", "accepted"]]
+    reviews = queries.reviews(data, investigation_id)[["investigation_id", "event_id", "accepted"]]
     return links.merge(reviews, on=list(_KEY), how="outer")
 
 
@@ -807,21 +805,21 @@ def _with_reasons(f: pd.DataFrame, cfg: LinkerConfig, min_confidence: float) -> 
     return out
 
 
-def _event_columns(store: Store, scored: pd.DataFrame) -> pd.DataFrame:
+def _event_columns(data: Data, scored: pd.DataFrame) -> pd.DataFrame:
     """Scored pairs joined with the events' columns (as :meth:`Store.events` gives them)."""
     ids = scored["event_id"].drop_duplicates().tolist()
-    select, derived = queries._event_select(store, "e", list(Event.model_fields), False)
+    select, derived = queries._event_select(data, "e", list(Event.model_fields), False)
     sql = (
         f"SELECT {select} FROM events e {derived} "  # noqa: S608 - whitelisted
         "WHERE e.id IN (SELECT unnest(?::VARCHAR[]))"
     )
-    events = queries.to_frame(store._arrow(sql, [ids]), queries._kinds(Event))
+    events = queries.to_frame(data.arrow(sql, [ids]), queries._kinds(Event))
     events = events.rename(columns={"id": "event_id"})
     return scored.merge(events, on="event_id", how="left")
 
 
 def suggest_links(
-    store: Store,
+    store: StoreOrData,
     investigation_id: str,
     *,
     config: LinkerConfig | Mapping[str, Any] | None = None,
@@ -830,11 +828,12 @@ def suggest_links(
     include_rejected: bool = False,
 ) -> pd.DataFrame:
     """Candidate events of one investigation, most likely first (see Store.suggest_links)."""
+    data = _data.of(store)
     cfg = _config(config)
     min_confidence = queries._confidence("min_confidence", min_confidence)
-    inv_id = _investigation_id(store, investigation_id)
-    existing = _existing(store, inv_id)
-    f = features(store, [inv_id], cfg)
+    inv_id = _investigation_id(data, investigation_id)
+    existing = _existing(data, inv_id)
+    f = features(data, [inv_id], cfg)
     if not include_rejected:
         rejected = existing.loc[existing["accepted"].eq(False), "event_id"]
         f = f[~f["event_id"].isin(rejected)].reset_index(drop=True)
@@ -843,7 +842,7 @@ def suggest_links(
     if limit is not None:
         queries._limit(limit)  # checks it
         scored = scored.head(limit)
-    out = _event_columns(store, scored.reset_index(drop=True))
+    out = _event_columns(data, scored.reset_index(drop=True))
     out = out.merge(existing, on=list(_KEY), how="left")
     return _order(out)
 
@@ -863,17 +862,18 @@ def _order(out: pd.DataFrame) -> pd.DataFrame:
 
 
 def changes_before(
-    store: Store,
+    store: StoreOrData,
     investigation_id: str,
     *,
     window: Any = "6h",
     config: LinkerConfig | Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Changes (git, CI, deploys, config) before detection, most suspicious first."""
+    data = _data.of(store)
     cfg = _config(config)
     span = queries.duration("window", window)
-    inv_id = _investigation_id(store, investigation_id)
-    f = features(store, [inv_id], cfg, all_changes=True, reach=span)
+    inv_id = _investigation_id(data, investigation_id)
+    f = features(data, [inv_id], cfg, all_changes=True, reach=span)
     kinds = f["is_change"] | f["is_code"] | f["source"].isin(["git", "ci"])
     before = f["before_s"]
     f = f[
@@ -888,8 +888,8 @@ def changes_before(
     scored["scope"] = pd.Categorical(scope, categories=["component", "service", "other", "unknown"])
     scored["in_scope"] = scored["scope"].isin(["component", "service"])
     scored = scored.sort_values(["confidence", "event_id"], ascending=[False, True])
-    out = _event_columns(store, scored.reset_index(drop=True))
-    out = out.merge(_existing(store, inv_id), on=list(_KEY), how="left")
+    out = _event_columns(data, scored.reset_index(drop=True))
+    out = out.merge(_existing(data, inv_id), on=list(_KEY), how="left")
     ordered = _order(out)
     front = ["event_id", "confidence", "scope", "in_scope", "reasons"]
     return ordered[front + [c for c in ordered.columns if c not in front]]
@@ -933,7 +933,7 @@ class AutoLinkReport:
 
 
 def auto_link(
-    store: Store,
+    store: StoreOrData,
     investigation_id: str | None = None,
     *,
     min_confidence: float | None = None,
@@ -942,21 +942,22 @@ def auto_link(
     batch: int = 100,
 ) -> AutoLinkReport:
     """Link the candidates at or above the threshold (see Store.auto_link)."""
+    data = _data.of(store)
     started = time.perf_counter()
     cfg = _config(config)
     threshold = queries._confidence(
         "min_confidence", cfg.min_confidence if min_confidence is None else min_confidence
     )
-    store._require_writable()
-    ids = _ids(store, None if investigation_id is None else [investigation_id], open_only=True)
+    data.require_writable()
+    ids = _ids(data, None if investigation_id is None else [investigation_id], open_only=True)
     report = AutoLinkReport(min_confidence=threshold)
     bar = _bar(len(ids), progress)
-    existing = _existing(store, None if investigation_id is None else ids[0])
+    existing = _existing(data, None if investigation_id is None else ids[0])
     # Score first, write once: scans inside a transaction that has written are slower.
     chosen = []
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
-        f = features(store, chunk, cfg)
+        f = features(data, chunk, cfg)
         report.candidates += len(f)
         conf, contrib = combine(f, cfg.weights)
         keep = conf >= threshold
@@ -983,11 +984,11 @@ def auto_link(
             bar.update(len(chunk))
     report.investigations = len(ids)
     written = []
-    with store._write():
+    with data.write():
         if chosen:
-            written.append(_write(store, pd.concat(chosen, ignore_index=True), report))
+            written.append(_write(data, pd.concat(chosen, ignore_index=True), report))
         if report.linked or report.updated:
-            store._log(
+            data.log(
                 "batch",
                 f"auto_link-{utc_now().isoformat()}",
                 "link",
@@ -1040,7 +1041,7 @@ SELECT $now, 'investigation', investigation_id, 'link', {_LINK_JSON} FROM _rca_a
 """  # noqa: S608 - constants only
 
 
-def _write(store: Store, todo: pd.DataFrame, report: AutoLinkReport) -> pd.DataFrame:
+def _write(data: Data, todo: pd.DataFrame, report: AutoLinkReport) -> pd.DataFrame:
     """Write the chosen links (new or changed linker links); returns what was written."""
     now = utc_now()
     table = pa.table(
@@ -1053,9 +1054,9 @@ def _write(store: Store, todo: pd.DataFrame, report: AutoLinkReport) -> pd.DataF
             "linked_at": pa.array([now] * len(todo), pa.timestamp("us", tz="UTC")),
         }
     )
-    with _registered(store, _rca_auto_links=table):
+    with data.registered(_rca_auto_links=table):
         # Checked again under the write lock: never over a person's link or verdict.
-        store._execute(
+        data.execute(
             "CREATE OR REPLACE TEMP TABLE _rca_auto_changed AS "
             "SELECT n.*, l.event_id IS NOT NULL AS was_linked, l.confidence AS old_confidence, "
             "l.reasons AS old_reasons, l.linked_at AS old_linked_at FROM _rca_auto_links n "
@@ -1066,32 +1067,32 @@ def _write(store: Store, todo: pd.DataFrame, report: AutoLinkReport) -> pd.DataF
             "WHERE l.event_id IS NULL OR (l.method = 'linker' "
             "AND (l.confidence <> n.confidence OR l.reasons <> n.reasons))"
         )
-        [counts] = store._rows(
+        [counts] = data.rows(
             "SELECT count(*) FILTER (WHERE NOT was_linked) AS new, "
             "count(*) FILTER (WHERE was_linked) AS changed FROM _rca_auto_changed"
         )
         new, changed = int(counts["new"]), int(counts["changed"])
-        store._execute(
+        data.execute(
             "DELETE FROM links USING _rca_auto_changed c WHERE links.method = 'linker' "
             "AND links.event_id = c.event_id AND links.investigation_id = c.investigation_id"
         )
-        store._execute(
+        data.execute(
             "INSERT INTO links (event_id, investigation_id, confidence, method, reasons, "
             "linked_at) SELECT event_id, investigation_id, confidence, method, reasons, "
             "coalesce(old_linked_at, linked_at) FROM _rca_auto_changed"  # made when first made
         )
         # Each link in both records' history, as link() writes it (with what it replaced).
-        store._execute(_AUDIT, {"now": now})
+        data.execute(_AUDIT, {"now": now})
         for other, column in (("investigations", "investigation_id"), ("events", "event_id")):
-            store._execute(
+            data.execute(
                 f"UPDATE {other} SET updated_at = greatest(updated_at + INTERVAL 1 MICROSECOND, "  # noqa: S608
                 f"?) WHERE id IN (SELECT {column} FROM _rca_auto_changed)",
                 [now],
             )
-        written = store._frame_raw(
+        written = data.frame(
             "SELECT investigation_id, event_id, confidence, reasons FROM _rca_auto_changed"
         )
-        store._execute("DROP TABLE temp._rca_auto_changed")
+        data.execute("DROP TABLE temp._rca_auto_changed")
     report.linked += new
     report.updated += changed
     report.unchanged += len(todo) - new - changed
@@ -1204,18 +1205,19 @@ def precision_recall(
 
 
 def linker_quality(
-    store: Store,
+    store: StoreOrData,
     *,
     min_confidence: float | None = None,
     config: LinkerConfig | Mapping[str, Any] | None = None,
     manual_as_accepted: bool = True,
 ) -> LinkerQuality:
     """Precision / recall of the linker (as configured now) against reviewed pairs."""
+    data = _data.of(store)
     cfg = _config(config)
     threshold = cfg.min_confidence if min_confidence is None else min_confidence
-    labels = store.reviews()[["investigation_id", "event_id", "accepted"]]
+    labels = queries.reviews(data)[["investigation_id", "event_id", "accepted"]]
     if manual_as_accepted:
-        manual = store._frame_raw(
+        manual = data.frame(
             "SELECT investigation_id, event_id, true AS accepted FROM links WHERE method = 'manual'"
         )
         manual = manual.merge(labels[list(_KEY)], on=list(_KEY), how="left", indicator=True)
@@ -1228,8 +1230,8 @@ def linker_quality(
         )
     labels = labels.astype({"accepted": bool})
     # Verdicts on records deleted since are not counted.
-    active = set(_ids(store, None, open_only=False))
-    live = store._frame_raw(
+    active = set(_ids(data, None, open_only=False))
+    live = data.frame(
         "SELECT id AS event_id FROM events WHERE deleted_at IS NULL "
         "AND id IN (SELECT unnest($ids::VARCHAR[]))",
         {"ids": labels["event_id"].unique().tolist()},
@@ -1240,7 +1242,7 @@ def linker_quality(
     if labels.empty:
         raise QueryError("linker_quality: every reviewed pair names a deleted record")
     scores = score_links(
-        store,
+        data,
         sorted(labels["investigation_id"].unique()),
         cfg,
         pairs=labels[list(_KEY)],

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import queries
+from . import _data, queries
 from ._dora import BANDS, dora, dora_sensitivity
 from .errors import QueryError
 from .models import utc_now
@@ -441,7 +441,7 @@ def data_quality(store: Store, *, as_of: Any = None) -> pd.DataFrame:
     rows += [
         ("no_events", i, "no linked event") for i in inv.loc[inv["event_ids"].map(len) == 0, "id"]
     ]
-    orphans = store._frame_raw(
+    orphans = _data.of(store).frame(
         "SELECT l.event_id, l.investigation_id, e.id IS NULL AS no_event, "
         "e.deleted_at IS NOT NULL AS event_deleted, i.id IS NULL AS no_inv, "
         "i.deleted_at IS NOT NULL AS inv_deleted FROM links l "

@@ -39,6 +39,7 @@ import pydantic_core
 
 from . import _connection
 from . import _validate as v
+from ._data import Data
 from .errors import QueryError
 from .models import (
     Event,
@@ -57,7 +58,6 @@ from .schema import quote
 
 if TYPE_CHECKING:
     from ._connection import Handle
-    from .store import Store
 
 __all__ = [
     "CATEGORIES",
@@ -482,7 +482,7 @@ def _kinds(model: type[Record], prefix: str = "") -> dict[str, str]:
 
 
 def _event_select(
-    store: Store, a: str, fields: Sequence[str], include_deleted: bool, prefix: str = ""
+    data: Data, a: str, fields: Sequence[str], include_deleted: bool, prefix: str = ""
 ) -> tuple[str, str]:
     """Select list of event fields (with derived lists), and the join that derives them."""
     derived = (
@@ -500,13 +500,13 @@ def _event_select(
         elif name == "linked_at":
             parts.append(f"{a}_l.last AS {quote(prefix + name)}")
         else:
-            parts.append(store._column(_MODEL[a], name, a, prefix + name))
+            parts.append(data.column(_MODEL[a], name, a, prefix + name))
     needs = {"investigation_ids", "linked_at"} & set(fields)
     return ", ".join(parts), derived if needs else ""
 
 
 def _investigation_select(
-    store: Store, a: str, fields: Sequence[str], include_deleted: bool, prefix: str = ""
+    data: Data, a: str, fields: Sequence[str], include_deleted: bool, prefix: str = ""
 ) -> tuple[str, str]:
     active_e = "" if include_deleted else " WHERE le.deleted_at IS NULL"
     active_r = "" if include_deleted else " WHERE ri.deleted_at IS NULL"
@@ -532,7 +532,7 @@ def _investigation_select(
             )
             parts.append(f"coalesce({a}_r.ids, []::VARCHAR[]) AS {quote(prefix + name)}")
         else:
-            parts.append(store._column(_MODEL[a], name, a, prefix + name))
+            parts.append(data.column(_MODEL[a], name, a, prefix + name))
     return ", ".join(parts), " ".join(joins)
 
 
@@ -548,7 +548,7 @@ def _limit(limit: int | None) -> str:
 
 
 def events(
-    store: Store,
+    data: Data,
     *,
     include_deleted: bool = False,
     columns: Sequence[str] | None = None,
@@ -562,16 +562,16 @@ def events(
     if not include_deleted:
         w.add("e.deleted_at IS NULL")
     _event_where(w, "e", filters)
-    select, derived = _event_select(store, "e", fields, include_deleted)
+    select, derived = _event_select(data, "e", fields, include_deleted)
     sql = (
         f"SELECT {select} FROM events e {derived} WHERE {w.sql()} "  # noqa: S608 - whitelisted
         f"ORDER BY e.timestamp, e.id{_limit(limit)}"
     )
-    return to_frame(store._arrow(sql, w.params), _kinds(Event))
+    return to_frame(data.arrow(sql, w.params), _kinds(Event))
 
 
 def investigations(
-    store: Store,
+    data: Data,
     *,
     include_deleted: bool = False,
     columns: Sequence[str] | None = None,
@@ -585,12 +585,12 @@ def investigations(
     if not include_deleted:
         w.add("i.deleted_at IS NULL")
     _investigation_where(w, "i", filters)
-    select, joins = _investigation_select(store, "i", fields, include_deleted)
+    select, joins = _investigation_select(data, "i", fields, include_deleted)
     sql = (
         f"SELECT {select} FROM investigations i {joins} WHERE {w.sql()} "  # noqa: S608
         f"ORDER BY {INVESTIGATION_TIME.format(a='i')}, i.id{_limit(limit)}"
     )
-    return to_frame(store._arrow(sql, w.params), _kinds(Investigation))
+    return to_frame(data.arrow(sql, w.params), _kinds(Investigation))
 
 
 _LINK_FIELDS = ("confidence", "method", "reasons", "linked_at")
@@ -598,7 +598,7 @@ _MODEL: dict[str, type[Record]] = {"e": Event, "i": Investigation}
 
 
 def event_investigations(
-    store: Store,
+    data: Data,
     *,
     include_deleted: bool = False,
     min_confidence: float | None = None,
@@ -629,10 +629,8 @@ def event_investigations(
         w.one_of("l.method", _enum_values("method", method, LinkMethod))
     e_fields = list(Event.stored_fields())
     i_fields = list(Investigation.stored_fields())
-    e_select = ", ".join(store._column(Event, f, "e", "event_" + f) for f in e_fields)
-    i_select = ", ".join(
-        store._column(Investigation, f, "i", "investigation_" + f) for f in i_fields
-    )
+    e_select = ", ".join(data.column(Event, f, "e", "event_" + f) for f in e_fields)
+    i_select = ", ".join(data.column(Investigation, f, "i", "investigation_" + f) for f in i_fields)
     l_select = ", ".join(f"l.{quote(f)}" for f in _LINK_FIELDS)
     sql = (
         f"SELECT {e_select}, {i_select}, {l_select} FROM links l "  # noqa: S608 - whitelisted
@@ -640,14 +638,14 @@ def event_investigations(
         f"WHERE {w.sql()} ORDER BY e.timestamp, e.id, i.id{_limit(limit)}"
     )
     kinds = _kinds(Event, "event_") | _kinds(Investigation, "investigation_") | _kinds(Link)
-    return to_frame(store._arrow(sql, w.params), kinds)
+    return to_frame(data.arrow(sql, w.params), kinds)
 
 
-def reviews(store: Store, investigation_id: Any = None) -> pd.DataFrame:
+def reviews(data: Data, investigation_id: Any = None) -> pd.DataFrame:
     """Reviewers' verdicts as a DataFrame (see :meth:`Store.reviews`)."""
     fields = Review.stored_fields()
     kinds = {**_kinds(Review), "method": "method"}
-    if not store._has_table("link_reviews"):  # an older file opened read-only
+    if not data.has_table("link_reviews"):  # an older file opened read-only
         empty = pa.table({f: pa.array([], type=_REVIEW_TYPES.get(f, pa.string())) for f in fields})
         return to_frame(empty, kinds)
     w = _Where()
@@ -658,7 +656,7 @@ def reviews(store: Store, investigation_id: Any = None) -> pd.DataFrame:
         f"SELECT {cols} FROM link_reviews WHERE {w.sql()} "  # noqa: S608 - whitelisted
         "ORDER BY reviewed_at, event_id, investigation_id"
     )
-    return to_frame(store._arrow(sql, w.params), kinds)
+    return to_frame(data.arrow(sql, w.params), kinds)
 
 
 _REVIEW_TYPES = {
@@ -746,22 +744,22 @@ class _LinkIndex:
         return out
 
 
-def _link_index(store: Store) -> _LinkIndex:
+def _link_index(data: Data) -> _LinkIndex:
     """The store's link index, built again when the store has written since."""
-    handle = store._handle
+    handle = data.handle
     with handle.lock:
         cached = handle.cache.get("links")
         if cached is not None and cached[0] == handle.writes:
             index: _LinkIndex = cached[1]
             return index
-        store._connection()  # a closed store says so
+        data.connection()  # a closed store says so
         index = _LinkIndex(handle)
         handle.cache["links"] = (handle.writes, index)
         return index
 
 
 def timeline(
-    store: Store,
+    data: Data,
     investigation_id: Any,
     *,
     before: Any = "2h",
@@ -770,7 +768,7 @@ def timeline(
     include_deleted: bool = False,
 ) -> pd.DataFrame:
     """See :meth:`Store.timeline`."""
-    inv = store._peek(
+    inv = data.peek(
         Investigation,
         investigation_id,
         ("detected_at", "started_at", "created_at", "component_affected", "service_affected"),
@@ -783,7 +781,7 @@ def timeline(
     end = anchor + duration("after", after)
     # Two small steps beat one query with joins here: the window (cut to related
     # events), and the links of its events, from the store's link index.
-    index = _link_index(store)
+    index = _link_index(data)
     own = index.own(inv["id"])
     w = _Where()
     w.add("e.timestamp >= ? AND e.timestamp < ?", start, end)
@@ -796,8 +794,8 @@ def timeline(
             inv["service_affected"],
             list(own),
         )
-    stored = ", ".join(store._column(Event, c, "e") for c in Event.stored_fields())
-    table = store._arrow(
+    stored = ", ".join(data.column(Event, c, "e") for c in Event.stored_fields())
+    table = data.arrow(
         f"SELECT {stored} FROM events e WHERE {w.sql()} ORDER BY e.timestamp, e.id",  # noqa: S608
         w.params,
     )
@@ -947,7 +945,7 @@ def _calendar(unit: str, lo: dt.datetime, hi: dt.datetime) -> list[dt.datetime]:
 
 
 def counts(
-    store: Store,
+    data: Data,
     table: str = "events",
     *,
     by: str | Sequence[str] = (),
@@ -1001,7 +999,7 @@ def counts(
         f"SELECT {', '.join(keys) + ', ' if keys else ''}count(*) AS count FROM ("
         f"SELECT {', '.join(inner)} FROM {table} {a} WHERE {w.sql()}){group}){order}"
     )
-    frame = to_frame(store._arrow(sql, w.params), {})
+    frame = to_frame(data.arrow(sql, w.params), {})
     frame["count"] = frame["count"].astype("int64")
     for name in groups:
         kind = "severity" if name == "severity" else name

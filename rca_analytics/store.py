@@ -12,7 +12,6 @@ True
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import html
 import json
@@ -21,16 +20,15 @@ import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
-import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from pydantic_core import PydanticUndefined
 
 from . import (
     _connection,
+    _data,
     _importing,
     _ingesting,
     _lake,
@@ -50,11 +48,7 @@ from .errors import (
     DuplicateRecord,
     Failure,
     NotFound,
-    ReadOnlyStore,
-    StoreError,
-    TransactionAborted,
     ValidationFailed,
-    WriteFailed,
 )
 from .linking import AutoLinkReport, LinkerConfig, LinkerQuality
 from .models import (
@@ -68,21 +62,17 @@ from .models import (
     Review,
     utc_now,
 )
-from .schema import TABLES, columns, json_columns, quote
+from .schema import json_columns, quote
 
-__all__ = ["Store", "connect", "default_path"]
+__all__ = ["Store", "connect", "connect_lake", "default_path"]
 
 R = TypeVar("R", bound=Record)
 #: The two kinds of record with ids, lifecycles and histories.
 E = TypeVar("E", Event, Investigation)
-Entity = Literal["event", "investigation", "batch"]
 
 #: Environment variable naming the default store file.
 ENV_VAR = "RCA_DB"
 DEFAULT_FILE = "rca.duckdb"
-
-_TABLE_OF: dict[type[Record], str] = {t.model: name for name, t in TABLES.items()}
-_ENTITY_OF: dict[type[Record], Entity] = {Event: "event", Investigation: "investigation"}
 
 
 _ONE_MICROSECOND = dt.timedelta(microseconds=1)
@@ -140,6 +130,33 @@ def connect(
     )
 
 
+def connect_lake(path: str | os.PathLike[str]) -> Store:
+    """A read-only store over a lake written by :meth:`Store.export_lake`.
+
+    The lake's tables stand in for the store's, so every query helper (``events``,
+    ``investigations``, ``event_investigations``, ``timeline``, ``counts``, ``sql``,
+    the linker's suggestions and :mod:`rca_analytics.metrics`) answers as it did on the
+    file the lake was exported from. Parquet is read by pyarrow, not by DuckDB's file
+    access (which stays off).
+
+    Raises:
+        CorruptStore: The folder has no readable lake manifest, or the lake is damaged
+            (an unfinished export, a link, a file that is not Parquet...), or a table
+            lacks a column or holds other kinds of values than the store's.
+        SchemaVersionError: The lake was written by a newer rca_analytics.
+    """
+    root = Path(path)
+    tables = _lake.lake_tables(root, doing="read it")
+    store = connect(MEMORY)
+    try:
+        _lake.attach(store._data, root, tables)
+    except BaseException:
+        store.close()
+        raise
+    store._data.read_only = True
+    return store
+
+
 class Store:
     """A store file opened for reading and writing records; use :func:`connect`.
 
@@ -169,7 +186,8 @@ class Store:
             access=_connection.Access.of(external_access, allow_dirs),
             wait=wait,
         )
-        self._read_only = read_only
+        self._data = _data.Data(self._handle, read_only=read_only)
+        _data.attach(self, self._data)
         # Garbage collection may run inside any lock of this thread: the finalizer
         # never waits for a lock (see _connection.release_soon).
         self._release = weakref.finalize(self, _connection.release_soon, self._handle)
@@ -193,7 +211,7 @@ class Store:
     @property
     def read_only(self) -> bool:
         """Whether the store was opened with ``read_only=True``."""
-        return self._read_only
+        return self._data.read_only
 
     @property
     def schema_version(self) -> int:
@@ -208,6 +226,7 @@ class Store:
     def close(self) -> None:
         """Release the file (the last store on it closes the connection). Idempotent."""
         if self._release.detach() is not None:
+            self._data.closed = True
             _connection.release(self._handle)
 
     def __enter__(self) -> Store:
@@ -215,28 +234,6 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def _connection(self) -> duckdb.DuckDBPyConnection:
-        if self.closed:
-            raise StoreError(f"the store {self._label()} is closed; open it again with connect()")
-        if self._handle.failure is not None:
-            raise WriteFailed(
-                f"the store {self._label()} stopped after a failed write "
-                f"({self._handle.failure}); what was committed before is safe: close it "
-                "and open it again with rca.connect()",
-                path=self._handle.path,
-            )
-        return self._handle.con
-
-    def _label(self) -> str:
-        return self._handle.label
-
-    def _require_writable(self) -> None:
-        if self._read_only:
-            raise ReadOnlyStore(
-                f"{self._label()} was opened read-only; open it with rca.connect(path) to "
-                "write (one writer at a time)"
-            )
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -258,90 +255,8 @@ class Store:
         >>> store.stats()["investigations"]
         0
         """
-        h = self._handle
-        with h.lock:
-            con = self._connection()
-            if h.tx_depth:
-                h.tx_depth += 1
-                writes = h.writes
-                try:
-                    yield self
-                except BaseException:
-                    if h.writes != writes:
-                        h.inner_failed = True
-                    raise
-                finally:
-                    h.tx_depth -= 1
-                return
-            con.execute("BEGIN TRANSACTION")
-            h.tx_depth, h.inner_failed = 1, False
-            try:
-                yield self
-            except BaseException:
-                h.tx_depth = 0
-                self._rollback(con)
-                raise
-            h.tx_depth = 0
-            if h.inner_failed or _aborted(con):
-                self._rollback(con)
-                raise TransactionAborted(
-                    f"a call inside this transaction on {self._label()} failed (the error "
-                    "was caught inside the block), so the whole transaction was rolled "
-                    "back: nothing of it was stored. Run the block again without "
-                    "the failing call"
-                )
-            try:
-                con.execute("COMMIT")
-            except duckdb.Error as err:
-                raise _connection.db_error(self._handle, err, "commit") from err
-
-    def _rollback(self, con: duckdb.DuckDBPyConnection) -> None:
-        self._handle.cache.clear()  # anything derived inside the transaction is gone with it
-        with contextlib.suppress(duckdb.Error):  # the transaction may be gone already
-            con.execute("ROLLBACK")
-
-    def _write(self) -> contextlib.AbstractContextManager[Store]:
-        self._require_writable()
-        return self.transaction()
-
-    def _rows(
-        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
-    ) -> list[dict[str, Any]]:
-        args = dict(params) if isinstance(params, Mapping) else list(params)
-        with self._handle.lock:
-            try:
-                cur = self._connection().execute(sql, args)
-                names = [d[0] for d in cur.description or ()]
-                return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-            except duckdb.Error as err:
-                raise _connection.db_error(self._handle, err) from err
-
-    def _frame_raw(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> pd.DataFrame:
-        """Run internal SQL (no statement check) and return its result as a DataFrame."""
-        with self._handle.lock:
-            try:
-                args = params if isinstance(params, Mapping) else list(params)
-                return self._connection().execute(sql, args).df()
-            except duckdb.Error as err:
-                raise _connection.db_error(self._handle, err) from err
-
-    def _arrow(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> pa.Table:
-        """Run internal SQL and return its result as an Arrow table."""
-        args = dict(params) if isinstance(params, Mapping) else list(params)
-        with self._handle.lock:
-            try:
-                return self._connection().sql(sql, params=args).to_arrow_table()
-            except duckdb.Error as err:
-                raise _connection.db_error(self._handle, err) from err
-
-    def _execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> None:
-        with self._handle.lock:
-            self._handle.writes += 1
-            try:
-                args = params if isinstance(params, Mapping) else list(params)
-                self._connection().execute(sql, args)
-            except duckdb.Error as err:
-                raise _connection.db_error(self._handle, err) from err
+        with self._data.transaction():
+            yield self
 
     # --- generic record plumbing ----------------------------------------------------------
 
@@ -363,32 +278,18 @@ class Store:
                 row[name] = json.loads(row[name])
         return model.model_validate(row)
 
-    def _column(
-        self, model: type[Record], name: str, alias: str = "", as_name: str | None = None
-    ) -> str:
-        """SQL for one stored field: the column, or a typed null.
-
-        A file of an older schema version, opened read-only, lacks the newer columns.
-        """
-        table = _TABLE_OF[model]
-        label = f" AS {quote(as_name)}" if as_name is not None else ""
-        if name in self._handle.columns.get(table, ()):
-            return f"{alias + '.' if alias else ''}{quote(name)}{label}"
-        sql_type = next(c.sql_type for c in columns(model) if c.name == name)
-        return f"NULL::{sql_type} AS {quote(as_name or name)}"
-
     def _select(self, model: type[R], where: str, params: Sequence[Any]) -> list[R]:
-        cols = ", ".join(self._column(model, c) for c in model.stored_fields())
-        sql = f"SELECT {cols} FROM {_TABLE_OF[model]} WHERE {where}"  # noqa: S608 - whitelisted
-        rows = self._rows(sql, params)
+        cols = ", ".join(self._data.column(model, c) for c in model.stored_fields())
+        sql = f"SELECT {cols} FROM {_data.TABLE_OF[model]} WHERE {where}"  # noqa: S608 - whitelisted
+        rows = self._data.rows(sql, params)
         return [self._load(model, row) for row in rows]
 
     def _fetch(self, model: type[E], record_id: Any, *, include_deleted: bool) -> E:
-        kind = _ENTITY_OF[model]
+        kind = _data.ENTITY_OF[model]
         record_id = _key(record_id, kind)
         found = self._select(model, "id = ?", [record_id])
         if not found:
-            raise NotFound(f"no {kind} with id {record_id!r} in {self._label()}")
+            raise NotFound(f"no {kind} with id {record_id!r} in {self._data.label}")
         record = found[0]
         if record.deleted_at is not None and not include_deleted:
             raise NotFound(
@@ -397,47 +298,26 @@ class Store:
             )
         return record
 
-    def _peek(
-        self, model: type[E], record_id: Any, columns: Sequence[str], *, include_deleted: bool
-    ) -> dict[str, Any]:
-        """A few columns of one record (cheaper than :meth:`_fetch`); same NotFound rules."""
-        kind = _ENTITY_OF[model]
-        record_id = _key(record_id, kind)
-        wanted = ", ".join(self._column(model, c) for c in ("id", "deleted_at", *columns))
-        rows = self._rows(
-            f"SELECT {wanted} FROM {_TABLE_OF[model]} WHERE id = ?",  # noqa: S608 - whitelisted
-            [record_id],
-        )
-        if not rows or (rows[0]["deleted_at"] is not None and not include_deleted):
-            self._fetch(model, record_id, include_deleted=include_deleted)  # raises NotFound
-        return rows[0]
-
     def _insert(self, model: type[Record], record: Record) -> None:
         names = model.stored_fields()
         values = [_param(getattr(record, n)) for n in names]
         cols = ", ".join(quote(n) for n in names)
         marks = ", ".join("?" for _ in names)
-        sql = f"INSERT INTO {_TABLE_OF[model]} ({cols}) VALUES ({marks})"  # noqa: S608 - whitelisted
-        self._execute(sql, values)
-
-    def _log(self, entity: Entity, record_id: str, action: str, detail: Mapping[str, Any]) -> None:
-        self._execute(
-            'INSERT INTO changes ("at", entity, record_id, action, detail) VALUES (?, ?, ?, ?, ?)',
-            [utc_now(), entity, record_id, action, json.dumps(_jsonable(detail))],
-        )
+        sql = f"INSERT INTO {_data.TABLE_OF[model]} ({cols}) VALUES ({marks})"  # noqa: S608 - whitelisted
+        self._data.execute(sql, values)
 
     def _require_new(self, model: type[E], record: E) -> None:
         """Raise DuplicateRecord if the record's id (or an event's source key) is taken."""
-        kind = _ENTITY_OF[model]
+        kind = _data.ENTITY_OF[model]
         if isinstance(record, Event) and record.source_id is not None:
-            rows = self._rows(
+            rows = self._data.rows(
                 "SELECT id, deleted_at, id = ? AS same_id FROM events "
                 "WHERE id = ? OR (source = ? AND source_id = ?) ORDER BY same_id DESC",
                 [record.id, record.id, record.source.value, record.source_id],
             )
         else:
-            rows = self._rows(
-                f"SELECT id, deleted_at, TRUE AS same_id FROM {_TABLE_OF[model]} WHERE id = ?",  # noqa: S608
+            rows = self._data.rows(
+                f"SELECT id, deleted_at, TRUE AS same_id FROM {_data.TABLE_OF[model]} WHERE id = ?",  # noqa: S608
                 [record.id],
             )
         if not rows:
@@ -471,7 +351,7 @@ class Store:
     def _require_free_source_key(self, event: Event) -> None:
         if event.source_id is None:
             return
-        rows = self._rows(
+        rows = self._data.rows(
             "SELECT id, deleted_at FROM events WHERE source = ? AND source_id = ? AND id <> ?",
             [event.source.value, event.source_id, event.id],
         )
@@ -480,7 +360,7 @@ class Store:
 
     def _update(self, model: type[E], record_id: Any, changes: Mapping[str, Any]) -> None:
         """Validate ``changes`` against the whole record, then write only what differs."""
-        record_id = _key(record_id, _ENTITY_OF[model])
+        record_id = _key(record_id, _data.ENTITY_OF[model])
         problems = [
             Failure(
                 record_id,
@@ -524,12 +404,12 @@ class Store:
         now = max(utc_now(), current.updated_at + _ONE_MICROSECOND)
         diff["updated_at"] = (current.updated_at, now)
         assignments = ", ".join(f"{quote(n)} = ?" for n in diff)
-        self._execute(
-            f"UPDATE {_TABLE_OF[model]} SET {assignments} WHERE id = ?",  # noqa: S608 - whitelisted
+        self._data.execute(
+            f"UPDATE {_data.TABLE_OF[model]} SET {assignments} WHERE id = ?",  # noqa: S608 - whitelisted
             [*(_param(pair[1]) for pair in diff.values()), record_id],
         )
-        self._log(
-            _ENTITY_OF[model],
+        self._data.log(
+            _data.ENTITY_OF[model],
             record_id,
             "update",
             {n: {"old": old, "new": new_} for n, (old, new_) in diff.items()},
@@ -537,26 +417,26 @@ class Store:
 
     def _touch(self, model: type[Record], *record_ids: str) -> None:
         """Move ``updated_at`` of records whose links or relations changed."""
-        self._execute(
-            f"UPDATE {_TABLE_OF[model]} "  # noqa: S608 - whitelisted
+        self._data.execute(
+            f"UPDATE {_data.TABLE_OF[model]} "  # noqa: S608 - whitelisted
             "SET updated_at = greatest(updated_at + INTERVAL 1 MICROSECOND, ?) "
             "WHERE list_contains(?, id)",
             [utc_now(), list(record_ids)],
         )
 
     def _set_deleted(self, model: type[E], record_id: Any, *, deleted: bool) -> None:
-        with self._write():
+        with self._data.write():
             current = self._fetch(model, record_id, include_deleted=True)
             record_id = current.id
             if (current.deleted_at is not None) == deleted:
                 return  # already in the requested state
             now = max(utc_now(), current.updated_at + _ONE_MICROSECOND)
-            self._execute(
-                f"UPDATE {_TABLE_OF[model]} SET deleted_at = ?, updated_at = ? WHERE id = ?",  # noqa: S608
+            self._data.execute(
+                f"UPDATE {_data.TABLE_OF[model]} SET deleted_at = ?, updated_at = ? WHERE id = ?",  # noqa: S608
                 [now if deleted else None, now, record_id],
             )
-            self._log(
-                _ENTITY_OF[model],
+            self._data.log(
+                _data.ENTITY_OF[model],
                 record_id,
                 "delete" if deleted else "restore",
                 {"deleted_at": now if deleted else current.deleted_at},
@@ -576,12 +456,12 @@ class Store:
             NotFound: A named investigation does not exist.
         """
         ev = self._coerce(Event, event)
-        with self._write():
+        with self._data.write():
             self._require_new(Event, ev)
             for inv_id in ev.investigation_ids:
                 self._fetch(Investigation, inv_id, include_deleted=False)
             self._insert(Event, ev)
-            self._log("event", ev.id, "insert", {})
+            self._data.log("event", ev.id, "insert", {})
             linked_at = ev.linked_at or utc_now()
             for inv_id in ev.investigation_ids:  # part of the new event: it is not "updated"
                 self._put_link(
@@ -631,7 +511,9 @@ class Store:
         >>> report.rejected[["row", "field", "code"]].values.tolist()
         [[2, 'severity', 'invalid_choice']]
         """
-        return _loading.load(self, Event, events, on_duplicate=on_duplicate, progress=progress)
+        return _loading.load(
+            self._data, Event, events, on_duplicate=on_duplicate, progress=progress
+        )
 
     def add_investigations(
         self,
@@ -646,7 +528,7 @@ class Store:
         ``event_ids`` and ``related_investigation_ids`` become links and relations.
         """
         return _loading.load(
-            self, Investigation, investigations, on_duplicate=on_duplicate, progress=progress
+            self._data, Investigation, investigations, on_duplicate=on_duplicate, progress=progress
         )
 
     def get_event(self, event_id: str, *, include_deleted: bool = False) -> Event:
@@ -655,9 +537,9 @@ class Store:
         Raises:
             NotFound: No such event, or it is soft-deleted (unless ``include_deleted``).
         """
-        with self._handle.lock:
+        with self._data.handle.lock:
             ev = self._fetch(Event, event_id, include_deleted=include_deleted)
-            rows = self._rows(
+            rows = self._data.rows(
                 "SELECT l.investigation_id, l.linked_at FROM links l "
                 "JOIN investigations i ON i.id = l.investigation_id "
                 "WHERE l.event_id = ? AND i.deleted_at IS NULL "
@@ -678,7 +560,7 @@ class Store:
             DuplicateRecord: The new ``(source, source_id)`` is taken.
             NotFound: No such active event.
         """
-        with self._write():
+        with self._data.write():
             self._update(Event, event_id, changes)
             return self.get_event(event_id)
 
@@ -693,13 +575,13 @@ class Store:
 
     def tag_event(self, event_id: str, *tags: str) -> Event:
         """Add tags to an event (existing tags are kept, duplicates ignored)."""
-        with self._write():
+        with self._data.write():
             current = self._fetch(Event, event_id, include_deleted=False)
             return self.update_event(event_id, tags=[*current.tags, *tags])
 
     def untag_event(self, event_id: str, *tags: str) -> Event:
         """Remove tags from an event (tags it does not have are ignored)."""
-        with self._write():
+        with self._data.write():
             current = self._fetch(Event, event_id, include_deleted=False)
             drop = {t.strip() for t in tags}
             return self.update_event(event_id, tags=[t for t in current.tags if t not in drop])
@@ -713,14 +595,14 @@ class Store:
         links and relations (the records must exist).
         """
         inv = self._coerce(Investigation, investigation)
-        with self._write():
+        with self._data.write():
             self._require_new(Investigation, inv)
             for ev_id in inv.event_ids:
                 self._fetch(Event, ev_id, include_deleted=False)
             for other in inv.related_investigation_ids:
                 self._fetch(Investigation, other, include_deleted=False)
             self._insert(Investigation, inv)
-            self._log("investigation", inv.id, "insert", {})
+            self._data.log("investigation", inv.id, "insert", {})
             for ev_id in inv.event_ids:
                 self._put_link(
                     Link(event_id=ev_id, investigation_id=inv.id), touch_investigation=False
@@ -733,16 +615,16 @@ class Store:
         self, investigation_id: str, *, include_deleted: bool = False
     ) -> Investigation:
         """Return one investigation with its ``event_ids`` and related investigations."""
-        with self._handle.lock:
+        with self._data.handle.lock:
             inv = self._fetch(Investigation, investigation_id, include_deleted=include_deleted)
             # Deleted events are few, and their rows are found without reading every id.
-            events = self._rows(
+            events = self._data.rows(
                 "SELECT l.event_id FROM links l WHERE l.investigation_id = ? AND l.event_id "
                 "NOT IN (SELECT id FROM events WHERE deleted_at IS NOT NULL) "
                 "ORDER BY l.linked_at, l.event_id",
                 [inv.id],
             )
-            related = self._rows(
+            related = self._data.rows(
                 "SELECT r.other FROM ("
                 "  SELECT related_investigation_id AS other, related_at"
                 "  FROM investigation_relations WHERE investigation_id = ? UNION ALL"
@@ -764,7 +646,7 @@ class Store:
         >>> store.update_investigation(inv.id, status="RESOLVED").status
         <InvestigationStatus.RESOLVED: 'resolved'>
         """
-        with self._write():
+        with self._data.write():
             self._update(Investigation, investigation_id, changes)
             return self.get_investigation(investigation_id)
 
@@ -779,13 +661,13 @@ class Store:
 
     def tag_investigation(self, investigation_id: str, *tags: str) -> Investigation:
         """Add tags to an investigation (duplicates ignored)."""
-        with self._write():
+        with self._data.write():
             current = self._fetch(Investigation, investigation_id, include_deleted=False)
             return self.update_investigation(investigation_id, tags=[*current.tags, *tags])
 
     def untag_investigation(self, investigation_id: str, *tags: str) -> Investigation:
         """Remove tags from an investigation (absent tags are ignored)."""
-        with self._write():
+        with self._data.write():
             current = self._fetch(Investigation, investigation_id, include_deleted=False)
             drop = {t.strip() for t in tags}
             return self.update_investigation(
@@ -824,7 +706,7 @@ class Store:
         if linked_at is not None:
             fields["linked_at"] = linked_at
         new = Link.model_validate(fields)
-        with self._write():
+        with self._data.write():
             self._fetch(Event, new.event_id, include_deleted=False)
             self._fetch(Investigation, new.investigation_id, include_deleted=False)
             key = [new.event_id, new.investigation_id]
@@ -847,7 +729,7 @@ class Store:
                     "Link",
                 )
             if rejected:  # a person links by hand: the rejection is over (history keeps it)
-                self._execute(
+                self._data.execute(
                     "DELETE FROM link_reviews WHERE event_id = ? AND investigation_id = ?", key
                 )
                 return self._put_link(
@@ -871,13 +753,13 @@ class Store:
         if old:
             if old[0].model_dump(exclude={"linked_at"}) == new.model_dump(exclude={"linked_at"}):
                 return old[0]
-            self._execute("DELETE FROM links WHERE event_id = ? AND investigation_id = ?", key)
+            self._data.execute("DELETE FROM links WHERE event_id = ? AND investigation_id = ?", key)
         self._insert(Link, new)
         detail = {**_link_json(new), **(extra or {})}
         if old:
             detail["replaced"] = _link_json(old[0])
-        self._log("event", new.event_id, "link", detail)
-        self._log("investigation", new.investigation_id, "link", detail)
+        self._data.log("event", new.event_id, "link", detail)
+        self._data.log("investigation", new.investigation_id, "link", detail)
         if touch_event:
             self._touch(Event, new.event_id)
         if touch_investigation:
@@ -895,16 +777,16 @@ class Store:
             _key(investigation_id, "investigation"),
         )
         key = [event_id, investigation_id]
-        with self._write():
+        with self._data.write():
             old = self._select(Link, "event_id = ? AND investigation_id = ?", key)
             if not old:
                 raise NotFound(
                     f"event {event_id!r} is not linked to investigation {investigation_id!r}"
                 )
-            self._execute("DELETE FROM links WHERE event_id = ? AND investigation_id = ?", key)
+            self._data.execute("DELETE FROM links WHERE event_id = ? AND investigation_id = ?", key)
             detail = _link_json(old[0])
-            self._log("event", event_id, "unlink", detail)
-            self._log("investigation", investigation_id, "unlink", detail)
+            self._data.log("event", event_id, "unlink", detail)
+            self._data.log("investigation", investigation_id, "unlink", detail)
             self._touch(Event, event_id)
             self._touch(Investigation, investigation_id)
             return old[0]
@@ -925,10 +807,10 @@ class Store:
         if investigation_id is not None:
             where.append("l.investigation_id = ?")
             params.append(_key(investigation_id, "investigation"))
-        cols = ", ".join(self._column(Link, c, "l") for c in Link.stored_fields())
+        cols = ", ".join(self._data.column(Link, c, "l") for c in Link.stored_fields())
         verdict = "NULL::BOOLEAN AS accepted, NULL::TIMESTAMPTZ AS reviewed_at, NULL AS reviewed_by"
         join = ""
-        if self._has_table("link_reviews"):
+        if self._data.has_table("link_reviews"):
             verdict = "r.accepted, r.reviewed_at, r.reviewed_by"
             join = (
                 " LEFT JOIN link_reviews r ON r.event_id = l.event_id "
@@ -938,11 +820,7 @@ class Store:
             f"SELECT {cols}, {verdict} FROM links l{join} "  # noqa: S608 - whitelisted
             f"WHERE {' AND '.join(where)} ORDER BY l.linked_at, l.event_id, l.investigation_id"
         )
-        return [self._load(Link, row) for row in self._rows(sql, params)]
-
-    def _has_table(self, table: str) -> bool:
-        """Whether the file has the table (an older file opened read-only may not)."""
-        return table in self._handle.columns
+        return [self._load(Link, row) for row in self._data.rows(sql, params)]
 
     def label_link(
         self,
@@ -1005,7 +883,7 @@ class Store:
         event_id = _key(event_id, "event")
         investigation_id = _key(investigation_id, "investigation")
         key = [event_id, investigation_id]
-        with self._write():
+        with self._data.write():
             self._fetch(Event, event_id, include_deleted=False)
             self._fetch(Investigation, investigation_id, include_deleted=False)
             linked = self._select(Link, "event_id = ? AND investigation_id = ?", key)
@@ -1025,7 +903,7 @@ class Store:
                     "note": note,
                 }
             )
-            self._execute(
+            self._data.execute(
                 "DELETE FROM link_reviews WHERE event_id = ? AND investigation_id = ?", key
             )
             self._insert(Review, review)
@@ -1042,9 +920,11 @@ class Store:
                 )
                 self._put_link(restored, extra=detail)
             elif not accepted and linked:
-                self._execute("DELETE FROM links WHERE event_id = ? AND investigation_id = ?", key)
-                self._log("event", event_id, "unlink", {**_link_json(linked[0]), **detail})
-                self._log(
+                self._data.execute(
+                    "DELETE FROM links WHERE event_id = ? AND investigation_id = ?", key
+                )
+                self._data.log("event", event_id, "unlink", {**_link_json(linked[0]), **detail})
+                self._data.log(
                     "investigation",
                     investigation_id,
                     "unlink",
@@ -1053,8 +933,8 @@ class Store:
                 self._touch(Event, event_id)
                 self._touch(Investigation, investigation_id)
             else:
-                self._log("event", event_id, "link", detail)
-                self._log("investigation", investigation_id, "link", detail)
+                self._data.log("event", event_id, "link", detail)
+                self._data.log("investigation", investigation_id, "link", detail)
             return review
 
     def reviews(self, investigation_id: str | None = None) -> pd.DataFrame:
@@ -1062,7 +942,7 @@ class Store:
 
         Columns are the fields of :class:`Review`, newest verdict last.
         """
-        return queries.reviews(self, investigation_id)
+        return queries.reviews(self._data, investigation_id)
 
     # --- linking --------------------------------------------------------------------------
 
@@ -1130,7 +1010,11 @@ class Store:
             links written.
         """
         return linking.auto_link(
-            self, investigation_id, min_confidence=min_confidence, config=config, progress=progress
+            self,
+            investigation_id,
+            min_confidence=min_confidence,
+            config=config,
+            progress=progress,
         )
 
     def changes_before(
@@ -1175,7 +1059,11 @@ class Store:
         )
 
     def export_lake(
-        self, path: str | Path, *, partition_by: str | Sequence[str] = "auto"
+        self,
+        path: str | Path,
+        *,
+        partition_by: str | Sequence[str] = "auto",
+        replace: bool = False,
     ) -> _lake.LakeExport:
         """Write the store as a Parquet lake that Spark, Trino or BigQuery can read.
 
@@ -1183,11 +1071,13 @@ class Store:
         ``source``, ``day``, ``month``, or none), the other tables to one file each;
         columns are the models' stored fields (UTC timestamps, ``LIST<STRING>`` tags,
         JSON as text), soft-deleted records included with their ``deleted_at``.
-        ``manifest.json`` holds the schema version, row counts, export time, the layout
-        and the high-water mark. Running it again rewrites only the partitions holding
-        events changed since (updates, soft deletes, moves between partitions); a
-        partition is swapped in whole and the manifest written last, so an interrupted
-        export leaves the lake as it was and the next one finishes the job.
+        ``manifest.json`` holds the schema version, the store's id, row counts, export
+        time, the layout and the high-water mark. Running it again rewrites only the
+        partitions holding events changed since (updates, soft deletes, moves between
+        partitions). What changed is staged in a hidden folder and committed by writing
+        the manifest, then each partition is moved in with one rename: stopped at any
+        point, the lake reads as before or after, and the next export finishes the job.
+        The export never touches a path outside the lake and follows no links.
 
         Args:
             path: The lake folder (created; brought up to date when it holds a lake).
@@ -1198,11 +1088,22 @@ class Store:
                 while it stays within a factor of two of that. Or the keys themselves,
                 e.g. ``("source", "day")``; ``()`` for one file. A new layout rewrites
                 the whole events table.
+            replace: Let this store replace a lake exported from another store (by
+                default that is refused, so one store's export never silently wipes
+                another's lake).
 
         Returns:
             A :class:`~rca_analytics.LakeExport` with what was written.
+
+        Raises:
+            QueryError: The folder holds something other than a lake, or a lake of
+                another store (without ``replace``).
+            CorruptStore: The lake's manifest or files are damaged.
+            SchemaVersionError: The lake was written by a newer rca_analytics.
+            WriteFailed: The folder could not be written (disk full...); the message
+                says whether the lake is as it was or committed.
         """
-        return _lake.export_lake(self, path, partition_by=partition_by)
+        return _lake.export_lake(self._data, path, partition_by=partition_by, replace=replace)
 
     def import_lake(
         self,
@@ -1237,13 +1138,17 @@ class Store:
             link not brought across with its reason (``rejects``).
 
         Raises:
-            CorruptStore: The folder is not a lake (no readable manifest).
+            CorruptStore: The folder is not a lake (no readable manifest), or the lake
+                is damaged (an export that stopped before committing, a link, a file
+                that is not Parquet or whose columns lie); nothing is imported.
             SchemaVersionError: The lake was written by a newer rca_analytics.
         """
-        self._require_writable()
+        self._data.require_writable()
         if on_duplicate not in ("skip", "update"):
             raise ValueError(f"on_duplicate must be 'skip' or 'update', not {on_duplicate!r}")
-        return _lake_import.import_lake(self, path, on_duplicate=on_duplicate, progress=progress)
+        return _lake_import.import_lake(
+            self._data, path, on_duplicate=on_duplicate, progress=progress
+        )
 
     def relate(self, investigation_id: str, other_id: str) -> None:
         """Mark two investigations as related (symmetric; relating twice is harmless)."""
@@ -1263,7 +1168,7 @@ class Store:
                 "Relation",
             )
         low, high = sorted((investigation_id, other_id))
-        with self._write():
+        with self._data.write():
             self._fetch(Investigation, investigation_id, include_deleted=False)
             self._fetch(Investigation, other_id, include_deleted=False)
             if self._select(
@@ -1271,8 +1176,8 @@ class Store:
             ):
                 return
             self._insert(Relation, Relation(investigation_id=low, related_investigation_id=high))
-            self._log("investigation", investigation_id, "relate", {"other": other_id})
-            self._log("investigation", other_id, "relate", {"other": investigation_id})
+            self._data.log("investigation", investigation_id, "relate", {"other": other_id})
+            self._data.log("investigation", other_id, "relate", {"other": investigation_id})
             self._touch(Investigation, low, high)
 
     def unrelate(self, investigation_id: str, other_id: str) -> None:
@@ -1284,20 +1189,20 @@ class Store:
         investigation_id = _key(investigation_id, "investigation")
         other_id = _key(other_id, "investigation")
         low, high = sorted((investigation_id, other_id))
-        with self._write():
+        with self._data.write():
             if not self._select(
                 Relation, "investigation_id = ? AND related_investigation_id = ?", [low, high]
             ):
                 raise NotFound(
                     f"investigations {investigation_id!r} and {other_id!r} are not related"
                 )
-            self._execute(
+            self._data.execute(
                 "DELETE FROM investigation_relations "
                 "WHERE investigation_id = ? AND related_investigation_id = ?",
                 [low, high],
             )
-            self._log("investigation", investigation_id, "unrelate", {"other": other_id})
-            self._log("investigation", other_id, "unrelate", {"other": investigation_id})
+            self._data.log("investigation", investigation_id, "unrelate", {"other": other_id})
+            self._data.log("investigation", other_id, "unrelate", {"other": investigation_id})
             self._touch(Investigation, low, high)
 
     # --- import -------------------------------------------------------------------------------
@@ -1325,8 +1230,8 @@ class Store:
         Raises:
             ReaderError: The file is missing or is not a store of the earlier system.
         """
-        self._require_writable()
-        return _importing.import_sqlite(self, path, progress=progress)
+        self._data.require_writable()
+        return _importing.import_sqlite(self._data, path, progress=progress)
 
     def ingest(
         self,
@@ -1361,9 +1266,9 @@ class Store:
             ReaderError: No such reader or option, or an input path does not exist;
                 nothing was stored.
         """
-        self._require_writable()
+        self._data.require_writable()
         return _ingesting.ingest(
-            self, kind, paths, progress=progress, on_duplicate=on_duplicate, **options
+            self._data, kind, paths, progress=progress, on_duplicate=on_duplicate, **options
         )
 
     # --- DataFrame queries --------------------------------------------------------------------
@@ -1422,7 +1327,7 @@ class Store:
         ['error', 'deploy']
         """
         return queries.events(
-            self,
+            self._data,
             severity=severity,
             min_severity=min_severity,
             source=source,
@@ -1474,7 +1379,7 @@ class Store:
         ['A']
         """
         return queries.investigations(
-            self,
+            self._data,
             status=status,
             priority=priority,
             min_priority=min_priority,
@@ -1522,7 +1427,7 @@ class Store:
         [['deploy', 'Checkout 500s', 0.9]]
         """
         return queries.event_investigations(
-            self,
+            self._data,
             min_confidence=min_confidence,
             method=method,
             include_deleted=include_deleted,
@@ -1558,7 +1463,7 @@ class Store:
         ('component', '-1 days +23:13:00')
         """
         return queries.timeline(
-            self,
+            self._data,
             investigation_id,
             before=before,
             after=after,
@@ -1603,7 +1508,13 @@ class Store:
         [1, 0, 1]
         """
         return queries.counts(
-            self, table, by=by, freq=freq, fill=fill, include_deleted=include_deleted, **filters
+            self._data,
+            table,
+            by=by,
+            freq=freq,
+            fill=fill,
+            include_deleted=include_deleted,
+            **filters,
         )
 
     # --- SQL escape hatch --------------------------------------------------------------------
@@ -1628,22 +1539,7 @@ class Store:
         [42]
         """
         _readsql.require_read_only(query)
-        h = self._handle
-        args = params if isinstance(params, Mapping) else list(params)
-        with h.lock:
-            con = self._connection()
-            own = not h.tx_depth  # outside the caller's transaction: one of its own
-            try:
-                if own:  # always rolled back: whatever the query did is undone
-                    con.execute("BEGIN TRANSACTION")
-                try:
-                    return con.execute(query, args).df()
-                finally:
-                    if own:
-                        with contextlib.suppress(duckdb.Error):
-                            con.execute("ROLLBACK")
-            except duckdb.Error as err:
-                raise _connection.db_error(h, err, query=True) from err
+        return self._data.user_query(query, params)
 
     # --- history and overview ---------------------------------------------------------------
 
@@ -1661,8 +1557,8 @@ class Store:
         0
         """
         out = {}
-        for name in sorted(self._handle.columns):  # the tables this file has
-            table = self._arrow(f"SELECT * FROM {quote(name)}")  # noqa: S608
+        for name in sorted(self._data.handle.columns):  # the tables this file has
+            table = self._data.arrow(f"SELECT * FROM {quote(name)}")  # noqa: S608
             out[name] = table.num_rows
         return out
 
@@ -1681,7 +1577,7 @@ class Store:
 
     def stats(self) -> dict[str, int]:
         """Record counts: active and soft-deleted events and investigations, links."""
-        row = self._rows(
+        row = self._data.rows(
             "SELECT "
             "(SELECT count(*) FROM events WHERE deleted_at IS NULL) AS events, "
             "(SELECT count(*) FROM events WHERE deleted_at IS NOT NULL) AS deleted_events, "
@@ -1693,20 +1589,20 @@ class Store:
         return {k: int(v) for k, v in row.items()}
 
     def __repr__(self) -> str:
-        mode = "read-only" if self._read_only else "read-write"
+        mode = "read-only" if self._data.read_only else "read-write"
         if self.closed:
-            return f"<Store {self._label()!r} closed>"
+            return f"<Store {self._data.label!r} closed>"
         s = self.stats()
         return (
-            f"<Store {self._label()!r} schema v{self.schema_version} {mode}: "
+            f"<Store {self._data.label!r} schema v{self.schema_version} {mode}: "
             f"{s['events']} events, {s['investigations']} investigations, {s['links']} links>"
         )
 
     def _repr_html_(self) -> str:
         rows = [
-            ("path", self._label()),
+            ("path", self._data.label),
             ("schema version", str(self.schema_version)),
-            ("mode", "read-only" if self._read_only else "read-write"),
+            ("mode", "read-only" if self._data.read_only else "read-write"),
         ]
         if self.closed:
             rows.append(("state", "closed"))
@@ -1747,11 +1643,8 @@ def _link_json(link: Link) -> dict[str, Any]:
 
 
 def _key(value: Any, kind: str) -> str:
-    """A record id as stored: UUIDs and whole numbers become text, blanks are stripped."""
-    try:
-        return v.record_id(value)
-    except ValueError:
-        raise NotFound(f"{value!r} is not a valid {kind} id") from None
+    """A record id as stored (see :func:`._data.record_key`)."""
+    return _data.record_key(value, kind)
 
 
 def _same(old: Any, new: Any) -> bool:
@@ -1761,31 +1654,10 @@ def _same(old: Any, new: Any) -> bool:
     return bool(old == new)
 
 
-def _aborted(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether DuckDB discarded the open transaction after a failed statement."""
-    try:
-        con.execute("SELECT 1").fetchall()
-    except duckdb.TransactionException:
-        return True
-    return False
-
-
 def _param(value: Any) -> Any:
     """A model value as a DuckDB parameter (JSON columns as text, enums as values)."""
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, str):
         return str(value)  # plain str for StrEnum members
-    return value
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, str):
-        return str(value)
     return value

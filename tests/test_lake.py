@@ -6,12 +6,13 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 
 import rca_analytics as rca
-from rca_analytics import _lake, demo
+from rca_analytics import _data, _lake, demo
 from rca_analytics.cli import main
 
 #: The issue's example layout, used where a test needs partitions on small data.
@@ -105,32 +106,49 @@ def test_an_interrupted_export_leaves_the_lake_whole(
     root = tmp_path / "lake"
     filled.export_lake(root, partition_by=DAILY)
     manifest = (root / "manifest.json").read_text()
+    before = rca.connect_lake(root).events()
     ids = filled.events()["id"].iloc[:40].tolist()
     for event_id in ids:
         filled.update_event(event_id, severity="high")
-    swaps = []
-    real = _lake._swap
+    # Stopped while staging: the lake is as it was, nothing of the export left behind.
+    real_write = _lake._write
+    writes: list[Path] = []
 
-    def failing(new: Path, target: Path) -> None:
-        if len(swaps) == 2:
-            raise OSError("disk full")
-        swaps.append(target)
-        real(new, target)
+    def failing_write(store: rca.Store, sql: str, folder: Path, *args: object) -> None:
+        if writes:
+            raise OSError(28, "No space left on device")
+        writes.append(folder)
+        real_write(store, sql, folder, *args)
 
-    monkeypatch.setattr(_lake, "_swap", failing)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(_lake, "_write", failing_write)
+    with pytest.raises(rca.WriteFailed, match="the lake is as it was"):
         filled.export_lake(root, partition_by=DAILY)
-    after = json.loads((root / "manifest.json").read_text())
-    old = json.loads(manifest)
-    assert after["complete"] is False and after["exported_at"] == old["exported_at"]
-    unknown = set(old["fingerprints"]) - set(after["fingerprints"])  # to be redone
-    assert unknown and all(after["fingerprints"][k] == old["fingerprints"][k]
-                           for k in after["fingerprints"])  # fmt: skip
-    assert not list(root.glob(".export-*"))  # no staging left behind
-    table = lake_events(root)
-    assert table.num_rows == filled.stats()["events"]  # each partition old or new, never half
     monkeypatch.undo()
-    filled.export_lake(root, partition_by=DAILY)  # the next export finishes the job
+    assert (root / "manifest.json").read_text() == manifest
+    assert not list(root.glob(".*"))  # no staging, no temporary manifest
+    pd.testing.assert_frame_equal(rca.connect_lake(root).events(), before)
+    # Stopped while moving the partitions into place, after the commit point: the lake
+    # reads as the new one, each partition old or new on disk, never half.
+    real_move = _lake._move_out
+    moves: list[str] = []
+
+    def failing_move(root_: Path, staging: Path, path: str) -> None:
+        if len(moves) == 2:
+            raise OSError(28, "No space left on device")
+        moves.append(path)
+        real_move(root_, staging, path)
+
+    monkeypatch.setattr(_lake, "_move_out", failing_move)
+    with pytest.raises(rca.WriteFailed, match="committed"):
+        filled.export_lake(root, partition_by=DAILY)
+    monkeypatch.undo()
+    after = json.loads((root / "manifest.json").read_text())
+    assert after["complete"] is False and after["pending"]["replace"]
+    pd.testing.assert_frame_equal(rca.connect_lake(root).events(), filled.events())
+    assert lake_events(root).num_rows == filled.stats()["events"]  # as engines see it
+    again = filled.export_lake(root, partition_by=DAILY)  # the next export finishes the job
+    assert again.partitions_written == 0 and not list(root.glob(".*"))
+    assert "pending" not in json.loads((root / "manifest.json").read_text())
     lake = {r["id"]: r["severity"] for r in lake_events(root).to_pylist()}
     assert all(lake[i] == "high" for i in ids)
 
@@ -199,20 +217,20 @@ def test_a_lake_started_empty_fills_up(store: rca.Store, tmp_path: Path) -> None
     assert len(rca.connect_lake(root).events()) == len(store.events())
 
 
-def test_a_layout_change_stopped_before_its_manifest_still_reads(
+def test_a_layout_change_stopped_after_its_commit_point_reads_as_the_new_lake(
     filled: rca.Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = tmp_path / "lake"
     filled.export_lake(root, partition_by=())
 
-    def no_manifest(path: Path, body: dict[str, object]) -> None:
+    def no_moves(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(_lake, "_write_json", no_manifest)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(_lake, "_apply", no_moves)
+    with pytest.raises(rca.WriteFailed, match="disk full"):
         filled.export_lake(root, partition_by=DAILY)
     monkeypatch.undo()
-    assert (root / "events" / "source=git").is_dir()  # swapped in, manifest still says none
+    assert not (root / "events" / "source=git").exists()  # staged, not moved in yet
     pd_lake = rca.connect_lake(root).events()
     assert pd_lake.equals(filled.events())
     with rca.connect(tmp_path / "copy.duckdb") as copy:
@@ -225,18 +243,18 @@ def test_partitions_an_interrupted_export_swapped_in_are_put_right(
     root = tmp_path / "lake"
     filled.export_lake(root, partition_by=("day",))
     event = filled.events().iloc[0]["id"]
-    filled.update_event(event, timestamp="2026-02-01T10:00:00Z")  # swapped in first
-    real = _lake._swap
-    swaps: list[Path] = []
+    filled.update_event(event, timestamp="2026-02-01T10:00:00Z")  # moved in first
+    real = _lake._move_out
+    moves: list[str] = []
 
-    def once(new: Path, target: Path) -> None:
-        if swaps:
+    def once(root_: Path, staging: Path, path: str) -> None:
+        if moves:
             raise OSError("killed")
-        swaps.append(target)
-        real(new, target)
+        moves.append(path)
+        real(root_, staging, path)
 
-    monkeypatch.setattr(_lake, "_swap", once)
-    with pytest.raises(OSError, match="killed"):
+    monkeypatch.setattr(_lake, "_move_out", once)
+    with pytest.raises(rca.WriteFailed, match="killed"):
         filled.export_lake(root, partition_by=("day",))
     monkeypatch.undo()
     filled.update_event(event, timestamp="2026-05-09T10:00:00Z")  # and away again
@@ -253,14 +271,14 @@ def test_an_interrupted_change_of_layout_is_undone_by_the_next_export(
     root = tmp_path / "lake"
     filled.export_lake(root, partition_by=("month",))
 
-    def no_manifest(path: Path, body: dict[str, object]) -> None:
+    def no_moves(*args: object) -> None:
         raise OSError("killed")
 
-    monkeypatch.setattr(_lake, "_write_json", no_manifest)
-    with pytest.raises(OSError, match="killed"):
+    monkeypatch.setattr(_lake, "_apply", no_moves)
+    with pytest.raises(rca.WriteFailed, match="killed"):
         filled.export_lake(root, partition_by=DAILY)
     monkeypatch.undo()
-    back = filled.export_lake(root, partition_by=("month",))
+    back = filled.export_lake(root, partition_by=("month",))  # finishes DAILY, then undoes it
     assert back.full and [p.name for p in (root / "events").iterdir()] == ["month=2026-03"]
     assert lake_events(root).num_rows == len(filled.events(include_deleted=True))
 
@@ -327,7 +345,7 @@ def test_auto_picks_the_finest_layout_with_files_of_32_mb(
     manifest = json.loads((tmp_path / "lake" / "manifest.json").read_text())
     assert manifest["layout"]["chosen_by"] == "auto"
     assert manifest["layout"]["bytes_per_event"] > 20
-    layout = _lake.choose_layout(filled)
+    layout = _lake.choose_layout(_data.of(filled))
     per_day = filled.counts(by="source", freq="D", fill=False)["count"].median()
     assert layout.median_file_bytes["source/day"] == pytest.approx(per_day * layout.bytes_per_event)
     assert layout.median_file_bytes["none"] == pytest.approx(
@@ -337,14 +355,14 @@ def test_auto_picks_the_finest_layout_with_files_of_32_mb(
     sizes = layout.median_file_bytes
     for finer, coarser in (("source/day", "day"), ("day", "source/month")):
         monkeypatch.setattr(_lake, "TARGET_FILE_BYTES", (sizes[finer] + sizes[coarser]) / 2)
-        assert _lake.choose_layout(filled).partition_by == tuple(coarser.split("/"))
+        assert _lake.choose_layout(_data.of(filled)).partition_by == tuple(coarser.split("/"))
     monkeypatch.setattr(_lake, "TARGET_FILE_BYTES", sizes["source/day"] / 2)
-    assert _lake.choose_layout(filled).partition_by == ("source", "day")
+    assert _lake.choose_layout(_data.of(filled)).partition_by == ("source", "day")
     # An existing lake keeps its layout while its files are within a factor of two of
     # the target ...
     monkeypatch.setattr(_lake, "TARGET_FILE_BYTES", sizes["day"] * 1.2)
-    assert _lake.choose_layout(filled).partition_by != ("day",)
-    kept = _lake.choose_layout(filled, current=["day"])
+    assert _lake.choose_layout(_data.of(filled)).partition_by != ("day",)
+    kept = _lake.choose_layout(_data.of(filled), current=["day"])
     assert kept.partition_by == ("day",) and "kept" in kept.reason
     # ... and is laid out again when they are not (the lake is one file, 7x the target).
     monkeypatch.setattr(_lake, "TARGET_FILE_BYTES", sizes["day"] * 0.9)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import rca_analytics as rca
+from rca_analytics import _data
 
 ESCAPES = [
     "SELECT * FROM read_text('/etc/passwd')",
@@ -92,7 +93,7 @@ def test_the_raw_connection_itself_refuses_files_urls_and_extensions(
     import duckdb
 
     with pytest.raises(duckdb.Error, match=r"(?i)permission|disabled"):
-        store._connection().execute(statement.format(other=other, folder=other.parent))
+        _data.of(store).connection().execute(statement.format(other=other, folder=other.parent))
     assert not (other.parent / "out.csv").exists() and not (other.parent / "dump").exists()
     assert not Path(f"{other}.db").exists()
     tally["escape queries refused"] += 1
@@ -143,7 +144,7 @@ def test_read_queries_with_comments_and_keywords_in_text_still_run(store: rca.St
 
 def test_settings_cannot_be_changed_even_on_the_raw_connection(store: rca.Store) -> None:
     """Even code reaching past the API finds the configuration locked."""
-    con = store._connection()
+    con = _data.of(store).connection()
     for statement in (
         "SET enable_external_access = true",
         "SET autoinstall_known_extensions = true",
@@ -177,7 +178,7 @@ def test_an_allowed_folder_can_be_read_and_written_and_nothing_else(
         store.add_event(
             {"source": "git", "event_type": "commit", "severity": "info", "timestamp": 0}
         )
-        con = store._connection()  # exports will use this path (issue 9)
+        con = _data.of(store).connection()  # exports will use this path (issue 9)
         con.execute(f"COPY events TO '{exports / 'events.parquet'}' (FORMAT parquet)")
         back = store.sql("SELECT count(*) AS n FROM read_parquet(?)", [str(exports / "*.parquet")])
         assert back["n"].tolist() == [1]

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import rca_analytics as rca
-from rca_analytics import _loading
+from rca_analytics import _data, _loading
 
 T0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 
@@ -175,7 +175,7 @@ def test_a_failure_mid_load_leaves_nothing(store: rca.Store) -> None:
         raise RuntimeError("the source went away")
 
     with pytest.raises(RuntimeError, match="went away"):
-        _loading.load(store, rca.Event, feed(), batch_rows=10)
+        _loading.load(_data.of(store), rca.Event, feed(), batch_rows=10)
     assert store.stats()["events"] == 0
     assert store.history() == []
 
@@ -185,13 +185,13 @@ def test_a_duplicate_in_a_later_batch_with_raise_rolls_back_earlier_batches(
 ) -> None:
     data = rows(25) + rows(1)  # the last row repeats b0, in the third batch
     with pytest.raises(rca.DuplicateRecord):
-        _loading.load(store, rca.Event, data, batch_rows=10, on_duplicate="raise")
+        _loading.load(_data.of(store), rca.Event, data, batch_rows=10, on_duplicate="raise")
     assert store.stats()["events"] == 0
 
 
 def test_batches_deduplicate_across_each_other(store: rca.Store) -> None:
     data = rows(25) + rows(5)
-    report = _loading.load(store, rca.Event, data, batch_rows=10)
+    report = _loading.load(_data.of(store), rca.Event, data, batch_rows=10)
     assert (report.inserted, report.duplicates) == (25, 5)
     assert report.duplicate_rows["existing_id"].notna().all()
 

@@ -34,6 +34,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import rca_analytics as rca
+from rca_analytics import _data
 
 UTC = dt.UTC
 NY = ZoneInfo("America/New_York")
@@ -687,7 +688,7 @@ def test_a_duckdb_session_in_new_york_time_beside_the_store_changes_nothing() ->
         store.add_investigations(DST_INVESTIGATIONS)
         check_fingerprint(fingerprint(store))
         # A second cursor on the store's own database cannot move the zone either.
-        cursor = store._connection().cursor()
+        cursor = _data.of(store).connection().cursor()
         with pytest.raises(duckdb.Error, match="locked"):
             cursor.execute("SET TimeZone = 'America/New_York'")
         cursor.close()
