@@ -364,32 +364,104 @@ def time_to(
     return out
 
 
-def mttd(store: Store, **options: Any) -> pd.DataFrame:
-    """Time to detect: ``impact_started_at`` → ``detected_at`` (see :func:`time_to`)."""
-    options.setdefault("start", "impact_started_at")
-    options.setdefault("end", "detected_at")
-    return time_to(store, metric="mttd", **options)
+def mttd(
+    store: Store,
+    *,
+    stat: str | Sequence[str] = "median",
+    by: str | Sequence[str] | None = None,
+    freq: str | None = None,
+    as_of: Any = None,
+    start: str = "impact_started_at",
+    end: str = "detected_at",
+    **filters: Any,
+) -> pd.DataFrame:
+    """Time to detect: ``impact_started_at`` → ``detected_at`` (arguments as :func:`time_to`)."""
+    return time_to(
+        store,
+        start=start,
+        end=end,
+        stat=stat,
+        by=by,
+        freq=freq,
+        as_of=as_of,
+        metric="mttd",
+        **filters,
+    )
 
 
-def mtta(store: Store, **options: Any) -> pd.DataFrame:
-    """Time to start work (acknowledge): ``detected_at`` → ``started_at``."""
-    options.setdefault("start", "detected_at")
-    options.setdefault("end", "started_at")
-    return time_to(store, metric="mtta", **options)
+def mtta(
+    store: Store,
+    *,
+    stat: str | Sequence[str] = "median",
+    by: str | Sequence[str] | None = None,
+    freq: str | None = None,
+    as_of: Any = None,
+    start: str = "detected_at",
+    end: str = "started_at",
+    **filters: Any,
+) -> pd.DataFrame:
+    """Time to start work (acknowledge): ``detected_at`` → ``started_at`` (see :func:`time_to`)."""
+    return time_to(
+        store,
+        start=start,
+        end=end,
+        stat=stat,
+        by=by,
+        freq=freq,
+        as_of=as_of,
+        metric="mtta",
+        **filters,
+    )
 
 
-def mttm(store: Store, **options: Any) -> pd.DataFrame:
-    """Time to mitigate: ``detected_at`` → ``mitigated_at`` (see :func:`time_to`)."""
-    options.setdefault("start", "detected_at")
-    options.setdefault("end", "mitigated_at")
-    return time_to(store, metric="mttm", **options)
+def mttm(
+    store: Store,
+    *,
+    stat: str | Sequence[str] = "median",
+    by: str | Sequence[str] | None = None,
+    freq: str | None = None,
+    as_of: Any = None,
+    start: str = "detected_at",
+    end: str = "mitigated_at",
+    **filters: Any,
+) -> pd.DataFrame:
+    """Time to mitigate: ``detected_at`` → ``mitigated_at`` (arguments as :func:`time_to`)."""
+    return time_to(
+        store,
+        start=start,
+        end=end,
+        stat=stat,
+        by=by,
+        freq=freq,
+        as_of=as_of,
+        metric="mttm",
+        **filters,
+    )
 
 
-def mttr(store: Store, **options: Any) -> pd.DataFrame:
-    """Time to resolve: ``detected_at`` → ``resolved_at`` (see :func:`time_to`)."""
-    options.setdefault("start", "detected_at")
-    options.setdefault("end", "resolved_at")
-    return time_to(store, metric="mttr", **options)
+def mttr(
+    store: Store,
+    *,
+    stat: str | Sequence[str] = "median",
+    by: str | Sequence[str] | None = None,
+    freq: str | None = None,
+    as_of: Any = None,
+    start: str = "detected_at",
+    end: str = "resolved_at",
+    **filters: Any,
+) -> pd.DataFrame:
+    """Time to resolve: ``detected_at`` → ``resolved_at`` (arguments as :func:`time_to`)."""
+    return time_to(
+        store,
+        start=start,
+        end=end,
+        stat=stat,
+        by=by,
+        freq=freq,
+        as_of=as_of,
+        metric="mttr",
+        **filters,
+    )
 
 
 # --- data quality -------------------------------------------------------------------------

@@ -401,3 +401,17 @@ def test_dora_as_of_and_ci_runs_when_there_are_no_deploys(
     assert d.set_index("metric").loc["deployment_frequency", "n"] == 2
     with pytest.raises(rca.QueryError, match="before"):
         metrics.dora(store, since=day(5), until=day(1))
+
+
+@pytest.mark.parametrize("name", ["mttd", "mtta", "mttm", "mttr"])
+def test_the_mtt_helpers_show_their_keywords(name: str) -> None:
+    """Shift-Tab in Jupyter shows what time_to takes, with the metric's own times."""
+    import inspect
+
+    helper = inspect.signature(getattr(metrics, name)).parameters
+    general = inspect.signature(metrics.time_to).parameters
+    expected = ["stat", "by", "freq", "as_of", "start", "end", "filters"]
+    assert [p for p in helper if p != "store"] == expected
+    for p in ("stat", "by", "freq", "as_of"):
+        assert helper[p].default == general[p].default
+        assert helper[p].kind is inspect.Parameter.KEYWORD_ONLY
