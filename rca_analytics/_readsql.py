@@ -98,9 +98,27 @@ def _table_functions() -> frozenset[str]:
 def require_read_only(query: str) -> None:
     """Refuse ``query`` unless it is exactly one statement that only reads.
 
+    The verdict depends on the text alone, so queries found to read are remembered
+    (notebooks run the same few queries again and again).
+
     Raises:
         QueryError: Not one statement, not a query, or it names something that writes.
     """
+    if query in _READS:
+        return
+    _check(query)
+    with _LOCK:
+        _READS[query] = None
+        if len(_READS) > _REMEMBERED:
+            _READS.pop(next(iter(_READS)))
+
+
+#: Queries found to read, oldest first (at most :data:`_REMEMBERED`).
+_READS: dict[str, None] = {}
+_REMEMBERED = 1024
+
+
+def _check(query: str) -> None:
     try:
         statements = duckdb.extract_statements(query)
     except duckdb.Error as err:

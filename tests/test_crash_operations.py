@@ -31,7 +31,7 @@ import pytest
 import rca_analytics as rca
 from rca_analytics import synthetic
 
-#: Kill points per operation (five operations: 30 in all).
+#: Kill points per operation that land while it runs (five operations: 30 in all).
 KILLS = 6
 
 #: What each operation runs in the child (``store`` is open, ``arg`` names its input).
@@ -185,9 +185,11 @@ def test_a_killed_operation_leaves_before_or_after_and_a_rerun_finishes_it(
     assert after != before, "the operation must change the store for this test to mean much"
 
     rng = random.Random(f"{operation}-20261207")
-    mid_operation = 0
-    for kill in range(KILLS):
-        path = tmp_path / f"kill-{kill}.duckdb"
+    mid_operation = attempt = 0
+    while mid_operation < KILLS:
+        assert attempt < 3 * KILLS, f"only {mid_operation} kills landed while {operation} ran"
+        path = tmp_path / f"kill-{attempt}.duckdb"
+        attempt += 1
         shutil.copy(pristine, path)
         child = subprocess.Popen(
             [sys.executable, "-c", CHILD.format(operation=OPERATIONS[operation]), str(path), arg],
@@ -202,10 +204,13 @@ def test_a_killed_operation_leaves_before_or_after_and_a_rerun_finishes_it(
         out, err = child.communicate()
         finished = "done" in out  # then the kill may still land while it exits
         assert finished or child.returncode == -signal.SIGKILL, err
-        mid_operation += not finished
+        if finished:  # the child was quicker than the reference run: aim earlier
+            took *= 0.6
+        else:
+            mid_operation += 1
 
         found = _state(path)
-        assert found in (before, after), f"kill {kill} of {operation} left a partial state"
+        assert found in (before, after), f"kill {attempt} of {operation} left a partial state"
         if finished:
             assert found == after
         _run_in_process(path, operation, arg)  # running it again finishes it
@@ -213,5 +218,4 @@ def test_a_killed_operation_leaves_before_or_after_and_a_rerun_finishes_it(
         assert {k: v for k, v in again.items() if k != "history"} == {
             k: v for k, v in after.items() if k != "history"
         }
-        tally[f"kill points ({operation})"] += 1
-    assert mid_operation >= KILLS // 2, "most kills must land while the operation runs"
+        tally[f"kill points ({operation})"] += not finished
