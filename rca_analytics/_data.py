@@ -283,15 +283,27 @@ class Data:
             f"SELECT {wanted} FROM {TABLE_OF[model]} WHERE id = ?",  # noqa: S608 - whitelisted
             [key],
         )
-        if not rows:
+        self.require_found(
+            kind, key, rows[0]["deleted_at"] if rows else None, found=bool(rows),
+            include_deleted=include_deleted,
+        )  # fmt: skip
+        return rows[0]
+
+    def require_found(
+        self, kind: str, key: str, deleted_at: Any, *, found: bool, include_deleted: bool
+    ) -> None:
+        """Raise :class:`NotFound` for a missing record, or a soft-deleted one unless asked.
+
+        Raises:
+            NotFound: Saying how to bring a soft-deleted record back.
+        """
+        if not found:
             raise NotFound(f"no {kind} with id {key!r} in {self.label}")
-        deleted = rows[0]["deleted_at"]
-        if deleted is not None and not include_deleted:
+        if deleted_at is not None and not include_deleted:
             raise NotFound(
-                f"{kind} {key!r} is soft-deleted (at {deleted.isoformat()}); "
+                f"{kind} {key!r} is soft-deleted (at {deleted_at.isoformat()}); "
                 f"restore_{kind}({key!r}) brings it back, or pass include_deleted=True"
             )
-        return rows[0]
 
     def log(self, entity: Entity, record_id: str, action: str, detail: Mapping[str, Any]) -> None:
         """One history entry (in the caller's transaction)."""

@@ -288,15 +288,11 @@ class Store:
         kind = _data.ENTITY_OF[model]
         record_id = _key(record_id, kind)
         found = self._select(model, "id = ?", [record_id])
-        if not found:
-            raise NotFound(f"no {kind} with id {record_id!r} in {self._data.label}")
-        record = found[0]
-        if record.deleted_at is not None and not include_deleted:
-            raise NotFound(
-                f"{kind} {record_id!r} is soft-deleted (at {record.deleted_at.isoformat()}); "
-                f"restore_{kind}({record_id!r}) brings it back, or pass include_deleted=True"
-            )
-        return record
+        self._data.require_found(
+            kind, record_id, found[0].deleted_at if found else None, found=bool(found),
+            include_deleted=include_deleted,
+        )  # fmt: skip
+        return found[0]
 
     def _insert(self, model: type[Record], record: Record) -> None:
         names = model.stored_fields()
@@ -1642,9 +1638,8 @@ def _link_json(link: Link) -> dict[str, Any]:
     return link.model_dump(mode="json", exclude=set(Link.derived_fields))
 
 
-def _key(value: Any, kind: str) -> str:
-    """A record id as stored (see :func:`._data.record_key`)."""
-    return _data.record_key(value, kind)
+#: A record id as stored (see :func:`._data.record_key`).
+_key = _data.record_key
 
 
 def _same(old: Any, new: Any) -> bool:
