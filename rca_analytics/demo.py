@@ -168,9 +168,19 @@ def _event(
 
 def _background(rng: random.Random) -> list[Event]:
     """Ordinary work: commits, builds, deploys, a few warnings, alerts and slow spans."""
-    events: list[Event] = []
     components = list(_SERVICES)
-    for n in range(DAYS * 14):  # commits in working hours
+    events = _commits_and_builds(rng, components)
+    events += _deploys(rng, components)
+    events += _warnings(rng, components)
+    events += _resolved_alerts(rng, components)
+    events += _slow_spans(rng, components)
+    return events
+
+
+def _commits_and_builds(rng: random.Random, components: list[str]) -> list[Event]:
+    """Commits in working hours, and a CI build for every other one."""
+    events: list[Event] = []
+    for n in range(DAYS * 14):
         ts = START + dt.timedelta(
             days=rng.randrange(DAYS), hours=rng.randint(8, 18), minutes=rng.randrange(60)
         )
@@ -195,25 +205,34 @@ def _background(rng: random.Random) -> list[Event]:
                 },
             )
         )
-        if n % 2 == 0:  # CI for every other commit
-            failed = rng.random() < 0.15
-            events.append(
-                _event(
-                    ts + dt.timedelta(minutes=rng.randint(6, 14)),
-                    "ci",
-                    "build",
-                    "medium" if failed else "info",
-                    comp,
-                    f"build-{1000 + n}",
-                    ["flaky"] if failed and rng.random() < 0.5 else [],
-                    {
-                        "conclusion": "failure" if failed else "success",
-                        "sha": sha,
-                        "duration_s": rng.randint(180, 900),
-                    },
-                )
-            )
-    for n in range(DAYS * 3):  # deploys
+        if n % 2 == 0:
+            events.append(_build(rng, n, ts, comp, sha))
+    return events
+
+
+def _build(rng: random.Random, n: int, ts: dt.datetime, comp: str, sha: str) -> Event:
+    """The CI build of commit number ``n``, a few minutes after it."""
+    failed = rng.random() < 0.15
+    return _event(
+        ts + dt.timedelta(minutes=rng.randint(6, 14)),
+        "ci",
+        "build",
+        "medium" if failed else "info",
+        comp,
+        f"build-{1000 + n}",
+        ["flaky"] if failed and rng.random() < 0.5 else [],
+        {
+            "conclusion": "failure" if failed else "success",
+            "sha": sha,
+            "duration_s": rng.randint(180, 900),
+        },
+    )
+
+
+def _deploys(rng: random.Random, components: list[str]) -> list[Event]:
+    """Three production deploys a day."""
+    events: list[Event] = []
+    for n in range(DAYS * 3):
         ts = START + dt.timedelta(days=n // 3, hours=10 + 3 * (n % 3), minutes=rng.randrange(60))
         comp = rng.choice(components)
         events.append(
@@ -232,7 +251,13 @@ def _background(rng: random.Random) -> list[Event]:
                 },
             )
         )
-    for n in range(DAYS * 8):  # routine warnings
+    return events
+
+
+def _warnings(rng: random.Random, components: list[str]) -> list[Event]:
+    """Routine warnings at any time of day."""
+    events: list[Event] = []
+    for n in range(DAYS * 8):
         ts = START + dt.timedelta(minutes=rng.randrange(DAYS * 24 * 60))
         comp = rng.choice(components)
         events.append(
@@ -253,7 +278,13 @@ def _background(rng: random.Random) -> list[Event]:
                 },
             )
         )
-    for n in range(DAYS * 2):  # alerts that resolved themselves
+    return events
+
+
+def _resolved_alerts(rng: random.Random, components: list[str]) -> list[Event]:
+    """Alerts that resolved themselves."""
+    events: list[Event] = []
+    for n in range(DAYS * 2):
         ts = START + dt.timedelta(minutes=rng.randrange(DAYS * 24 * 60))
         comp = rng.choice(components)
         events.append(
@@ -272,7 +303,13 @@ def _background(rng: random.Random) -> list[Event]:
                 },
             )
         )
-    for _ in range(DAYS * 3):  # slow spans
+    return events
+
+
+def _slow_spans(rng: random.Random, components: list[str]) -> list[Event]:
+    """Slow (not failing) spans."""
+    events: list[Event] = []
+    for _ in range(DAYS * 3):
         ts = START + dt.timedelta(minutes=rng.randrange(DAYS * 24 * 60))
         comp = rng.choice(components)
         events.append(
@@ -290,74 +327,16 @@ def _background(rng: random.Random) -> list[Event]:
     return events
 
 
-def _incident_events(rng: random.Random, i: int, inc: _Incident) -> list[tuple[Event, float, str]]:
+# A signal of an incident, with the confidence and reason an engineer would link it with
+# (not linked when the confidence is 0).
+_Signal = tuple[Event, float, str]
+
+
+def _incident_events(rng: random.Random, i: int, inc: _Incident) -> list[_Signal]:
     """Signals of one incident, each with the confidence and reason an engineer would give."""
-    comp, det = inc.component, inc.detected
-    out: list[tuple[Event, float, str]] = []
-    cause_at = det - inc.cause_lead
-    minutes = int(inc.cause_lead.total_seconds() // 60)
-    if inc.cause_type == "deploy":
-        out.append(
-            (
-                _event(
-                    cause_at,
-                    "ci",
-                    "deploy",
-                    "info",
-                    comp,
-                    f"deploy-incident-{i}",
-                    ["deploy"],
-                    {
-                        "environment": "production",
-                        "state": "success",
-                        "version": inc.cause_text.split()[-1],
-                    },
-                ),
-                0.92,
-                f"deploy of {inc.cause_text} {minutes} min before detection",
-            )
-        )
-    elif inc.cause_type == "config":
-        out.append(
-            (
-                _event(
-                    cause_at,
-                    "manual",
-                    "config_change",
-                    "medium",
-                    comp,
-                    f"config-incident-{i}",
-                    ["config"],
-                    {"change": inc.cause_text},
-                ),
-                0.85,
-                f"config change {minutes} min before detection: {inc.cause_text}",
-            )
-        )
-    elif inc.cause_type == "commit":
-        out.append(
-            (
-                _event(
-                    cause_at,
-                    "git",
-                    "commit",
-                    "info",
-                    comp,
-                    _sha(rng),
-                    [],
-                    {
-                        "author": rng.choice(_AUTHORS),
-                        "message": inc.cause_text,
-                        "files": 2,
-                        "lines_added": 3,
-                        "lines_deleted": 3,
-                    },
-                ),
-                0.55,
-                f"commit touching {comp} {minutes} min before detection",
-            )
-        )
-    first_alert = det - dt.timedelta(minutes=rng.randint(2, 6))
+    cause = _cause(rng, i, inc)
+    out = [cause] if cause is not None else []
+    first_alert = inc.detected - dt.timedelta(minutes=rng.randint(2, 6))
     out.append(
         (
             _event(
@@ -365,7 +344,7 @@ def _incident_events(rng: random.Random, i: int, inc: _Incident) -> list[tuple[E
                 "metrics",
                 "alert",
                 inc.impact if inc.impact != "low" else "medium",
-                comp,
+                inc.component,
                 f"alert-incident-{i}",
                 ["paging"],
                 {"alertname": "ErrorRateHigh", "status": "firing", "threshold": 0.05},
@@ -374,7 +353,81 @@ def _incident_events(rng: random.Random, i: int, inc: _Incident) -> list[tuple[E
             "first alert on the affected component",
         )
     )
-    for n in range(rng.randint(14, 24)):  # error burst after the cause
+    out += _error_burst(rng, i, inc, first_alert)
+    out += _failing_spans(rng, inc, first_alert)
+    out.append(
+        (
+            _event(
+                inc.detected + dt.timedelta(minutes=3),
+                "manual",
+                "note",
+                "info",
+                inc.component,
+                f"note-incident-{i}",
+                ["incident-channel"],
+                {"text": f"Declared incident: {inc.title}", "author": rng.choice(_AUTHORS)},
+            ),
+            1.0,
+            "incident declaration",
+        )
+    )
+    return out
+
+
+def _cause(rng: random.Random, i: int, inc: _Incident) -> _Signal | None:
+    """The change behind incident ``i`` (a deploy, config change or commit), if any."""
+    comp, cause_at = inc.component, inc.detected - inc.cause_lead
+    minutes = int(inc.cause_lead.total_seconds() // 60)
+    if inc.cause_type == "deploy":
+        data = {
+            "environment": "production",
+            "state": "success",
+            "version": inc.cause_text.split()[-1],
+        }
+        ev = _event(
+            cause_at, "ci", "deploy", "info", comp, f"deploy-incident-{i}", ["deploy"], data
+        )
+        return ev, 0.92, f"deploy of {inc.cause_text} {minutes} min before detection"
+    if inc.cause_type == "config":
+        ev = _event(
+            cause_at,
+            "manual",
+            "config_change",
+            "medium",
+            comp,
+            f"config-incident-{i}",
+            ["config"],
+            {"change": inc.cause_text},
+        )
+        return ev, 0.85, f"config change {minutes} min before detection: {inc.cause_text}"
+    if inc.cause_type == "commit":
+        ev = _event(
+            cause_at,
+            "git",
+            "commit",
+            "info",
+            comp,
+            _sha(rng),
+            [],
+            {
+                "author": rng.choice(_AUTHORS),
+                "message": inc.cause_text,
+                "files": 2,
+                "lines_added": 3,
+                "lines_deleted": 3,
+            },
+        )
+        return ev, 0.55, f"commit touching {comp} {minutes} min before detection"
+    return None
+
+
+def _error_burst(
+    rng: random.Random, i: int, inc: _Incident, first_alert: dt.datetime
+) -> list[_Signal]:
+    """Error logs after the first alert; the first three are linked."""
+    comp = inc.component
+    out: list[_Signal] = []
+    for n in range(rng.randint(14, 24)):
         ts = first_alert + dt.timedelta(seconds=rng.randint(0, 40 * 60))
         ev = _event(
             ts,
@@ -392,6 +445,13 @@ def _incident_events(rng: random.Random, i: int, inc: _Incident) -> list[tuple[E
             },
         )
         out.append((ev, 0.7 if n < 3 else 0.0, "error burst after the first alert"))
+    return out
+
+
+def _failing_spans(rng: random.Random, inc: _Incident, first_alert: dt.datetime) -> list[_Signal]:
+    """Failing spans on the affected service; the first is linked."""
+    comp = inc.component
+    out: list[_Signal] = []
     for n in range(rng.randint(3, 6)):
         ts = first_alert + dt.timedelta(seconds=rng.randint(0, 30 * 60))
         ev = _event(
@@ -405,22 +465,6 @@ def _incident_events(rng: random.Random, i: int, inc: _Incident) -> list[tuple[E
             {"span": f"{comp}.handle", "status": "ERROR", "duration_ms": rng.randint(2000, 30000)},
         )
         out.append((ev, 0.6 if n == 0 else 0.0, "failing spans on the affected service"))
-    out.append(
-        (
-            _event(
-                det + dt.timedelta(minutes=3),
-                "manual",
-                "note",
-                "info",
-                comp,
-                f"note-incident-{i}",
-                ["incident-channel"],
-                {"text": f"Declared incident: {inc.title}", "author": rng.choice(_AUTHORS)},
-            ),
-            1.0,
-            "incident declaration",
-        )
-    )
     return out
 
 
