@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import _data, queries
+from . import _arguments, _data, queries
 from ._dora import BANDS, dora, dora_sensitivity
 from .errors import QueryError
 from .models import utc_now
@@ -201,7 +201,7 @@ def _by(value: Any, freq: Any) -> tuple[tuple[str, ...], str | None]:
     return by, code
 
 
-def _period(times: pd.Series, freq: str) -> pd.Series:
+def period_starts(times: pd.Series, freq: str) -> pd.Series:
     """The start of each time's period (UTC), as an aware timestamp."""
     naive = times.dt.tz_convert("UTC").dt.tz_localize(None)
     starts = naive.dt.to_period(freq).dt.start_time.dt.tz_localize("UTC")
@@ -239,7 +239,7 @@ def investigations_as_of(
     those deleted by then. Times after it are cleared, and one resolved later is
     ``in_progress`` (its status then is not kept).
     """
-    queries._check_names(filters, queries.INVESTIGATION_FILTERS, "metrics")
+    _arguments.check_names(filters, queries.INVESTIGATION_FILTERS, "metrics")
     frame = store.investigations(include_deleted=True, **filters)
     excluded: dict[str, list[str]] = {k: [] for k in REASONS}
     recorded = frame["created_at"] > as_of
@@ -331,7 +331,7 @@ def time_to(
     when = _as_of(as_of)
     used, excluded = _durations(store, start, end, when, filters)
     if code is not None:
-        used["period"] = _period(used[start], code)
+        used["period"] = period_starts(used[start], code)
     columns = [GROUPS[g] for g in groups]
     if columns and len(used):
         rows = [
