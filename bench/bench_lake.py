@@ -38,7 +38,7 @@ import duckdb
 from _results import write_section  # bench/ is the script's folder
 
 import rca_analytics as rca
-from rca_analytics import _data, _lake
+from rca_analytics import _data, _lake_disk, _lake_layout
 from rca_analytics.synthetic import HistorySettings, history
 
 HERE = Path(__file__).parent
@@ -93,9 +93,10 @@ def duckdb_copy(path: Path, target: Path, keys: tuple[str, ...]) -> None:
     try:
         con.execute("SET TimeZone = 'UTC'")
         derived = ", ".join(
-            f"{_lake.PARTITIONS[k]} AS {k}" for k in keys if k not in rca.Event.model_fields
+            f"{_lake_disk.PARTITIONS[k]} AS {k}" for k in keys if k not in rca.Event.model_fields
         )
-        select = f"SELECT {_lake._select(rca.Event)}{', ' + derived if derived else ''} FROM events"
+        columns = _lake_disk.select_columns(rca.Event)
+        select = f"SELECT {columns}{', ' + derived if derived else ''} FROM events"
         target.mkdir(parents=True)
         if keys:
             options = f"FORMAT parquet, PARTITION_BY ({', '.join(keys)})"
@@ -213,7 +214,7 @@ def main() -> None:
             shutil.rmtree(folder)
         with rca.connect(db) as store:
             n = store.stats()["events"]
-            chosen = _lake.choose_layout(_data.of(store))
+            chosen = _lake_layout.choose_layout(_data.of(store))
             for name, keys in SCHEMES.items():
                 target = work / f"lake-{name.replace('/', '-')}"
                 t = time.perf_counter()
@@ -270,8 +271,8 @@ def main() -> None:
                 fresh.import_lake(lake, progress=False)
                 again_s = time.perf_counter() - t
             say(
-                f"Import into an empty store: {took:.1f} s ({first.events.inserted / took:,.0f} "
-                f"events/s, {first.links['imported']:,} links); the same lake again: "
+                f"Import into an empty store: {took:.1f} s ({first.events.stored / took:,.0f} "
+                f"events/s, {first.links['stored']:,} links); the same lake again: "
                 f"{again_s:.1f} s, nothing added."
             )
             say()

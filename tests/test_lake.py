@@ -12,7 +12,7 @@ import pyarrow.dataset as ds
 import pytest
 
 import rca_analytics as rca
-from rca_analytics import _data, _lake, demo
+from rca_analytics import _data, _lake, _lake_disk, _lake_layout, demo
 from rca_analytics.cli import main
 
 #: The issue's example layout, used where a test needs partitions on small data.
@@ -20,9 +20,9 @@ DAILY = ("source", "day")
 
 
 @pytest.fixture
-def filled(store: rca.Store) -> rca.Store:
-    demo.build(store)
-    return store
+def filled(demo_store: rca.Store) -> rca.Store:
+    """The demo history (``demo.build``), copied from a file built once."""
+    return demo_store
 
 
 def lake_events(root: Path) -> pa.Table:
@@ -63,6 +63,7 @@ def test_a_full_export_has_every_record_in_standard_types(
     assert links.num_rows == stats["links"]
 
 
+@pytest.mark.slow
 def test_a_second_export_writes_only_what_changed(filled: rca.Store, tmp_path: Path) -> None:
     root = tmp_path / "lake"
     filled.export_lake(root, partition_by=DAILY)
@@ -100,6 +101,7 @@ def test_soft_deletes_and_moves_reach_the_lake(filled: rca.Store, tmp_path: Path
     assert rows[moved]["day"] == "2026-06-01"
 
 
+@pytest.mark.slow
 def test_an_interrupted_export_leaves_the_lake_whole(
     filled: rca.Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -129,7 +131,7 @@ def test_an_interrupted_export_leaves_the_lake_whole(
     pd.testing.assert_frame_equal(rca.connect_lake(root).events(), before)
     # Stopped while moving the partitions into place, after the commit point: the lake
     # reads as the new one, each partition old or new on disk, never half.
-    real_move = _lake._move_out
+    real_move = _lake_disk._move_out
     moves: list[str] = []
 
     def failing_move(root_: Path, staging: Path, path: str) -> None:
@@ -138,7 +140,7 @@ def test_an_interrupted_export_leaves_the_lake_whole(
         moves.append(path)
         real_move(root_, staging, path)
 
-    monkeypatch.setattr(_lake, "_move_out", failing_move)
+    monkeypatch.setattr(_lake_disk, "_move_out", failing_move)
     with pytest.raises(rca.WriteFailed, match="committed"):
         filled.export_lake(root, partition_by=DAILY)
     monkeypatch.undo()
@@ -166,6 +168,7 @@ def test_other_layouts(filled: rca.Store, tmp_path: Path) -> None:
         filled.export_lake(tmp_path / "x", partition_by=["colour"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("keys", [DAILY, ("month",), ()])
 def test_records_arriving_with_old_times_reach_the_next_export(
     filled: rca.Store, tmp_path: Path, keys: tuple[str, ...]
@@ -175,7 +178,7 @@ def test_records_arriving_with_old_times_reach_the_next_export(
     filled.export_lake(root, partition_by=keys)
     old = filled.events().head(3)
     copies = old.drop(columns=["id"]).assign(source_id=old["source_id"] + "-copy")
-    assert filled.add_events(copies, progress=False).inserted == 3  # updated_at from before
+    assert filled.add_events(copies, progress=False).stored == 3  # updated_at from before
     other = tmp_path / "other.duckdb"
     with rca.connect(other) as theirs:
         theirs.add_event(
@@ -207,6 +210,7 @@ def test_a_folder_that_is_not_a_lake_is_refused(filled: rca.Store, tmp_path: Pat
     assert filled.export_lake(lake).events == len(filled.events(include_deleted=True))
 
 
+@pytest.mark.slow
 def test_a_lake_started_empty_fills_up(store: rca.Store, tmp_path: Path) -> None:
     root = tmp_path / "lake"
     store.export_lake(root, partition_by=DAILY)
@@ -217,6 +221,7 @@ def test_a_lake_started_empty_fills_up(store: rca.Store, tmp_path: Path) -> None
     assert len(rca.connect_lake(root).events()) == len(store.events())
 
 
+@pytest.mark.slow
 def test_a_layout_change_stopped_after_its_commit_point_reads_as_the_new_lake(
     filled: rca.Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -226,7 +231,7 @@ def test_a_layout_change_stopped_after_its_commit_point_reads_as_the_new_lake(
     def no_moves(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(_lake, "_apply", no_moves)
+    monkeypatch.setattr(_lake, "apply_pending", no_moves)
     with pytest.raises(rca.WriteFailed, match="disk full"):
         filled.export_lake(root, partition_by=DAILY)
     monkeypatch.undo()
@@ -234,7 +239,7 @@ def test_a_layout_change_stopped_after_its_commit_point_reads_as_the_new_lake(
     pd_lake = rca.connect_lake(root).events()
     assert pd_lake.equals(filled.events())
     with rca.connect(tmp_path / "copy.duckdb") as copy:
-        assert copy.import_lake(root).events.inserted == len(filled.events(include_deleted=True))
+        assert copy.import_lake(root).events.stored == len(filled.events(include_deleted=True))
 
 
 def test_partitions_an_interrupted_export_swapped_in_are_put_right(
@@ -244,7 +249,7 @@ def test_partitions_an_interrupted_export_swapped_in_are_put_right(
     filled.export_lake(root, partition_by=("day",))
     event = filled.events().iloc[0]["id"]
     filled.update_event(event, timestamp="2026-02-01T10:00:00Z")  # moved in first
-    real = _lake._move_out
+    real = _lake_disk._move_out
     moves: list[str] = []
 
     def once(root_: Path, staging: Path, path: str) -> None:
@@ -253,7 +258,7 @@ def test_partitions_an_interrupted_export_swapped_in_are_put_right(
         moves.append(path)
         real(root_, staging, path)
 
-    monkeypatch.setattr(_lake, "_move_out", once)
+    monkeypatch.setattr(_lake_disk, "_move_out", once)
     with pytest.raises(rca.WriteFailed, match="killed"):
         filled.export_lake(root, partition_by=("day",))
     monkeypatch.undo()
@@ -274,7 +279,7 @@ def test_an_interrupted_change_of_layout_is_undone_by_the_next_export(
     def no_moves(*args: object) -> None:
         raise OSError("killed")
 
-    monkeypatch.setattr(_lake, "_apply", no_moves)
+    monkeypatch.setattr(_lake, "apply_pending", no_moves)
     with pytest.raises(rca.WriteFailed, match="killed"):
         filled.export_lake(root, partition_by=DAILY)
     monkeypatch.undo()
@@ -305,6 +310,7 @@ def test_only_our_own_folders_are_written_over(filled: rca.Store, tmp_path: Path
         filled.export_lake(newer)
 
 
+@pytest.mark.slow
 def test_a_long_sparse_history_makes_more_than_a_thousand_partitions(
     store: rca.Store, tmp_path: Path
 ) -> None:
@@ -321,6 +327,7 @@ def test_a_long_sparse_history_makes_more_than_a_thousand_partitions(
     assert result.partitions == 1_200 and lake_events(tmp_path / "lake").num_rows == 1_200
 
 
+@pytest.mark.slow
 def test_export_from_the_shell(
     store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -345,7 +352,7 @@ def test_auto_picks_the_finest_layout_with_files_of_32_mb(
     manifest = json.loads((tmp_path / "lake" / "manifest.json").read_text())
     assert manifest["layout"]["chosen_by"] == "auto"
     assert manifest["layout"]["bytes_per_event"] > 20
-    layout = _lake.choose_layout(_data.of(filled))
+    layout = _lake_layout.choose_layout(_data.of(filled))
     per_day = filled.counts(by="source", freq="D", fill=False)["count"].median()
     assert layout.median_file_bytes["source/day"] == pytest.approx(per_day * layout.bytes_per_event)
     assert layout.median_file_bytes["none"] == pytest.approx(
@@ -354,18 +361,19 @@ def test_auto_picks_the_finest_layout_with_files_of_32_mb(
     # Pretend the events were far bigger: the target falls between layouts.
     sizes = layout.median_file_bytes
     for finer, coarser in (("source/day", "day"), ("day", "source/month")):
-        monkeypatch.setattr(_lake, "TARGET_FILE_BYTES", (sizes[finer] + sizes[coarser]) / 2)
-        assert _lake.choose_layout(_data.of(filled)).partition_by == tuple(coarser.split("/"))
-    monkeypatch.setattr(_lake, "TARGET_FILE_BYTES", sizes["source/day"] / 2)
-    assert _lake.choose_layout(_data.of(filled)).partition_by == ("source", "day")
+        monkeypatch.setattr(_lake_layout, "TARGET_FILE_BYTES", (sizes[finer] + sizes[coarser]) / 2)
+        chosen = _lake_layout.choose_layout(_data.of(filled))
+        assert chosen.partition_by == tuple(coarser.split("/"))
+    monkeypatch.setattr(_lake_layout, "TARGET_FILE_BYTES", sizes["source/day"] / 2)
+    assert _lake_layout.choose_layout(_data.of(filled)).partition_by == ("source", "day")
     # An existing lake keeps its layout while its files are within a factor of two of
     # the target ...
-    monkeypatch.setattr(_lake, "TARGET_FILE_BYTES", sizes["day"] * 1.2)
-    assert _lake.choose_layout(_data.of(filled)).partition_by != ("day",)
-    kept = _lake.choose_layout(_data.of(filled), current=["day"])
+    monkeypatch.setattr(_lake_layout, "TARGET_FILE_BYTES", sizes["day"] * 1.2)
+    assert _lake_layout.choose_layout(_data.of(filled)).partition_by != ("day",)
+    kept = _lake_layout.choose_layout(_data.of(filled), current=["day"])
     assert kept.partition_by == ("day",) and "kept" in kept.reason
     # ... and is laid out again when they are not (the lake is one file, 7x the target).
-    monkeypatch.setattr(_lake, "TARGET_FILE_BYTES", sizes["day"] * 0.9)
+    monkeypatch.setattr(_lake_layout, "TARGET_FILE_BYTES", sizes["day"] * 0.9)
     assert sizes["none"] > 2 * sizes["day"] * 0.9 and sizes["source/day"] < sizes["day"] * 0.9
     grown = filled.export_lake(tmp_path / "lake")
     days = filled.counts(freq="D", fill=False, include_deleted=True)
@@ -400,6 +408,7 @@ def assert_same_answers(file: rca.Store, lake: rca.Store) -> None:
         )
 
 
+@pytest.mark.slow
 def test_the_lake_answers_as_the_file_did(filled: rca.Store, tmp_path: Path) -> None:
     filled.delete_event(filled.events()["id"].iloc[0])
     filled.export_lake(tmp_path / "lake", partition_by=DAILY)
@@ -426,3 +435,16 @@ def test_a_million_event_lake_answers_as_the_file_did(tmp_path: Path) -> None:
         result = store.export_lake(tmp_path / "lake")
         assert result.events == len(h.events)
         assert_same_answers(store, rca.connect_lake(tmp_path / "lake"))
+
+
+def test_a_lake_named_by_a_relative_path_exports_again_and_reads(
+    filled: rca.Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    first = filled.export_lake("lake")
+    again = filled.export_lake("lake")  # the listing mixed relative and absolute paths
+    assert again.events == first.events
+    assert len(rca.connect_lake("lake").events()) == len(filled.events())
+    with rca.connect(tmp_path / "copy.duckdb") as copy:
+        copy.import_lake("lake")
+        assert len(copy.events()) == len(filled.events())

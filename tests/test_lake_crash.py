@@ -249,6 +249,7 @@ def small_store(tmp_path: Path) -> tuple[rca.Store, Path]:
     return store, lake
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("failing", [1, 2, 3, 4, 7, None])
 def test_a_failure_at_a_rename_leaves_the_lake_old_or_new(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: int | None
@@ -281,6 +282,7 @@ def test_a_failure_at_a_rename_leaves_the_lake_old_or_new(
     assert read_back(lake) == (new, new)
 
 
+@pytest.mark.slow
 def test_a_lake_an_older_export_left_incomplete_is_not_read_as_whole(tmp_path: Path) -> None:
     store, lake = small_store(tmp_path)
     body = json.loads((lake / "manifest.json").read_text())
@@ -293,6 +295,7 @@ def test_a_lake_an_older_export_left_incomplete_is_not_read_as_whole(tmp_path: P
     assert read_back(lake) == (state(store), state(store))
 
 
+@pytest.mark.slow
 def test_a_pending_export_is_read_from_its_staging_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -303,7 +306,7 @@ def test_a_pending_export_is_read_from_its_staging_folder(
     def stopped(*args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(_lake, "_apply", stopped)
+    monkeypatch.setattr(_lake, "apply_pending", stopped)
     with pytest.raises(rca.WriteFailed, match="committed"):
         store.export_lake(lake, partition_by=("source", "day"))
     monkeypatch.undo()

@@ -27,22 +27,34 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rca_analytics as rca
-from rca_analytics import _lake, demo
+from rca_analytics import _lake_disk, demo
 
 DAILY = ("source", "day")
 Make = Callable[..., dict[str, Any]]
 
 
 @pytest.fixture
-def filled(store: rca.Store) -> rca.Store:
-    demo.build(store)
-    return store
+def filled(demo_store: rca.Store) -> rca.Store:
+    """The demo history (``demo.build``), copied from a file built once."""
+    return demo_store
+
+
+@pytest.fixture(scope="module")
+def exported_lake(demo_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo store's lake (daily layout), exported once; ``lake`` copies it."""
+    folder = tmp_path_factory.mktemp("lake-template")
+    shutil.copyfile(demo_file, folder / "demo.duckdb")
+    with rca.connect(folder / "demo.duckdb") as store:
+        store.export_lake(folder / "lake", partition_by=DAILY)
+    return folder / "lake"
 
 
 @pytest.fixture
-def lake(filled: rca.Store, tmp_path: Path) -> Path:
+def lake(filled: rca.Store, tmp_path: Path, exported_lake: Path) -> Path:
+    """What ``filled.export_lake(root, partition_by=DAILY)`` writes (a copy: the export
+    writes nothing into the store, and ``filled`` is a copy of the same file)."""
     root = tmp_path / "lake"
-    filled.export_lake(root, partition_by=DAILY)
+    shutil.copytree(exported_lake, root, symlinks=True)
     return root
 
 
@@ -136,15 +148,15 @@ def test_every_path_moved_or_removed_is_checked_to_lie_inside_the_lake(tmp_path:
     root = tmp_path / "lake"
     (root / "events").mkdir(parents=True)
     (tmp_path / "elsewhere").mkdir()
-    assert _lake._inside(root, root / "events" / "x") == root / "events" / "x"
+    assert _lake_disk._inside(root, root / "events" / "x") == root / "events" / "x"
     for outside in (root, tmp_path / "elsewhere", root / "events" / ".." / ".." / "elsewhere"):
         with pytest.raises(rca.CorruptStore, match="not inside the lake"):
-            _lake._inside(root, outside)
+            _lake_disk._inside(root, outside)
     (root / "links").symlink_to(tmp_path / "elsewhere")
     with pytest.raises(rca.CorruptStore, match="symbolic link"):
-        _lake._inside(root, root / "links" / "data_0.parquet")
+        _lake_disk._inside(root, root / "links" / "data_0.parquet")
     with pytest.raises(rca.CorruptStore, match="symbolic link"):
-        _lake._remove(root, root / "links")
+        _lake_disk.remove(root, root / "links")
     assert (tmp_path / "elsewhere").is_dir()
 
 
@@ -198,6 +210,7 @@ def test_a_manifest_that_is_a_link_is_refused(
     every_reader_refuses(filled, lake, rca.CorruptStore, "link or a device")
 
 
+@pytest.mark.slow
 def test_the_lake_folder_itself_may_be_a_link(filled: rca.Store, tmp_path: Path) -> None:
     real = tmp_path / "real"
     real.mkdir()
@@ -232,6 +245,7 @@ def test_a_manifest_that_is_not_one_is_refused(
     every_reader_refuses(filled, lake, rca.CorruptStore, match)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -293,6 +307,7 @@ SKELETON_KEYS = (
 ODD = ("..", "../..", "/", "/usr", "source=git/day=..", ".export-00", "events/../x", "caller")
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
           HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(data=st.data())
@@ -426,6 +441,7 @@ LIMITED = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_a_full_disk_leaves_the_lake_as_it_was(store_path: Path, tmp_path: Path) -> None:
     with rca.connect(store_path) as store:
         demo.build(store)
@@ -452,6 +468,7 @@ def test_a_full_disk_leaves_the_lake_as_it_was(store_path: Path, tmp_path: Path)
 # --- 15: whose lake -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_another_stores_lake_is_not_replaced_silently(tmp_path: Path, event_data: Make) -> None:
     root = tmp_path / "lake"
     with rca.connect(tmp_path / "a.duckdb") as a:
