@@ -71,7 +71,7 @@ def _import_sqlite(args: argparse.Namespace) -> int:
     with connect(args.into) as store:
         report = store.import_sqlite(args.legacy, progress=None if args.progress else False)
     problems = [
-        f"rejected: {r.table} {r.id!r}"
+        f"rejected: {r.where} {r.record!r}"
         + (f" field {r.field}" if isinstance(r.field, str) and r.field else "")
         + f": {r.code}: {r.message}"
         for r in report.rejects.itertuples(index=False)
@@ -110,7 +110,7 @@ def _import_lake(args: argparse.Namespace) -> int:
             progress=None if args.progress else False,
         )
     problems = [
-        f"not imported: {r.table} row {r.row} ({r.record})"
+        f"not imported: {r.where} ({r.record})"
         + (f" field {r.field}" if isinstance(r.field, str) and r.field else "")
         + f": {r.code}: {r.message}"
         for r in report.rejects.itertuples(index=False)
@@ -192,18 +192,7 @@ def _ingest(args: argparse.Namespace) -> int:
             **options,
         )
     if args.json:
-        body = {
-            "kind": report.kind,
-            "inputs": report.inputs,
-            "events": report.events,
-            "investigations": report.investigations,
-            "skipped": report.skipped,
-            "notes": report.notes,
-            "rejects": report.rejects.astype(object)
-            .where(report.rejects.notna(), None)
-            .to_dict("records"),
-        }
-        write_data(json.dumps(body, indent=2))
+        write_data(json.dumps(report.to_dict(), indent=2))
     else:
         say(report.summary())
     if report.ok:
@@ -266,14 +255,12 @@ def _autolink(args: argparse.Namespace) -> int:
             min_confidence=args.min_confidence,
             progress=None if args.progress else False,
         )
-    counts = {
-        k: getattr(report, k)
-        for k in ("investigations", "candidates", "linked", "updated", "unchanged", "reviewed")
-    }
     if args.json:
-        write_data(json.dumps({**counts, "min_confidence": report.min_confidence}))
+        body = report.to_dict()
+        del body["links"]  # the links themselves: store.get_links()
+        write_data(json.dumps(body))
     else:
-        say(", ".join(f"{k} {v:,}" for k, v in counts.items()) + f" ({report.seconds:.1f} s)")
+        say(report.summary())
     return 0
 
 
@@ -359,9 +346,6 @@ def _linking_commands(commands: Any) -> None:
     quality.set_defaults(func=_quality)
 
 
-_SINGLE = {"min_severity", "min_priority", "min_impact_severity", "match", "since", "until"}
-
-
 #: What makes a spreadsheet read a CSV cell as a formula (OWASP, "CSV Injection"): a first
 #: non-blank character = + - @ (or its full-width form), or a first tab, CR, LF or NUL.
 _FORMULA_SIGNS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -442,22 +426,22 @@ def _frame_out(frame: Any, *, fmt: str, output: str | None, raw_csv: bool) -> No
 
 
 def _query(args: argparse.Namespace) -> int:
-    from . import queries
+    from ._filters import QUERIES
     from .store import connect
 
-    allowed = queries.EVENT_FILTERS if args.table == "events" else queries.INVESTIGATION_FILTERS
     filters: dict[str, Any] = {}
-    for name in allowed:
-        value = getattr(args, name, None)
+    for f in QUERIES[args.table]:
+        value = getattr(args, f.name, None)
         if value is not None:
-            filters[name] = value[0] if name in _SINGLE or len(value) == 1 else value
+            filters[f.name] = value if f.many and len(value) > 1 else value[0]
     unused = [
-        name
-        for name in (*queries.EVENT_FILTERS, *queries.INVESTIGATION_FILTERS)
-        if name not in allowed and getattr(args, name, None) is not None
+        f.flag
+        for table_filters in QUERIES.values()
+        for f in table_filters
+        if f.name not in filters and getattr(args, f.name, None) is not None
     ]
     if unused:
-        say(f"rca: query {args.table} takes no --{unused[0].replace('_', '-')}", err=True)
+        say(f"rca: query {args.table} takes no {unused[0]}", err=True)
         return 2
     columns = args.columns.split(",") if args.columns else None
     with connect(args.db, read_only=True) as store:
@@ -512,19 +496,53 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _data_commands(commands: Any) -> None:
-    from . import queries
+def _filter_options(query: argparse.ArgumentParser) -> None:
+    """The filters of store.events / store.investigations as options, from their table."""
+    from ._filters import QUERIES, Filter
 
+    by_name: dict[str, dict[str, Filter]] = {}
+    for table, table_filters in QUERIES.items():
+        for f in table_filters:
+            by_name.setdefault(f.name, {})[table] = f
+    groups = {
+        ("events", "investigations"): query.add_argument_group("filters of both tables"),
+        ("events",): query.add_argument_group("event filters"),
+        ("investigations",): query.add_argument_group("investigation filters"),
+    }
+    for name, of_table in by_name.items():
+        f = next(iter(of_table.values()))  # name, flag, metavar and arity agree (a test pins it)
+        texts = {t: g.help.replace("``", "").replace("%", "%%") for t, g in of_table.items()}
+        if len(set(texts.values())) == 1:
+            help_text = texts[next(iter(texts))]
+        else:  # e.g. --component: events' component, investigations' component_affected
+            help_text = "; ".join(
+                f"{t}: {x[:1].lower()}{x[1:].rstrip('.')}" for t, x in texts.items()
+            )
+            help_text += "."
+        arity: dict[str, Any] = {"nargs": "+", "action": "extend"} if f.many else {"nargs": 1}
+        groups[tuple(of_table)].add_argument(
+            f.flag, dest=name, default=None, metavar=f.metavar, help=help_text, **arity
+        )
+
+
+def _data_commands(commands: Any) -> None:
     db = {"default": None, "help": "the store (default: $RCA_DB or ./rca.duckdb)"}
     query = commands.add_parser(
         "query",
         help="events or investigations as CSV, JSON lines or Parquet, for scripts",
-        description="Filters are the Python API's (store.events / store.investigations); "
-        "repeat a filter, or give several values, for any of them.",
+        description="Filters are the Python API's (store.events / store.investigations), "
+        "with the same descriptions; give several values to a filter that takes a list "
+        "(or repeat it). Times are ISO 8601: 2026-03-01, 2026-03-01T10:00 (UTC) or "
+        "2026-03-01T10:00:00+01:00.",
     )
-    query.add_argument("table", choices=("events", "investigations"))
+    query.add_argument("table", choices=("events", "investigations"), help="what to list")
     query.add_argument("--db", **db)
-    query.add_argument("--format", choices=("csv", "json", "parquet"), default="csv")
+    query.add_argument(
+        "--format",
+        choices=("csv", "json", "parquet"),
+        default="csv",
+        help="csv (default), json (JSON lines) or parquet",
+    )
     query.add_argument(
         "--raw-csv",
         action="store_true",
@@ -533,15 +551,12 @@ def _data_commands(commands: Any) -> None:
         "NUL) gets a leading ' so it shows as text",
     )
     query.add_argument("-o", "--output", default=None, help="file (default: stdout)")
-    query.add_argument("--columns", default=None, help="comma-separated fields")
-    query.add_argument("--limit", type=int, default=None)
-    query.add_argument("--include-deleted", action="store_true")
-    for name in dict.fromkeys((*queries.EVENT_FILTERS, *queries.INVESTIGATION_FILTERS)):
-        flag = "--" + name.replace("_", "-")
-        if name in _SINGLE:
-            query.add_argument(flag, dest=name, nargs=1, default=None)
-        else:
-            query.add_argument(flag, dest=name, nargs="+", action="extend", default=None)
+    query.add_argument("--columns", default=None, help="only these fields (comma-separated)")
+    query.add_argument("--limit", type=int, default=None, help="at most this many rows")
+    query.add_argument(
+        "--include-deleted", action="store_true", help="include soft-deleted records"
+    )
+    _filter_options(query)
     query.set_defaults(func=_query)
     export = commands.add_parser("export", help="write the store as a Parquet lake")
     export.add_argument("target", choices=("lake",))

@@ -110,6 +110,7 @@ def test_empty_results_keep_columns_and_dtypes(loaded: tuple[rca.Store, dict[str
     assert (empty_inv.dtypes == store.investigations().dtypes).all()
 
 
+@pytest.mark.slow
 def test_ordered_categoricals_compare_by_severity(loaded: tuple[rca.Store, dict[str, Any]]) -> None:
     store, _ = loaded
     frame = store.events()
@@ -295,6 +296,7 @@ HOSTILE = (
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40,
     deadline=None,
@@ -472,7 +474,7 @@ def test_every_query_works_on_an_empty_store(tmp_path: Path) -> None:
 def test_timeline_sees_every_write_and_the_big_table_path_agrees(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rca_analytics import queries
+    from rca_analytics import _linkindex
 
     with rca.connect(tmp_path / "t.duckdb") as store:
         inv = store.add_investigation(
@@ -497,7 +499,7 @@ def test_timeline_sees_every_write_and_the_big_table_path_agrees(
         assert first["investigation_ids"].iloc[0] == [inv.id, other.id]
         store.delete_investigation(other.id)
         assert store.timeline(inv.id)["investigation_ids"].iloc[0] == [inv.id]
-        monkeypatch.setattr(queries, "LINK_INDEX_MAX", 0)
+        monkeypatch.setattr(_linkindex, "LINK_INDEX_MAX", 0)
         store.add_event(
             {
                 "source": "ci",
@@ -508,7 +510,7 @@ def test_timeline_sees_every_write_and_the_big_table_path_agrees(
             }
         )  # a write: index rebuilt
         big = store.timeline(inv.id)
-        monkeypatch.setattr(queries, "LINK_INDEX_MAX", 1000)
+        monkeypatch.setattr(_linkindex, "LINK_INDEX_MAX", 1000)
         store.add_event(
             {
                 "source": "ci",
@@ -526,7 +528,7 @@ def test_timeline_sees_every_write_and_the_big_table_path_agrees(
 def test_the_link_index_never_outlives_a_rollback_or_its_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rca_analytics import queries
+    from rca_analytics import _linkindex
 
     path = tmp_path / "c.duckdb"
     first = rca.connect(path)
@@ -545,7 +547,7 @@ def test_the_link_index_never_outlives_a_rollback_or_its_store(
         assert first.timeline(inv.id)["relation"].tolist() == ["linked"]  # index built here
         raise RuntimeError("roll back")
     assert first.timeline(inv.id).empty
-    monkeypatch.setattr(queries, "LINK_INDEX_MAX", 0)
+    monkeypatch.setattr(_linkindex, "LINK_INDEX_MAX", 0)
     second = rca.connect(path)
     first.link(ev.id, inv.id)
     first.timeline(inv.id)
