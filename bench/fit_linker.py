@@ -10,7 +10,7 @@ half-life of a small grid. For each, the intercepts are moved so that the defaul
 (0.7) gives the best F1 on the validation seeds, for symptoms and the rest and for changes
 each on its own; the settings with the best mean of those two F1s win. The evaluation seed
 of ``bench_linking.py`` (7) is never seen here. Prints the weights as they go into ``Weights`` in
-``rca_analytics/linking.py`` (rounded to 0.1).
+``rca_analytics/_linker_config.py`` (rounded to 0.1).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 import rca_analytics as rca
-from rca_analytics import linking
+from rca_analytics import _linker_features, linking
 from rca_analytics.synthetic import history
 
 TRAIN = (101, 102, 103)
@@ -109,7 +109,7 @@ def pool(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 def restrength(frame: pd.DataFrame, config: linking.LinkerConfig) -> pd.DataFrame:
     """The same candidates with the strengths of another half-life (no SQL again)."""
-    out = linking._strengths(frame, config)
+    out = _linker_features.strengths(frame, config)
     out.attrs.update(frame.attrs)
     return out
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from . import _data, queries
 from ._data import Data
+from ._linker_config import DEFAULT
 from .errors import QueryError
 from .models import utc_now
 
@@ -115,8 +116,6 @@ def _deploys(
     ``in_period`` marks those of the period; the earlier ones tell what was shipped
     before it.
     """
-    from .linking import DEFAULT
-
     envs = [e.lower() for e in DEFAULT.non_production]
     tags = [f"{k}:{e}" for e in envs for k in ("env", "environment")]
     params = {"start": start, "end": end, "envs": envs, "tags": tags, "when": when}
@@ -273,15 +272,7 @@ def dora(
     leads, no_commits = _lead_times(data, everything, when)
     pairs = _failures(data, deploys, span, when)
     failed = pairs[pairs["in_window"]] if len(pairs) else pairs
-    # A failed deploy has recovered when all its incidents are mitigated (else resolved):
-    # its recovery is the latest of theirs.
-    per_deploy = (
-        failed.groupby("deploy_id").agg(
-            recovery=("recovery", lambda r: r.max() if r.notna().all() else pd.NaT)
-        )
-        if len(failed)
-        else pd.DataFrame({"recovery": pd.Series([], dtype="timedelta64[us]")})
-    )
+    per_deploy = _recovery_per_deploy(failed)
     recoveries = per_deploy["recovery"].dropna().dt.total_seconds()
     unrecovered = len(per_deploy) - len(recoveries)
     n = len(deploys)
@@ -295,22 +286,18 @@ def dora(
             len(recoveries),
         ),
     }
-    definitions = {
-        "deployment_frequency": (
-            f"{n} {source} over {days:.1f} days"
-            if measured
-            else "no deploy events and no CI runs on the default branch: not measured"
-        ),
-        "lead_time": f"median commit -> first deploy over {len(leads)} commits first shipped "
-        f"in the period"
-        + (f" ({no_commits} deploys shipped no commit known here)" if no_commits else ""),
-        "change_failure_rate": f"{len(per_deploy)} of {n} deploys linked to an incident "
-        f"that began within {_display('recovery_time', span.total_seconds())} after (or up "
-        "to 5 min before, for clock skew)",
-        "recovery_time": "median deploy -> mitigation (else resolution) of the last of its "
-        f"incidents, over {len(recoveries)} failed deploys that recovered"
-        + (f" ({unrecovered} not yet)" if unrecovered else ""),
-    }
+    definitions = _definitions(
+        n=n,
+        source=source,
+        days=days,
+        measured=measured,
+        leads=len(leads),
+        no_commits=no_commits,
+        failed=len(per_deploy),
+        span=span,
+        recovered=len(recoveries),
+        unrecovered=unrecovered,
+    )
     rows = [
         {
             "metric": metric,
@@ -335,6 +322,50 @@ def dora(
     }
     out.attrs["failures"] = pairs.to_dict("records")
     return out
+
+
+def _recovery_per_deploy(failed: pd.DataFrame) -> pd.DataFrame:
+    """Each failed deploy's recovery: the latest of its incidents'.
+
+    An incident recovers when mitigated (else resolved); NaT while one has not.
+    """
+    if not len(failed):
+        return pd.DataFrame({"recovery": pd.Series([], dtype="timedelta64[us]")})
+    return failed.groupby("deploy_id").agg(
+        recovery=("recovery", lambda r: r.max() if r.notna().all() else pd.NaT)
+    )
+
+
+def _definitions(
+    *,
+    n: int,
+    source: str,
+    days: float,
+    measured: bool,
+    leads: int,
+    no_commits: int,
+    failed: int,
+    span: dt.timedelta,
+    recovered: int,
+    unrecovered: int,
+) -> dict[str, str]:
+    """What each of the four keys was computed over, for people."""
+    return {
+        "deployment_frequency": (
+            f"{n} {source} over {days:.1f} days"
+            if measured
+            else "no deploy events and no CI runs on the default branch: not measured"
+        ),
+        "lead_time": f"median commit -> first deploy over {leads} commits first shipped "
+        f"in the period"
+        + (f" ({no_commits} deploys shipped no commit known here)" if no_commits else ""),
+        "change_failure_rate": f"{failed} of {n} deploys linked to an incident "
+        f"that began within {_display('recovery_time', span.total_seconds())} after (or up "
+        "to 5 min before, for clock skew)",
+        "recovery_time": "median deploy -> mitigation (else resolution) of the last of its "
+        f"incidents, over {recovered} failed deploys that recovered"
+        + (f" ({unrecovered} not yet)" if unrecovered else ""),
+    }
 
 
 def dora_sensitivity(

@@ -9,7 +9,6 @@ is listed in the returned report and in the store's ``import_rejects`` table.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,84 +18,94 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from . import _loading
+from . import _links, _loading
 from ._data import Data
+from ._reports import Counts, OperationReport, rejects_frame
 from .errors import Failure
 from .ingest.sqlite_legacy import LegacyFile, Table
-from .models import Event, ImportReject, Investigation, utc_now
+from .models import Event, ImportReject, Investigation, LinkMethod, utc_now
 
-__all__ = ["ImportReport", "import_sqlite"]
+__all__ = ["ImportReport", "SqliteImportReport", "import_sqlite"]
 
-_REJECT_COLUMNS = ["table", "id", "field", "code", "message"]
 #: Rows read from the earlier store at a time.
 BATCH_ROWS = 100_000
 
 
-@dataclass(frozen=True)
-class ImportReport:
-    """What :meth:`Store.import_sqlite` did.
+#: Keys of the per-table and per-link counts in earlier releases (still answered).
+_RENAMED_TABLE = {"imported": "stored", "duplicates": "unchanged", "rejected": "rejected_rows"}
+_RENAMED_PAIRS = {
+    "named": "read",
+    "imported": "stored",
+    "existing": "unchanged",
+    "dangling": "rejected_rows",
+}
+
+
+@dataclass(kw_only=True, eq=False, repr=False)
+class SqliteImportReport(OperationReport):
+    """What :meth:`Store.import_sqlite` did (the earlier name ``ImportReport`` still works).
+
+    The counts (``stored``, ``unchanged``, ``rejected_rows``) are of records (events and
+    investigations); links and relations have their own.
 
     Attributes:
         source: The file imported.
-        tables: Per table (``events``, ``investigations``): rows ``read``,
-            ``imported``, ``duplicates`` (already in the store), ``rejected``.
-        links: ``named`` (distinct pairs named by either side), ``imported``,
-            ``existing`` (already in the store), ``dangling`` (a side is missing).
+        tables: Per table (``events``, ``investigations``): rows ``read``, ``stored``,
+            ``unchanged`` (already in the store), ``rejected_rows``.
+        links: ``read`` (distinct pairs named by either side), ``stored``, ``unchanged``
+            (already in the store), ``rejected_rows`` (a side is missing: dropped).
         relations: The same for relations between investigations.
         naive_times: Timestamps without an offset, taken as UTC.
-        rejects: One row per problem: ``table``, ``id``, ``field``, ``code``,
-            ``message`` (also kept in the store's ``import_rejects`` table).
+        rejects: One row per problem: ``where`` (the table of the earlier file),
+            ``record`` (its id there), ``field``, ``code``, ``message``, ``value``, and the
+            earlier columns ``table`` and ``id`` (also kept in the store's
+            ``import_rejects`` table).
     """
 
     source: str
-    tables: dict[str, dict[str, int]]
-    links: dict[str, int]
-    relations: dict[str, int]
-    naive_times: int
-    rejects: pd.DataFrame = field(repr=False)
+    tables: dict[str, Counts]
+    links: Counts
+    relations: Counts
+    naive_times: int = 0
 
-    def summary(self) -> str:
-        """A few lines for people: counts per table, links, rejects."""
-        lines = [f"imported {self.source}"]
-        for table, c in self.tables.items():
-            lines.append(
-                f"  {table}: {c['read']} read, {c['imported']} imported, "
-                f"{c['duplicates']} already there, {c['rejected']} rejected"
-            )
+    def _title(self) -> str:
+        return f"imported {self.source}"
+
+    def _label(self) -> str:
+        return Path(self.source).name
+
+    def _lines(self) -> list[str]:
+        lines = [
+            f"  {table}: {c['read']:,} read, {c['stored']:,} stored, "
+            f"{c['unchanged']:,} unchanged, {c['rejected_rows']:,} rejected"
+            for table, c in self.tables.items()
+        ]
         for name, c in (("links", self.links), ("relations", self.relations)):
             lines.append(
-                f"  {name}: {c['named']} named, {c['imported']} imported, "
-                f"{c['existing']} already there, {c['dangling']} dangling (dropped)"
+                f"  {name}: {c['read']:,} named, {c['stored']:,} stored, "
+                f"{c['unchanged']:,} unchanged, {c['rejected_rows']:,} dangling (dropped)"
             )
         if self.naive_times:
-            lines.append(f"  {self.naive_times} timestamps had no offset and were taken as UTC")
-        if not self.rejects.empty:
-            counts = self.rejects.groupby(["table", "code"]).size().reset_index(name="n")
-            for table, reason, n in counts.itertuples(index=False, name=None):
-                lines.append(f"  rejected: {n} × {reason} in {table}")
-        return "\n".join(lines)
+            lines.append(f"  {self.naive_times:,} timestamps had no offset and were taken as UTC")
+        return lines
 
-    def __repr__(self) -> str:
-        t = self.tables
-        return (
-            f"<ImportReport {Path(self.source).name}: "
-            + ", ".join(f"{k} {v['imported']}/{v['read']}" for k, v in t.items())
-            + f", links {self.links['imported']}, rejects {len(self.rejects)}>"
-        )
+    def _repr_fields(self) -> dict[str, Any]:
+        return {"links_stored": self.links["stored"]}
 
-    def _repr_html_(self) -> str:
-        return f"<pre>{html.escape(self.summary())}</pre>"
+
+#: The earlier name of :class:`SqliteImportReport`.
+ImportReport = SqliteImportReport
 
 
 def import_sqlite(
     data: Data, path: str | os.PathLike[str], *, progress: bool | None = None
-) -> ImportReport:
+) -> SqliteImportReport:
     """See :meth:`Store.import_sqlite`."""
     source = str(Path(path).resolve())
     now = utc_now()
     with LegacyFile(path) as old:
         totals = {t: old.estimate(t) for t in ("investigations", "events")}
-        bar = _loading._progress(sum(totals.values()), progress, "import_sqlite")
+        bar = _loading.progress_bar(sum(totals.values()), progress, "import_sqlite")
         read = _Read()
         try:
             with data.transaction():
@@ -107,20 +116,30 @@ def import_sqlite(
                 for table, model in order:
                     if table in old.columns:  # a first-generation file has no events table
                         read.tables[table] = _load_table(data, old, table, model, read, bar)
-                link_counts = _links(data, read.links, now, read.rejects)
+                link_counts = _import_links(data, read.links, now, read.rejects, read.fresh)
                 relation_counts = _relations(data, read.relations, now, read.rejects)
                 _keep_rejects(data, source, read.rejects, now)
         finally:
             if bar is not None:
                 bar.close()
-    frame = pd.DataFrame(
-        [
-            (t, *(_loading.printable(x) for x in (f.record, f.field)), f.code, f.message)
-            for t, f in read.rejects
-        ],
-        columns=_REJECT_COLUMNS,
-    ).astype("str")
-    return ImportReport(source, read.tables, link_counts, relation_counts, read.naive, frame)
+    tables = {t: Counts.renamed_from(c, _RENAMED_TABLE) for t, c in read.tables.items()}
+    return SqliteImportReport(
+        stored=sum(c["stored"] for c in tables.values()),
+        unchanged=sum(c["unchanged"] for c in tables.values()),
+        rejected_rows=sum(c["rejected_rows"] for c in tables.values()),
+        rejects=rejects_frame(
+            (
+                (t, f.record, f.field, f.code, f.message, f.value, t, f.record)
+                for t, f in read.rejects
+            ),
+            {"table": "str", "id": "str"},
+        ),
+        source=source,
+        tables=tables,
+        links=Counts.renamed_from(link_counts, _RENAMED_PAIRS),
+        relations=Counts.renamed_from(relation_counts, _RENAMED_PAIRS),
+        naive_times=read.naive,
+    )
 
 
 @dataclass
@@ -131,6 +150,8 @@ class _Read:
     rejects: list[tuple[str, Failure]] = field(default_factory=list)
     links: dict[tuple[str, str], Any] = field(default_factory=dict)
     relations: set[tuple[str, str]] = field(default_factory=set)
+    #: The records this import stored (not those it found already stored).
+    fresh: set[str] = field(default_factory=set)
     naive: int = 0
 
 
@@ -165,17 +186,21 @@ def _load_table(
             yield first, batch.frame
 
     report = _loading.load_chunks(data, model, chunks(), on_duplicate="skip", progress=False)
-    for row, fld, code, message in zip(
-        report.rejected["row"].tolist(),
-        report.rejected["field"].tolist(),
-        report.rejected["code"].tolist(),
-        report.rejected["message"].tolist(),
+    for row, fld, code, message, value in zip(
+        report.rejects["row"].tolist(),
+        report.rejects["field"].tolist(),
+        report.rejects["code"].tolist(),
+        report.rejects["message"].tolist(),
+        report.rejects["value"].tolist(),
         strict=True,
     ):
         legacy_id = ids[int(row)]
         rejected.add(legacy_id)
         field_name = fld if isinstance(fld, str) else None
-        read.rejects.append((table, Failure(legacy_id, field_name, str(code), str(message))))
+        shown = value if isinstance(value, str) else None
+        read.rejects.append((table, Failure(legacy_id, field_name, str(code), str(message), shown)))
+    stored_before = set(report.duplicate_rows["row"].tolist())
+    read.fresh.update(x for i, x in enumerate(ids) if i not in stored_before and x not in rejected)
     side = 0 if table == "events" else 1  # which side of a link this table's row is
     for event_id, inv_id, at in links:
         if (event_id, inv_id)[side] in rejected:
@@ -187,8 +212,8 @@ def _load_table(
     )
     return {
         "read": rows,
-        "imported": report.inserted,
-        "duplicates": report.duplicates,
+        "imported": report.stored,
+        "duplicates": report.unchanged,
         "rejected": len(rejected),
     }
 
@@ -208,13 +233,17 @@ def _existing(data: Data, table: str, ids: set[str]) -> set[str]:
     return {r["id"] for r in rows}
 
 
-def _links(
+def _import_links(
     data: Data,
     pairs: dict[tuple[str, str], Any],
     now: dt.datetime,
     rejects: list[tuple[str, Failure]],
+    fresh: set[str],
 ) -> dict[str, int]:
-    """Write the links named by either side (once), dropping those with a missing side."""
+    """Write the links named by either side (once), dropping those with a missing side.
+
+    ``fresh``: the records this import stored (their ``updated_at`` is not moved).
+    """
     events = _existing(data, "events", {e for e, _ in pairs})
     investigations = _existing(data, "investigations", {i for _, i in pairs})
     good: list[tuple[str, str, Any]] = []
@@ -248,31 +277,25 @@ def _links(
                 "event_id": pa.array([g[0] for g in good], pa.string()),
                 "investigation_id": pa.array([g[1] for g in good], pa.string()),
                 "linked_at": pa.array([g[2] for g in good], pa.string()),
+                # records this import has just written keep the times they carry
+                "touch_event": pa.array([g[0] not in fresh for g in good], pa.bool_()),
+                "touch_investigation": pa.array([g[1] not in fresh for g in good], pa.bool_()),
             }
         )
-        con = data.connection()
-        con.register("_rca_import_links", table)
-        try:
-            existing = data.rows(
-                "SELECT count(*) AS n FROM _rca_import_links n SEMI JOIN (SELECT event_id, "
-                "investigation_id FROM links UNION SELECT event_id, investigation_id "
-                "FROM link_reviews WHERE NOT accepted) l "
-                "ON l.event_id = n.event_id AND l.investigation_id = n.investigation_id"
-            )[0]["n"]
-            data.execute(
-                "INSERT INTO links (event_id, investigation_id, confidence, method, reasons, "
-                "linked_at) SELECT n.event_id, n.investigation_id, 1.0, 'import', "
-                "['imported from the earlier store'], "
-                "coalesce(TRY_CAST(n.linked_at AS TIMESTAMPTZ), ?) FROM _rca_import_links n "
-                "ANTI JOIN links l ON l.event_id = n.event_id "
-                "AND l.investigation_id = n.investigation_id "
-                "ANTI JOIN (SELECT * FROM link_reviews WHERE NOT accepted) r "
-                "ON r.event_id = n.event_id AND r.investigation_id = n.investigation_id",
-                [now],
+        with data.registered(_rca_import_links=table):
+            written = _links.write_links(
+                data,
+                'SELECT row_number() OVER () AS "row", event_id, investigation_id, '
+                "1.0::DOUBLE AS confidence, $method AS method, "
+                "['imported from the earlier store'] AS reasons, "
+                "coalesce(TRY_CAST(linked_at AS TIMESTAMPTZ), $now) AS linked_at, "
+                "touch_event, touch_investigation FROM _rca_import_links",
+                params={"method": LinkMethod.IMPORT.value, "now": now},
+                who="bulk",
+                now=now,
             )
-        finally:
-            con.unregister("_rca_import_links")
-        imported = len(good) - int(existing)
+        imported = written.counts["linked"]
+        existing = len(good) - imported
     return {
         "named": len(pairs),
         "imported": imported,

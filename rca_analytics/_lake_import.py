@@ -12,32 +12,38 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import html
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
-from . import _lake, _loading
+from . import _lake_read, _links, _loading
 from ._data import Data
+from ._reasons import Reason
+from ._reports import Counts, OperationReport, rejects_frame
 from .errors import CorruptStore, ReaderError
 from .models import Event, Investigation, LinkMethod, utc_now
 
-__all__ = ["LakeImport", "import_lake"]
+__all__ = ["LakeImport", "LakeImportReport", "import_lake"]
 
-_REJECT_COLUMNS = ["table", "row", "file", "record", "field", "code", "message"]
 _METHODS = [m.value for m in LinkMethod]
 
 
-@dataclass(frozen=True)
-class LakeImport:
-    """What :meth:`Store.import_lake` did.
+#: Keys of the link, review and relation counts in earlier releases (still answered).
+_RENAMED = {"imported": "stored", "existing": "unchanged", "rejected": "rejected_rows"}
+
+
+@dataclass(kw_only=True, eq=False, repr=False)
+class LakeImportReport(OperationReport):
+    """What :meth:`Store.import_lake` did (the earlier name ``LakeImport`` still works).
+
+    The counts (``stored``, ``updated``, ``unchanged``, ``rejected_rows``) are of records
+    (events and investigations); links, reviews and relations have their own.
 
     Attributes:
         source: The lake folder.
@@ -46,38 +52,43 @@ class LakeImport:
         investigations: The investigations' load report.
         remapped: Lake events that were already stored here under another id (same
             ``(source, source_id)``); what named them now names the stored event.
-        links: ``read``, ``imported``, ``existing`` (the pair was linked here already:
+        links: ``read``, ``stored``, ``unchanged`` (the pair was linked here already:
             the stored link is kept), ``merged`` (another lake row names the same pair
             here once events are matched: the first is kept), ``refused`` (a reviewer
-            here rejected the pair), ``rejected`` (a side missing or not imported, a
+            here rejected the pair), ``rejected_rows`` (a side missing or not imported, a
             side soft-deleted on one side only, a bad value). They add up to ``read``.
-        reviews: ``read``, ``imported``, ``existing`` (the pair was reviewed here:
-            that verdict stays), ``merged``, ``conflicting`` (the lake rejects a pair
-            that is linked here: the link stays), ``rejected``.
-        relations: ``read``, ``imported``, ``existing``, ``merged``, ``rejected``.
-        rejects: One row per record or link not brought across: ``table``, ``row``
-            (position in the lake table), ``file`` (the Parquet file, for events),
-            ``record``, ``field``, ``code``, ``message``.
+        reviews: ``read``, ``stored``, ``unchanged`` (the pair was reviewed here: that
+            verdict stays), ``merged``, ``conflicting`` (the lake rejects a pair that is
+            linked here: the link stays), ``rejected_rows``.
+        relations: ``read``, ``stored``, ``unchanged``, ``merged``, ``rejected_rows``.
+        rejects: One row per record or link not brought across: ``where`` (``table row
+            n``), ``record``, ``field``, ``code``, ``message``, ``value``, then ``table``,
+            ``row`` (position in the lake table) and ``file`` (the Parquet file, for
+            events).
         seconds: Wall time.
     """
 
     source: Path
     events: _loading.LoadReport
     investigations: _loading.LoadReport
-    remapped: int
-    links: dict[str, int]
-    reviews: dict[str, int]
-    relations: dict[str, int]
-    rejects: pd.DataFrame = field(repr=False)
+    remapped: int = 0
+    links: Counts
+    reviews: Counts
+    relations: Counts
     seconds: float = 0.0
 
-    def summary(self) -> str:
-        """A few lines for people: what came across, what was there, what did not."""
-        lines = [f"imported lake {self.source}"]
+    def _title(self) -> str:
+        return f"imported lake {self.source}"
+
+    def _label(self) -> str:
+        return self.source.name
+
+    def _lines(self) -> list[str]:
+        lines = []
         for name, rep in (("investigations", self.investigations), ("events", self.events)):
             lines.append(
-                f"  {name}: {rep.inserted:,} new, {rep.updated:,} updated, "
-                f"{rep.duplicates:,} already there, {rep.rejected_rows:,} rejected"
+                f"  {name}: {rep.stored:,} stored, {rep.updated:,} updated, "
+                f"{rep.unchanged:,} unchanged, {rep.rejected_rows:,} rejected"
             )
         if self.remapped:
             lines.append(f"  {self.remapped:,} events were stored here under another id")
@@ -87,21 +98,14 @@ class LakeImport:
             ("relations", self.relations),
         ):
             lines.append(f"  {name}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
-        if not self.rejects.empty:
-            reasons = self.rejects.groupby(["table", "code"]).size().reset_index(name="n")
-            for table, reason, n in reasons.itertuples(index=False, name=None):
-                lines.append(f"  not brought across: {n:,} × {reason} in {table}")
-        return "\n".join(lines)
+        return lines
 
-    def __repr__(self) -> str:
-        return (
-            f"<LakeImport {self.source.name}: events {self.events.inserted:,} new, "
-            f"investigations {self.investigations.inserted:,} new, links "
-            f"{self.links['imported']:,} new, {len(self.rejects):,} not brought across>"
-        )
+    def _repr_fields(self) -> dict[str, Any]:
+        return {"links_stored": self.links["stored"]}
 
-    def _repr_html_(self) -> str:
-        return f"<pre>{html.escape(self.summary())}</pre>"
+
+#: The earlier name of :class:`LakeImportReport`.
+LakeImport = LakeImportReport
 
 
 @contextlib.contextmanager
@@ -188,7 +192,7 @@ def _conformed(data: Data, name: str, dataset: Any) -> pa.Table:
             columns[target.name] = pa.nulls(table.num_rows, target.type)
             continue
         try:
-            if _lake.value_kind(column.type) != _lake.value_kind(target.type):
+            if _lake_read.value_kind(column.type) != _lake_read.value_kind(target.type):
                 raise TypeError("not the same kind of value")
             # sub-microsecond parts are dropped, as for events
             columns[target.name] = column.cast(target.type, safe=not pa.types.is_timestamp(
@@ -237,13 +241,13 @@ def import_lake(
     *,
     on_duplicate: _loading.OnDuplicate = "skip",
     progress: bool | None = None,
-) -> LakeImport:
+) -> LakeImportReport:
     """See :meth:`Store.import_lake`."""
     started = time.perf_counter()
     root = Path(path)
-    lake = _lake.lake_tables(root, doing="import it")
+    lake = _lake_read.lake_tables(root, doing="import it")
     now = utc_now()
-    empty = _loading.LoadReport(0, 0, 0, *_empty_frames())
+    empty = _loading.LoadReport()
     reports = {"investigations": empty, "events": empty}
     rejects: list[tuple[Any, ...]] = []
     counts: dict[str, dict[str, int]] = {}
@@ -303,44 +307,47 @@ def import_lake(
             "bulk_insert",
             {
                 "import_lake": str(root.resolve()),
-                "events": reports["events"].inserted,
-                "investigations": reports["investigations"].inserted,
+                "events": reports["events"].stored,
+                "investigations": reports["investigations"].stored,
                 **{k: v["imported"] for k, v in counts.items()},
             },
         )
     file_of = _file_finder(files, root)
+    problems = [  # (table, row, file, record, field, code, message, value)
+        (*r, None) for r in rejects
+    ]
     for table in ("investigations", "events"):
-        for row_, record, field_, code, message in reports[table].rejected.itertuples(
-            index=False, name=None
+        loaded = reports[table].rejects
+        for at, record, field_, code, message, value in zip(
+            loaded["row"].tolist(),
+            *(loaded[c].tolist() for c in ("record", "field", "code", "message", "value")),
+            strict=True,
         ):
-            at = int(row_)
-            file = file_of(at) if table == "events" else None
-            rejects.append((table, at, file, record, field_, code, message))
-    frame = pd.DataFrame(rejects, columns=_REJECT_COLUMNS)
-    frame = frame.astype({c: "Int64" if c == "row" else "object" for c in _REJECT_COLUMNS})
+            file = file_of(int(at)) if table == "events" else None
+            problems.append((table, int(at), file, record, field_, code, message, value))
     zero = dict.fromkeys(("read", "imported", "existing", "merged", "rejected"), 0)
-    return LakeImport(
+    both = (reports["events"], reports["investigations"])
+    return LakeImportReport(
+        stored=sum(r.stored for r in both),
+        updated=sum(r.updated for r in both),
+        unchanged=sum(r.unchanged for r in both),
+        rejected_rows=sum(r.rejected_rows for r in both),
+        rejects=rejects_frame(
+            (
+                (f"{t} row {n}", rec, fld, code, msg, value, t, n, file)
+                for t, n, file, rec, fld, code, msg, value in problems
+            ),
+            {"table": "str", "row": "Int64", "file": "str"},
+        ).sort_values(["table", "row"], kind="stable", ignore_index=True),
         source=root,
         events=reports["events"],
         investigations=reports["investigations"],
         remapped=int(row["n"]),
-        links=counts.get("links", {**zero, "refused": 0}),
-        reviews=counts.get("reviews", {**zero, "conflicting": 0}),
-        relations=counts.get("relations", zero),
-        rejects=frame.sort_values(["table", "row"], kind="stable", ignore_index=True),
+        links=Counts.renamed_from(counts.get("links", {**zero, "refused": 0}), _RENAMED),
+        reviews=Counts.renamed_from(counts.get("reviews", {**zero, "conflicting": 0}), _RENAMED),
+        relations=Counts.renamed_from(counts.get("relations", zero), _RENAMED),
         seconds=time.perf_counter() - started,
     )
-
-
-def _empty_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
-    rejected = pd.DataFrame(
-        {"row": pd.Series([], dtype="int64")}
-        | {c: pd.Series([], dtype="str") for c in ("record", "field", "code", "message")}
-    )
-    dups = pd.DataFrame({"row": [], "existing_id": [], "first_row": []}).astype(
-        {"row": "int64", "existing_id": "str", "first_row": "Int64"}
-    )
-    return rejected, dups
 
 
 #: Every lake record's side here: the id it is stored as (NULL when it was not
@@ -536,42 +543,47 @@ def _import_links(data: Data, rejects: list[tuple[Any, ...]], now: Any) -> dict[
         "WHEN x.linked_at IS NULL THEN 'invalid_value|linked_at is missing'",
         "linked_at",  # the first link
     )
-    refused = _report(
+    # Through the one link writer: a stored link is kept, a reviewer's rejection holds,
+    # records that were here before the import gain the link (their updated_at moves).
+    written = _links.write_links(
         data,
-        table,
-        f"SELECT g._row, NULL AS file, {_G_RECORD} AS record, NULL AS field, "  # noqa: S608
-        "'link_rejected_by_review' AS code, "
-        "'a reviewer rejected this pair' || coalesce(' (' || r.reviewed_by || ')', '') "
-        "|| '; accept it with label_link() to link it' AS message "
-        "FROM _rca_good g JOIN link_reviews r ON r.event_id = g.here_left "
-        "AND r.investigation_id = g.here_right AND NOT r.accepted "
-        "WHERE NOT EXISTS (SELECT 1 FROM links l WHERE l.event_id = g.here_left "
-        "AND l.investigation_id = g.here_right) ORDER BY g._row",
-        rejects,
+        'SELECT _row AS "row", here_left AS event_id, here_right AS investigation_id, '
+        "confidence, method, coalesce(reasons, []) AS reasons, linked_at, "
+        "left_existed AS touch_event, right_existed AS touch_investigation FROM _rca_good",
+        who="bulk",
+        now=now,
     )
-    data.execute(
-        "CREATE OR REPLACE TEMP TABLE _rca_new AS SELECT * FROM _rca_good g "
-        "WHERE NOT EXISTS (SELECT 1 FROM links l "
-        "WHERE l.event_id = g.here_left AND l.investigation_id = g.here_right) "
-        "AND NOT EXISTS (SELECT 1 FROM link_reviews r WHERE NOT r.accepted "
-        "AND r.event_id = g.here_left AND r.investigation_id = g.here_right)"
+    refused = written.rows[written.rows["outcome"] == "refused"]
+    names = {
+        int(r["_row"]): r["record"]
+        for r in data.rows(
+            f"SELECT _row, {_G_RECORD} AS record FROM _rca_good g "  # noqa: S608
+            "WHERE list_contains(?, _row)",
+            [[int(x) for x in refused["row"]]],
+        )
+    }
+    rejects.extend(
+        (
+            table,
+            int(row),
+            None,
+            names[int(row)],
+            None,
+            Reason.REJECTED_BY_REVIEW,
+            "a reviewer rejected this pair"
+            + (f" ({by})" if isinstance(by, str) else "")
+            + "; accept it with label_link() to link it",
+        )
+        for row, by in zip(refused["row"], refused["reviewed_by"], strict=True)
     )
-    data.execute(
-        "INSERT INTO links (event_id, investigation_id, confidence, method, reasons, "
-        "linked_at) SELECT here_left, here_right, confidence, method, "
-        "coalesce(reasons, []), linked_at FROM _rca_new"
-    )
-    _touch(data, now, ("events", "here_left", "left_existed"),
-           ("investigations", "here_right", "right_existed"))  # fmt: skip
-    [new] = data.rows("SELECT count(*) AS n FROM _rca_new")
-    for temp in ("_rca_new", "_rca_good", "_rca_pairs"):
+    for temp in ("_rca_good", "_rca_pairs"):
         data.execute(f"DROP TABLE temp.{temp}")
     return {
         "read": read,
-        "imported": int(new["n"]),
+        "imported": written.counts["linked"],
         "existing": existing,
         "merged": merged,
-        "refused": refused,
+        "refused": len(refused),
         "rejected": bad,
     }
 

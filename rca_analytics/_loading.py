@@ -9,7 +9,6 @@ enforced here, inside the write transaction, instead of by DuckDB indexes.
 
 from __future__ import annotations
 
-import html
 import os
 import uuid
 import warnings
@@ -22,8 +21,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import _bulk
+from . import _bulk, _links
 from ._data import Data
+from ._reasons import Reason
+from ._reports import OperationReport, rejects_frame
 from .errors import DuplicateRecord, Failure
 from .models import Event, Investigation, LinkMethod, Record, utc_now
 from .schema import quote
@@ -37,24 +38,31 @@ BATCH_ROWS = 500_000
 #: Loads at least this large show a progress bar unless told otherwise.
 PROGRESS_ROWS = 50_000
 
-_REJECTED_COLUMNS = ["row", "record", "field", "code", "message"]
+_DUPLICATE_TYPES = {"row": "int64", "existing_id": "str", "first_row": "Int64"}
 
 
-@dataclass(frozen=True)
-class LoadReport:
-    """What a bulk load did.
+def _empty_duplicates() -> pd.DataFrame:
+    return pd.DataFrame({"row": [], "existing_id": [], "first_row": []}).astype(_DUPLICATE_TYPES)
 
-    Every input row is counted once: ``inserted + updated + duplicates +
-    rejected_rows`` is the number of input rows.
+
+@dataclass(kw_only=True, eq=False, repr=False)
+class LoadReport(OperationReport):
+    """What a bulk load did (``Store.add_events``, ``Store.add_investigations``).
+
+    Every input row is counted once: ``stored + updated + unchanged + rejected_rows`` is
+    the number of input rows.
 
     Attributes:
-        inserted: Records stored.
+        stored: Records stored (new).
         updated: Input rows that changed a stored record (``on_duplicate="update"``).
-        duplicates: Input rows whose key was already stored or appeared elsewhere in
-            the input, and that changed nothing.
-        rejected: One row per problem of every rejected input row: ``row`` (position
-            in the input), ``record`` (id or key when known), ``field``, ``code``,
-            ``message``. Valid rows were stored regardless.
+        unchanged: Input rows whose key was already stored or appeared elsewhere in the
+            input, and that changed nothing (duplicates).
+        rejected_rows: Input rows rejected (a row may have several problems).
+        skipped_rows: Always 0 (a load leaves nothing out on purpose).
+        rejects: One row per problem of every rejected input row: ``where`` (the row
+            number, as text), ``record`` (id or key when known), ``field``, ``code``,
+            ``message``, ``value``, and ``row`` (the position in the input, a number).
+            Valid rows were stored regardless.
         duplicate_rows: ``row``, ``existing_id`` (the stored record, or None) and
             ``first_row`` (the earlier input row with the same key, or None).
         links_refused: Links the rows name that were not made because a reviewer
@@ -62,37 +70,38 @@ class LoadReport:
             stored).
     """
 
-    inserted: int
-    updated: int
-    duplicates: int
-    rejected: pd.DataFrame = field(repr=False)
-    duplicate_rows: pd.DataFrame = field(repr=False)
+    duplicate_rows: pd.DataFrame = field(default_factory=_empty_duplicates, repr=False)
     links_refused: int = 0
 
     @property
-    def rejected_rows(self) -> int:
-        """Number of input rows rejected (a row may have several problems)."""
-        return int(self.rejected["row"].nunique())
-
-    def __repr__(self) -> str:
-        return (
-            f"<LoadReport inserted={self.inserted} updated={self.updated} "
-            f"duplicates={self.duplicates} rejected={self.rejected_rows} rows"
-            + (
-                f", {self.links_refused} links refused (rejected by a reviewer)>"
-                if self.links_refused
-                else ">"
-            )
+    def inserted(self) -> int:
+        """Deprecated: ``stored``."""
+        warnings.warn(
+            "LoadReport.inserted is now LoadReport.stored", DeprecationWarning, stacklevel=2
         )
+        return self.stored
 
-    def _repr_html_(self) -> str:
-        head = html.escape(repr(self))
-        if self.rejected.empty:
-            return f"<p>{head}</p>"
-        return f"<p>{head}</p>" + self.rejected.head(20).to_html(index=False)
+    @property
+    def duplicates(self) -> int:
+        """Deprecated: ``unchanged``."""
+        warnings.warn(
+            "LoadReport.duplicates is now LoadReport.unchanged", DeprecationWarning, stacklevel=2
+        )
+        return self.unchanged
+
+    @property
+    def rejected(self) -> pd.DataFrame:
+        """The earlier name of ``rejects`` (the same frame)."""
+        return self.rejects
+
+    def _title(self) -> str:
+        return "load"
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {"links_refused": self.links_refused} if self.links_refused else {}
 
 
-def _progress(total: int | None, enabled: bool | None, what: str) -> Any:
+def progress_bar(total: int | None, enabled: bool | None, what: str) -> Any:
     """A tqdm bar: forced on or off, or (None) on for large loads in a terminal or notebook."""
     if enabled is None and (
         os.environ.get("RCA_PROGRESS", "1") == "0" or (total or 0) < PROGRESS_ROWS
@@ -175,7 +184,7 @@ def load_chunks(
     failures: list[Failure] = []
     dup_frames: list[pd.DataFrame] = []
     inserted = updated = duplicates = refused = 0
-    bar = _progress(total, progress, f"add_{model.__name__.lower()}s")
+    bar = progress_bar(total, progress, f"add_{model.__name__.lower()}s")
     try:
         with data.write():
             for batch in _validated(model, chunks, now):
@@ -207,20 +216,24 @@ def load_chunks(
     finally:
         if bar is not None:
             bar.close()
-    rejected = pd.DataFrame(
-        [
-            (f.row, printable(f.record), printable(f.field), f.code, printable(f.message))
-            for f in failures
-        ],
-        columns=_REJECTED_COLUMNS,
-    ).astype({"row": "int64", "record": "str", "field": "str", "code": "str", "message": "str"})
-    rejected = rejected.sort_values("row", kind="stable", ignore_index=True)
+    problems_frame = rejects_frame(
+        ((f.row, f.record, f.field, f.code, f.message, f.value, f.row) for f in failures),
+        {"row": "int64"},
+    ).sort_values("row", kind="stable", ignore_index=True)
     duplicate_rows = (
-        pd.concat(dup_frames, ignore_index=True)
+        pd.concat(dup_frames, ignore_index=True).astype(_DUPLICATE_TYPES)
         if dup_frames
-        else pd.DataFrame({"row": [], "existing_id": [], "first_row": []})
-    ).astype({"row": "int64", "existing_id": "str", "first_row": "Int64"})
-    return LoadReport(inserted, updated, duplicates, rejected, duplicate_rows, refused)
+        else _empty_duplicates()
+    )
+    return LoadReport(
+        stored=inserted,
+        updated=updated,
+        unchanged=duplicates,
+        rejected_rows=int(problems_frame["row"].nunique()),
+        rejects=problems_frame,
+        duplicate_rows=duplicate_rows,
+        links_refused=refused,
+    )
 
 
 def printable(value: Any) -> Any:
@@ -265,7 +278,7 @@ def _store_batch(
             Failure(
                 str(i),
                 "id",
-                "duplicate_id",
+                Reason.DUPLICATE_ID,
                 f"id {i!r} is taken by another record (stored, or earlier in the input); "
                 "leave id empty to get a new one",
                 i,
@@ -294,7 +307,6 @@ def _store_batch(
         refused = 0
         if link_columns:
             refused = _write_links(data, model, now, link_method)
-            data.execute("DROP TABLE IF EXISTS temp._rca_new_links")
         if id_map is not None:
             data.execute(_ID_MAP_SQL.format(table=id_map))
         data.execute("DROP TABLE IF EXISTS temp._rca_plan")  # leave no working tables
@@ -536,7 +548,7 @@ def _unknown_links(data: Data, checks: list[tuple[str, str]]) -> list[Failure]:
             Failure(
                 None,
                 column,
-                "not_found",
+                Reason.DANGLING_LINK,
                 f"no active {target[:-1].replace('_', ' ')} with id {ref!r}",
                 ref,
                 row=int(row),
@@ -556,49 +568,28 @@ def _write_links(data: Data, model: type[Record], now: Any, method: str) -> int:
         "WHERE p.action IS NULL OR p.action = 'update'"
     )
     own_id = "coalesce(p.existing_id, b.id)"
+    link = "1.0::DOUBLE AS confidence, $method AS method, []::VARCHAR[] AS reasons"
     if model is Event:
         pairs = (
-            f"SELECT {own_id} AS event_id, unnest(b.investigation_ids) AS investigation_id, "
-            f"coalesce(b.linked_at, $now) AS linked_at {target}"
+            f'SELECT b._row AS "row", {own_id} AS event_id, '
+            "unnest(b.investigation_ids) AS investigation_id, "
+            "coalesce(b.linked_at, $now) AS linked_at, FALSE AS touch_event, "
+            f"TRUE AS touch_investigation, {link} {target}"
         )
     else:
         pairs = (
-            f"SELECT unnest(b.event_ids) AS event_id, {own_id} AS investigation_id, "
-            f"$now AS linked_at {target}"
+            f'SELECT b._row AS "row", unnest(b.event_ids) AS event_id, '
+            f"{own_id} AS investigation_id, $now AS linked_at, TRUE AS touch_event, "
+            f"FALSE AS touch_investigation, {link} {target}"
         )
-    [refused] = data.rows(
-        f"SELECT count(DISTINCT (x.event_id, x.investigation_id)) AS n FROM ({pairs}) x "  # noqa: S608
-        "JOIN link_reviews r ON r.event_id = x.event_id "
-        "AND r.investigation_id = x.investigation_id WHERE NOT r.accepted "
-        "AND NOT EXISTS (SELECT 1 FROM links l WHERE l.event_id = x.event_id "
-        "AND l.investigation_id = x.investigation_id)",
-        {"now": now},
-    )
-    data.execute(
-        "CREATE OR REPLACE TEMP TABLE _rca_new_links AS "  # noqa: S608
-        "SELECT DISTINCT ON (event_id, investigation_id) event_id, investigation_id, "
-        f"linked_at FROM ({pairs}) x WHERE NOT EXISTS (SELECT 1 FROM links l "
-        "WHERE l.event_id = x.event_id AND l.investigation_id = x.investigation_id) "
-        # A pair a reviewer rejected is not linked again by a load (store.link() can).
-        "AND NOT EXISTS (SELECT 1 FROM link_reviews r WHERE NOT r.accepted "
-        "AND r.event_id = x.event_id AND r.investigation_id = x.investigation_id)",
-        {"now": now},
-    )
-    data.execute(
-        "INSERT INTO links (event_id, investigation_id, confidence, method, reasons, "
-        "linked_at) SELECT event_id, investigation_id, 1.0, $method, [], linked_at "
-        "FROM _rca_new_links",
-        {"method": LinkMethod(method).value},
-    )
-    # The records on the other side of a new link changed (their lists did), as
-    # link() records it; the loaded rows themselves were just written.
-    other, column = (
-        ("investigations", "investigation_id") if model is Event else ("events", "event_id")
-    )
-    data.execute(
-        f"UPDATE {other} SET updated_at = greatest(updated_at + INTERVAL 1 MICROSECOND, ?) "  # noqa: S608
-        f"WHERE id IN (SELECT {column} FROM _rca_new_links)",
-        [now],
+    # Through the one link writer: a pair a reviewer rejected is not linked again by a
+    # load (store.link() can), a stored link is kept, one history entry per link.
+    written = _links.write_links(
+        data,
+        pairs,
+        params={"now": now, "method": LinkMethod(method).value},
+        who="bulk",
+        now=now,
     )
     if model is Investigation:
         data.execute(
@@ -611,4 +602,4 @@ def _write_links(data: Data, model: type[Record], now: Any, method: str) -> int:
             "AND r.related_investigation_id = greatest(a, o))",
             {"now": now},
         )
-    return int(refused["n"])
+    return written.counts["refused"]

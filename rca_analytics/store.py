@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import json
 import os
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -22,9 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
 import pandas as pd
-from pydantic_core import PydanticUndefined
 
 from . import (
     _connection,
@@ -33,23 +30,18 @@ from . import (
     _ingesting,
     _lake,
     _lake_import,
+    _lake_read,
     _loading,
     _readsql,
+    _records,
     linking,
     queries,
 )
-from . import _validate as v
 from ._connection import MEMORY
 from ._importing import ImportReport
 from ._ingesting import IngestReport, Paths
 from ._loading import LoadReport, OnDuplicate
 from ._version import __version__
-from .errors import (
-    DuplicateRecord,
-    Failure,
-    NotFound,
-    ValidationFailed,
-)
 from .linking import AutoLinkReport, LinkerConfig, LinkerQuality
 from .models import (
     Change,
@@ -58,11 +50,9 @@ from .models import (
     Link,
     LinkMethod,
     Record,
-    Relation,
     Review,
-    utc_now,
 )
-from .schema import json_columns, quote
+from .schema import quote
 
 __all__ = ["Store", "connect", "connect_lake", "default_path"]
 
@@ -73,9 +63,6 @@ E = TypeVar("E", Event, Investigation)
 #: Environment variable naming the default store file.
 ENV_VAR = "RCA_DB"
 DEFAULT_FILE = "rca.duckdb"
-
-
-_ONE_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 def default_path() -> str:
@@ -146,10 +133,10 @@ def connect_lake(path: str | os.PathLike[str]) -> Store:
         SchemaVersionError: The lake was written by a newer rca_analytics.
     """
     root = Path(path)
-    tables = _lake.lake_tables(root, doing="read it")
+    tables = _lake_read.lake_tables(root, doing="read it")
     store = connect(MEMORY)
     try:
-        _lake.attach(store._data, root, tables)
+        _lake_read.attach(store._data, root, tables)
     except BaseException:
         store.close()
         raise
@@ -260,184 +247,6 @@ class Store:
 
     # --- generic record plumbing ----------------------------------------------------------
 
-    @staticmethod
-    def _coerce(model: type[R], record: R | Mapping[str, Any] | Any) -> R:
-        if isinstance(record, model):
-            return record
-        if isinstance(record, Record):
-            raise TypeError(f"expected {model.__name__}, got {type(record).__name__}")
-        if not isinstance(record, Mapping) and hasattr(record, "to_dict"):
-            record = record.to_dict()  # e.g. a pandas Series (one DataFrame row)
-        if not isinstance(record, Mapping):
-            raise TypeError(f"expected {model.__name__} or a mapping, got {type(record).__name__}")
-        return model.model_validate(record)
-
-    def _load(self, model: type[R], row: dict[str, Any]) -> R:
-        for name in json_columns(model):
-            if isinstance(row.get(name), str):
-                row[name] = json.loads(row[name])
-        return model.model_validate(row)
-
-    def _select(self, model: type[R], where: str, params: Sequence[Any]) -> list[R]:
-        cols = ", ".join(self._data.column(model, c) for c in model.stored_fields())
-        sql = f"SELECT {cols} FROM {_data.TABLE_OF[model]} WHERE {where}"  # noqa: S608 - whitelisted
-        rows = self._data.rows(sql, params)
-        return [self._load(model, row) for row in rows]
-
-    def _fetch(self, model: type[E], record_id: Any, *, include_deleted: bool) -> E:
-        kind = _data.ENTITY_OF[model]
-        record_id = _key(record_id, kind)
-        found = self._select(model, "id = ?", [record_id])
-        self._data.require_found(
-            kind, record_id, found[0].deleted_at if found else None, found=bool(found),
-            include_deleted=include_deleted,
-        )  # fmt: skip
-        return found[0]
-
-    def _insert(self, model: type[Record], record: Record) -> None:
-        names = model.stored_fields()
-        values = [_param(getattr(record, n)) for n in names]
-        cols = ", ".join(quote(n) for n in names)
-        marks = ", ".join("?" for _ in names)
-        sql = f"INSERT INTO {_data.TABLE_OF[model]} ({cols}) VALUES ({marks})"  # noqa: S608 - whitelisted
-        self._data.execute(sql, values)
-
-    def _require_new(self, model: type[E], record: E) -> None:
-        """Raise DuplicateRecord if the record's id (or an event's source key) is taken."""
-        kind = _data.ENTITY_OF[model]
-        if isinstance(record, Event) and record.source_id is not None:
-            rows = self._data.rows(
-                "SELECT id, deleted_at, id = ? AS same_id FROM events "
-                "WHERE id = ? OR (source = ? AND source_id = ?) ORDER BY same_id DESC",
-                [record.id, record.id, record.source.value, record.source_id],
-            )
-        else:
-            rows = self._data.rows(
-                f"SELECT id, deleted_at, TRUE AS same_id FROM {_data.TABLE_OF[model]} WHERE id = ?",  # noqa: S608
-                [record.id],
-            )
-        if not rows:
-            return
-        deleted = rows[0]["deleted_at"] is not None
-        if rows[0]["same_id"]:
-            raise DuplicateRecord(
-                f"{kind} id {record.id!r} is taken"
-                + (" by a soft-deleted record; restore it instead" if deleted else ""),
-                existing_id=record.id,
-                key={"id": record.id},
-                deleted=deleted,
-            )
-        assert isinstance(record, Event)
-        self._raise_source_clash(record, rows[0]["id"], deleted)
-
-    def _raise_source_clash(self, event: Event, existing: str, deleted: bool) -> None:
-        hint = (
-            f"; it is soft-deleted: restore_event({existing!r}) brings it back"
-            if deleted
-            else "; the same input was ingested before"
-        )
-        raise DuplicateRecord(
-            f"event ({event.source.value}, source_id={event.source_id!r}) exists already "
-            f"as {existing!r}{hint}",
-            existing_id=existing,
-            key={"source": event.source.value, "source_id": event.source_id},
-            deleted=deleted,
-        )
-
-    def _require_free_source_key(self, event: Event) -> None:
-        if event.source_id is None:
-            return
-        rows = self._data.rows(
-            "SELECT id, deleted_at FROM events WHERE source = ? AND source_id = ? AND id <> ?",
-            [event.source.value, event.source_id, event.id],
-        )
-        if rows:
-            self._raise_source_clash(event, rows[0]["id"], rows[0]["deleted_at"] is not None)
-
-    def _update(self, model: type[E], record_id: Any, changes: Mapping[str, Any]) -> None:
-        """Validate ``changes`` against the whole record, then write only what differs."""
-        record_id = _key(record_id, _data.ENTITY_OF[model])
-        problems = [
-            Failure(
-                record_id,
-                name,
-                "read_only",
-                _READ_ONLY_HINTS.get(name, "cannot be changed by an update"),
-                changes[name],
-            )
-            for name in sorted(set(changes) & set(model.read_only_fields))
-        ]
-        problems += [
-            Failure(
-                record_id,
-                name,
-                "required",
-                "cannot be cleared (None/NaN would mean the default); give a value",
-                value,
-            )
-            for name, value in changes.items()
-            if name in model.model_fields
-            and v.is_missing(value)
-            and model.model_fields[name].default not in (None, PydanticUndefined)
-        ]
-        if problems:
-            raise ValidationFailed(problems, model.__name__)
-        current = self._fetch(model, record_id, include_deleted=False)
-        merged = current.model_dump(exclude=set(model.derived_fields)) | dict(changes)
-        try:
-            new = model.model_validate(merged)
-        except ValidationFailed as err:
-            raise err.with_record(record_id) from None
-        diff: dict[str, tuple[Any, Any]] = {
-            name: (getattr(current, name), getattr(new, name))
-            for name in model.stored_fields()
-            if not _same(getattr(current, name), getattr(new, name))
-        }
-        if not diff:
-            return
-        if isinstance(new, Event) and {"source", "source_id"} & set(diff):
-            self._require_free_source_key(new)
-        now = max(utc_now(), current.updated_at + _ONE_MICROSECOND)
-        diff["updated_at"] = (current.updated_at, now)
-        assignments = ", ".join(f"{quote(n)} = ?" for n in diff)
-        self._data.execute(
-            f"UPDATE {_data.TABLE_OF[model]} SET {assignments} WHERE id = ?",  # noqa: S608 - whitelisted
-            [*(_param(pair[1]) for pair in diff.values()), record_id],
-        )
-        self._data.log(
-            _data.ENTITY_OF[model],
-            record_id,
-            "update",
-            {n: {"old": old, "new": new_} for n, (old, new_) in diff.items()},
-        )
-
-    def _touch(self, model: type[Record], *record_ids: str) -> None:
-        """Move ``updated_at`` of records whose links or relations changed."""
-        self._data.execute(
-            f"UPDATE {_data.TABLE_OF[model]} "  # noqa: S608 - whitelisted
-            "SET updated_at = greatest(updated_at + INTERVAL 1 MICROSECOND, ?) "
-            "WHERE list_contains(?, id)",
-            [utc_now(), list(record_ids)],
-        )
-
-    def _set_deleted(self, model: type[E], record_id: Any, *, deleted: bool) -> None:
-        with self._data.write():
-            current = self._fetch(model, record_id, include_deleted=True)
-            record_id = current.id
-            if (current.deleted_at is not None) == deleted:
-                return  # already in the requested state
-            now = max(utc_now(), current.updated_at + _ONE_MICROSECOND)
-            self._data.execute(
-                f"UPDATE {_data.TABLE_OF[model]} SET deleted_at = ?, updated_at = ? WHERE id = ?",  # noqa: S608
-                [now if deleted else None, now, record_id],
-            )
-            self._data.log(
-                _data.ENTITY_OF[model],
-                record_id,
-                "delete" if deleted else "restore",
-                {"deleted_at": now if deleted else current.deleted_at},
-            )
-
     # --- events -------------------------------------------------------------------------
 
     def add_event(self, event: Event | Mapping[str, Any]) -> Event:
@@ -451,20 +260,7 @@ class Store:
             DuplicateRecord: The id, or ``(source, source_id)``, is taken.
             NotFound: A named investigation does not exist.
         """
-        ev = self._coerce(Event, event)
-        with self._data.write():
-            self._require_new(Event, ev)
-            for inv_id in ev.investigation_ids:
-                self._fetch(Investigation, inv_id, include_deleted=False)
-            self._insert(Event, ev)
-            self._data.log("event", ev.id, "insert", {})
-            linked_at = ev.linked_at or utc_now()
-            for inv_id in ev.investigation_ids:  # part of the new event: it is not "updated"
-                self._put_link(
-                    Link(event_id=ev.id, investigation_id=inv_id, linked_at=linked_at),
-                    touch_event=False,
-                )
-            return self.get_event(ev.id, include_deleted=True)
+        return _records.add_event(self._data, event)
 
     def add_events(
         self,
@@ -503,8 +299,8 @@ class Store:
         ...      "timestamp": "2026-03-01T10:05:00Z", "source_id": "b2"},
         ... ])
         >>> report
-        <LoadReport inserted=1 updated=0 duplicates=1 rejected=1 rows>
-        >>> report.rejected[["row", "field", "code"]].values.tolist()
+        <LoadReport stored=1 updated=0 unchanged=1 rejected_rows=1 skipped_rows=0>
+        >>> report.rejects[["row", "field", "code"]].values.tolist()
         [[2, 'severity', 'invalid_choice']]
         """
         return _loading.load(
@@ -533,18 +329,7 @@ class Store:
         Raises:
             NotFound: No such event, or it is soft-deleted (unless ``include_deleted``).
         """
-        with self._data.handle.lock:
-            ev = self._fetch(Event, event_id, include_deleted=include_deleted)
-            rows = self._data.rows(
-                "SELECT l.investigation_id, l.linked_at FROM links l "
-                "JOIN investigations i ON i.id = l.investigation_id "
-                "WHERE l.event_id = ? AND i.deleted_at IS NULL "
-                "ORDER BY l.linked_at, l.investigation_id",
-                [ev.id],
-            )
-        ev.investigation_ids = [r["investigation_id"] for r in rows]
-        ev.linked_at = max((r["linked_at"] for r in rows), default=None)
-        return ev
+        return _records.get_event(self._data, event_id, include_deleted=include_deleted)
 
     def update_event(self, event_id: str, **changes: Any) -> Event:
         """Change fields of an event; the whole result is validated first.
@@ -557,28 +342,28 @@ class Store:
             NotFound: No such active event.
         """
         with self._data.write():
-            self._update(Event, event_id, changes)
+            _records.update(self._data, Event, event_id, changes)
             return self.get_event(event_id)
 
     def delete_event(self, event_id: str) -> None:
         """Soft-delete an event: hidden from reads, kept with its links and history."""
-        self._set_deleted(Event, event_id, deleted=True)
+        _records.set_deleted(self._data, Event, event_id, deleted=True)
 
     def restore_event(self, event_id: str) -> Event:
         """Bring a soft-deleted event back (with its links)."""
-        self._set_deleted(Event, event_id, deleted=False)
+        _records.set_deleted(self._data, Event, event_id, deleted=False)
         return self.get_event(event_id)
 
     def tag_event(self, event_id: str, *tags: str) -> Event:
         """Add tags to an event (existing tags are kept, duplicates ignored)."""
         with self._data.write():
-            current = self._fetch(Event, event_id, include_deleted=False)
+            current = _records.fetch(self._data, Event, event_id, include_deleted=False)
             return self.update_event(event_id, tags=[*current.tags, *tags])
 
     def untag_event(self, event_id: str, *tags: str) -> Event:
         """Remove tags from an event (tags it does not have are ignored)."""
         with self._data.write():
-            current = self._fetch(Event, event_id, include_deleted=False)
+            current = _records.fetch(self._data, Event, event_id, include_deleted=False)
             drop = {t.strip() for t in tags}
             return self.update_event(event_id, tags=[t for t in current.tags if t not in drop])
 
@@ -590,49 +375,15 @@ class Store:
         ``event_ids`` and ``related_investigation_ids``, when given, become manual
         links and relations (the records must exist).
         """
-        inv = self._coerce(Investigation, investigation)
-        with self._data.write():
-            self._require_new(Investigation, inv)
-            for ev_id in inv.event_ids:
-                self._fetch(Event, ev_id, include_deleted=False)
-            for other in inv.related_investigation_ids:
-                self._fetch(Investigation, other, include_deleted=False)
-            self._insert(Investigation, inv)
-            self._data.log("investigation", inv.id, "insert", {})
-            for ev_id in inv.event_ids:
-                self._put_link(
-                    Link(event_id=ev_id, investigation_id=inv.id), touch_investigation=False
-                )
-            for other in inv.related_investigation_ids:
-                self.relate(inv.id, other)
-            return self.get_investigation(inv.id, include_deleted=True)
+        return _records.add_investigation(self._data, investigation)
 
     def get_investigation(
         self, investigation_id: str, *, include_deleted: bool = False
     ) -> Investigation:
         """Return one investigation with its ``event_ids`` and related investigations."""
-        with self._data.handle.lock:
-            inv = self._fetch(Investigation, investigation_id, include_deleted=include_deleted)
-            # Deleted events are few, and their rows are found without reading every id.
-            events = self._data.rows(
-                "SELECT l.event_id FROM links l WHERE l.investigation_id = ? AND l.event_id "
-                "NOT IN (SELECT id FROM events WHERE deleted_at IS NOT NULL) "
-                "ORDER BY l.linked_at, l.event_id",
-                [inv.id],
-            )
-            related = self._data.rows(
-                "SELECT r.other FROM ("
-                "  SELECT related_investigation_id AS other, related_at"
-                "  FROM investigation_relations WHERE investigation_id = ? UNION ALL"
-                "  SELECT investigation_id AS other, related_at FROM investigation_relations"
-                "  WHERE related_investigation_id = ?) r "
-                "JOIN investigations i ON i.id = r.other WHERE i.deleted_at IS NULL "
-                "ORDER BY r.related_at, r.other",
-                [inv.id, inv.id],
-            )
-        inv.event_ids = [r["event_id"] for r in events]
-        inv.related_investigation_ids = [r["other"] for r in related]
-        return inv
+        return _records.get_investigation(
+            self._data, investigation_id, include_deleted=include_deleted
+        )
 
     def update_investigation(self, investigation_id: str, **changes: Any) -> Investigation:
         """Change fields of an investigation; validated as a whole, all or nothing.
@@ -643,28 +394,32 @@ class Store:
         <InvestigationStatus.RESOLVED: 'resolved'>
         """
         with self._data.write():
-            self._update(Investigation, investigation_id, changes)
+            _records.update(self._data, Investigation, investigation_id, changes)
             return self.get_investigation(investigation_id)
 
     def delete_investigation(self, investigation_id: str) -> None:
         """Soft-delete an investigation: hidden from reads, kept with links and history."""
-        self._set_deleted(Investigation, investigation_id, deleted=True)
+        _records.set_deleted(self._data, Investigation, investigation_id, deleted=True)
 
     def restore_investigation(self, investigation_id: str) -> Investigation:
         """Bring a soft-deleted investigation back (with its links)."""
-        self._set_deleted(Investigation, investigation_id, deleted=False)
+        _records.set_deleted(self._data, Investigation, investigation_id, deleted=False)
         return self.get_investigation(investigation_id)
 
     def tag_investigation(self, investigation_id: str, *tags: str) -> Investigation:
         """Add tags to an investigation (duplicates ignored)."""
         with self._data.write():
-            current = self._fetch(Investigation, investigation_id, include_deleted=False)
+            current = _records.fetch(
+                self._data, Investigation, investigation_id, include_deleted=False
+            )
             return self.update_investigation(investigation_id, tags=[*current.tags, *tags])
 
     def untag_investigation(self, investigation_id: str, *tags: str) -> Investigation:
         """Remove tags from an investigation (absent tags are ignored)."""
         with self._data.write():
-            current = self._fetch(Investigation, investigation_id, include_deleted=False)
+            current = _records.fetch(
+                self._data, Investigation, investigation_id, include_deleted=False
+            )
             drop = {t.strip() for t in tags}
             return self.update_investigation(
                 investigation_id, tags=[t for t in current.tags if t not in drop]
@@ -692,75 +447,15 @@ class Store:
             NotFound: Either record is missing or soft-deleted.
             ValidationFailed: Confidence outside 0..1, unknown method...
         """
-        fields: dict[str, Any] = {
-            "event_id": event_id,
-            "investigation_id": investigation_id,
-            "confidence": confidence,
-            "method": method,
-            "reasons": reasons,
-        }
-        if linked_at is not None:
-            fields["linked_at"] = linked_at
-        new = Link.model_validate(fields)
-        with self._data.write():
-            self._fetch(Event, new.event_id, include_deleted=False)
-            self._fetch(Investigation, new.investigation_id, include_deleted=False)
-            key = [new.event_id, new.investigation_id]
-            rejected = self._select(
-                Review, "event_id = ? AND investigation_id = ? AND NOT accepted", key
-            )
-            if rejected and new.method is not LinkMethod.MANUAL:
-                raise ValidationFailed(
-                    [
-                        Failure(
-                            record=f"{new.event_id} -> {new.investigation_id}",
-                            field="method",
-                            code="rejected_by_review",
-                            message=f"a reviewer rejected this pair on "
-                            f"{rejected[0].reviewed_at:%Y-%m-%d %H:%M}Z; only a link by hand "
-                            "(method='manual') or label_link(accepted=True) overrides that",
-                            value=new.method.value,
-                        )
-                    ],
-                    "Link",
-                )
-            if rejected:  # a person links by hand: the rejection is over (history keeps it)
-                self._data.execute(
-                    "DELETE FROM link_reviews WHERE event_id = ? AND investigation_id = ?", key
-                )
-                return self._put_link(
-                    new, extra={"overrides_review": rejected[0].model_dump(mode="json")}
-                )
-            return self._put_link(new, keep_time=linked_at is None)
-
-    def _put_link(
-        self,
-        new: Link,
-        *,
-        touch_event: bool = True,
-        touch_investigation: bool = True,
-        extra: Mapping[str, Any] | None = None,
-        keep_time: bool = False,
-    ) -> Link:
-        key = [new.event_id, new.investigation_id]
-        old = self._select(Link, "event_id = ? AND investigation_id = ?", key)
-        if old and keep_time:  # a changed link was still made when it was first made
-            new = new.model_copy(update={"linked_at": old[0].linked_at})
-        if old:
-            if old[0].model_dump(exclude={"linked_at"}) == new.model_dump(exclude={"linked_at"}):
-                return old[0]
-            self._data.execute("DELETE FROM links WHERE event_id = ? AND investigation_id = ?", key)
-        self._insert(Link, new)
-        detail = {**_link_json(new), **(extra or {})}
-        if old:
-            detail["replaced"] = _link_json(old[0])
-        self._data.log("event", new.event_id, "link", detail)
-        self._data.log("investigation", new.investigation_id, "link", detail)
-        if touch_event:
-            self._touch(Event, new.event_id)
-        if touch_investigation:
-            self._touch(Investigation, new.investigation_id)
-        return new
+        return _records.link(
+            self._data,
+            event_id,
+            investigation_id,
+            confidence=confidence,
+            method=method,
+            reasons=reasons,
+            linked_at=linked_at,
+        )
 
     def unlink(self, event_id: str, investigation_id: str) -> Link:
         """Remove the link between an event and an investigation; returns the removed link.
@@ -768,24 +463,7 @@ class Store:
         Raises:
             NotFound: The two are not linked.
         """
-        event_id, investigation_id = (
-            _key(event_id, "event"),
-            _key(investigation_id, "investigation"),
-        )
-        key = [event_id, investigation_id]
-        with self._data.write():
-            old = self._select(Link, "event_id = ? AND investigation_id = ?", key)
-            if not old:
-                raise NotFound(
-                    f"event {event_id!r} is not linked to investigation {investigation_id!r}"
-                )
-            self._data.execute("DELETE FROM links WHERE event_id = ? AND investigation_id = ?", key)
-            detail = _link_json(old[0])
-            self._data.log("event", event_id, "unlink", detail)
-            self._data.log("investigation", investigation_id, "unlink", detail)
-            self._touch(Event, event_id)
-            self._touch(Investigation, investigation_id)
-            return old[0]
+        return _records.unlink(self._data, event_id, investigation_id)
 
     def get_links(
         self, *, event_id: str | None = None, investigation_id: str | None = None
@@ -816,7 +494,7 @@ class Store:
             f"SELECT {cols}, {verdict} FROM links l{join} "  # noqa: S608 - whitelisted
             f"WHERE {' AND '.join(where)} ORDER BY l.linked_at, l.event_id, l.investigation_id"
         )
-        return [self._load(Link, row) for row in self._data.rows(sql, params)]
+        return [_records.load(Link, row) for row in self._data.rows(sql, params)]
 
     def label_link(
         self,
@@ -859,79 +537,9 @@ class Store:
         >>> store.get_investigation(inv.id).event_ids
         []
         """
-        verdict: object = accepted
-        if isinstance(verdict, np.bool_):  # numpy's, e.g. from a DataFrame column
-            verdict = bool(verdict)
-        if not isinstance(verdict, bool):
-            raise ValidationFailed(
-                [
-                    Failure(
-                        record=f"{event_id} -> {investigation_id}",
-                        field="accepted",
-                        code="not_bool",
-                        value=verdict,
-                        message=f"accepted must be True or False, not {verdict!r}",
-                    )
-                ],
-                "Review",
-            )
-        accepted = verdict
-        event_id = _key(event_id, "event")
-        investigation_id = _key(investigation_id, "investigation")
-        key = [event_id, investigation_id]
-        with self._data.write():
-            self._fetch(Event, event_id, include_deleted=False)
-            self._fetch(Investigation, investigation_id, include_deleted=False)
-            linked = self._select(Link, "event_id = ? AND investigation_id = ?", key)
-            earlier = self._select(Review, "event_id = ? AND investigation_id = ?", key)
-            judged: dict[str, Any] = {}
-            if linked:
-                judged = linked[0].model_dump(include={"confidence", "method", "reasons"})
-            elif earlier:  # re-judging a rejected pair: keep what was judged then
-                judged = earlier[0].model_dump(include={"confidence", "method", "reasons"})
-            review = Review.model_validate(
-                {
-                    "event_id": event_id,
-                    "investigation_id": investigation_id,
-                    **judged,
-                    "accepted": accepted,
-                    "reviewed_by": by,
-                    "note": note,
-                }
-            )
-            self._data.execute(
-                "DELETE FROM link_reviews WHERE event_id = ? AND investigation_id = ?", key
-            )
-            self._insert(Review, review)
-            detail = {"review": review.model_dump(mode="json")}
-            if accepted and not linked:
-                restored = Link.model_validate(
-                    {
-                        "event_id": event_id,
-                        "investigation_id": investigation_id,
-                        "confidence": judged.get("confidence") or 1.0,
-                        "method": judged.get("method") or LinkMethod.MANUAL,
-                        "reasons": judged.get("reasons") or ["accepted by a reviewer"],
-                    }
-                )
-                self._put_link(restored, extra=detail)
-            elif not accepted and linked:
-                self._data.execute(
-                    "DELETE FROM links WHERE event_id = ? AND investigation_id = ?", key
-                )
-                self._data.log("event", event_id, "unlink", {**_link_json(linked[0]), **detail})
-                self._data.log(
-                    "investigation",
-                    investigation_id,
-                    "unlink",
-                    {**_link_json(linked[0]), **detail},
-                )
-                self._touch(Event, event_id)
-                self._touch(Investigation, investigation_id)
-            else:
-                self._data.log("event", event_id, "link", detail)
-                self._data.log("investigation", investigation_id, "link", detail)
-            return review
+        return _records.label_link(
+            self._data, event_id, investigation_id, accepted=accepted, by=by, note=note
+        )
 
     def reviews(self, investigation_id: str | None = None) -> pd.DataFrame:
         """Reviewers' verdicts (accepted and rejected pairs), one row per pair.
@@ -1148,33 +756,7 @@ class Store:
 
     def relate(self, investigation_id: str, other_id: str) -> None:
         """Mark two investigations as related (symmetric; relating twice is harmless)."""
-        investigation_id = _key(investigation_id, "investigation")
-        other_id = _key(other_id, "investigation")
-        if investigation_id == other_id:
-            raise ValidationFailed(
-                [
-                    Failure(
-                        investigation_id,
-                        "related_investigation_ids",
-                        "self_relation",
-                        "an investigation cannot be related to itself",
-                        other_id,
-                    )
-                ],
-                "Relation",
-            )
-        low, high = sorted((investigation_id, other_id))
-        with self._data.write():
-            self._fetch(Investigation, investigation_id, include_deleted=False)
-            self._fetch(Investigation, other_id, include_deleted=False)
-            if self._select(
-                Relation, "investigation_id = ? AND related_investigation_id = ?", [low, high]
-            ):
-                return
-            self._insert(Relation, Relation(investigation_id=low, related_investigation_id=high))
-            self._data.log("investigation", investigation_id, "relate", {"other": other_id})
-            self._data.log("investigation", other_id, "relate", {"other": investigation_id})
-            self._touch(Investigation, low, high)
+        _records.relate(self._data, investigation_id, other_id)
 
     def unrelate(self, investigation_id: str, other_id: str) -> None:
         """Remove the relation between two investigations.
@@ -1182,24 +764,7 @@ class Store:
         Raises:
             NotFound: They are not related.
         """
-        investigation_id = _key(investigation_id, "investigation")
-        other_id = _key(other_id, "investigation")
-        low, high = sorted((investigation_id, other_id))
-        with self._data.write():
-            if not self._select(
-                Relation, "investigation_id = ? AND related_investigation_id = ?", [low, high]
-            ):
-                raise NotFound(
-                    f"investigations {investigation_id!r} and {other_id!r} are not related"
-                )
-            self._data.execute(
-                "DELETE FROM investigation_relations "
-                "WHERE investigation_id = ? AND related_investigation_id = ?",
-                [low, high],
-            )
-            self._data.log("investigation", investigation_id, "unrelate", {"other": other_id})
-            self._data.log("investigation", other_id, "unrelate", {"other": investigation_id})
-            self._touch(Investigation, low, high)
+        _records.unrelate(self._data, investigation_id, other_id)
 
     # --- import -------------------------------------------------------------------------------
 
@@ -1272,18 +837,18 @@ class Store:
     def events(
         self,
         *,
-        severity: Any = None,
-        min_severity: Any = None,
-        source: Any = None,
-        event_type: Any = None,
-        component: Any = None,
-        service: Any = None,
-        source_id: Any = None,
-        tags: Any = None,
+        severity: str | Iterable[str] | None = None,
+        min_severity: str | None = None,
+        source: str | Iterable[str] | None = None,
+        event_type: str | Iterable[str] | None = None,
+        component: str | Iterable[str] | None = None,
+        service: str | Iterable[str] | None = None,
+        source_id: str | Iterable[str] | None = None,
+        tags: str | Iterable[str] | None = None,
         match: str = "any",
         since: Any = None,
         until: Any = None,
-        investigation_id: Any = None,
+        investigation_id: str | Iterable[str] | None = None,
         include_deleted: bool = False,
         columns: Sequence[str] | None = None,
         limit: int | None = None,
@@ -1291,18 +856,20 @@ class Store:
         """Events as a DataFrame, one row per event, in time order; all filters combine.
 
         Args:
-            severity: One value or a list (``"critical"``, ``["high", "critical"]``).
-            min_severity: This severity or worse (``"high"`` gives high and critical).
-            source: ``git``, ``ci``, ``logs``, ``metrics``, ``traces``, ``manual``; or a list.
-            event_type: One type or a list (``"deploy"``).
+            severity: One severity or a list: ``info``, ``low``, ``medium``, ``high``,
+                ``critical``.
+            min_severity: This severity or worse (``high`` gives high and critical).
+            source: One source or a list: ``git``, ``ci``, ``logs``, ``metrics``,
+                ``traces``, ``manual``.
+            event_type: One event type or a list (``deploy``, ``error``...).
             component: One component or a list (exact match).
             service: One service or a list (exact match).
             source_id: One identifier in the source (commit SHA, build id...) or a list.
-            tags: A tag or a list; ``match="any"`` (default) or ``"all"`` of them.
-            match: How ``tags`` combine.
+            tags: A tag or a list; ``match`` says whether any or all of them must be there.
+            match: How ``tags`` combine: ``any`` (the default) or ``all``.
             since: Events at or after this time (inclusive).
             until: Events before this time (exclusive).
-            investigation_id: Events linked to this investigation (or any of a list).
+            investigation_id: Events linked to this investigation (or to any of a list).
             include_deleted: Include soft-deleted events (``deleted_at`` tells them).
             columns: Only these columns (model field names).
             limit: At most this many rows.
@@ -1344,16 +911,16 @@ class Store:
     def investigations(
         self,
         *,
-        status: Any = None,
-        priority: Any = None,
-        min_priority: Any = None,
-        impact_severity: Any = None,
-        min_impact_severity: Any = None,
-        component: Any = None,
-        service: Any = None,
-        assigned_to: Any = None,
-        created_by: Any = None,
-        tags: Any = None,
+        status: str | Iterable[str] | None = None,
+        priority: str | Iterable[str] | None = None,
+        min_priority: str | None = None,
+        impact_severity: str | Iterable[str] | None = None,
+        min_impact_severity: str | None = None,
+        component: str | Iterable[str] | None = None,
+        service: str | Iterable[str] | None = None,
+        assigned_to: str | Iterable[str] | None = None,
+        created_by: str | Iterable[str] | None = None,
+        tags: str | Iterable[str] | None = None,
         match: str = "any",
         since: Any = None,
         until: Any = None,
@@ -1361,12 +928,33 @@ class Store:
         columns: Sequence[str] | None = None,
         limit: int | None = None,
     ) -> pd.DataFrame:
-        """Investigations as a DataFrame, ordered by when they happened.
+        """Investigations as a DataFrame, ordered by when they happened; all filters combine.
 
-        ``component``/``service`` match ``component_affected``/``service_affected``;
-        ``since``/``until`` apply to ``detected_at`` (``created_at`` when it is
-        missing); ``min_priority="P1"`` gives P1 and P0. Other filters as in
-        :meth:`events`.
+        Args:
+            status: One status or a list: ``open``, ``in_progress``, ``resolved``, ``closed``.
+            priority: One priority or a list: ``P0`` (the most urgent), ``P1``, ``P2``, ``P3``.
+            min_priority: This priority or more urgent (``P1`` gives P1 and P0).
+            impact_severity: One impact severity or a list: ``low``, ``medium``, ``high``,
+                ``critical``.
+            min_impact_severity: This impact severity or worse (``high`` gives high and
+                critical).
+            component: One component or a list (exact match on ``component_affected``).
+            service: One service or a list (exact match on ``service_affected``).
+            assigned_to: Assigned to this person (or any of a list).
+            created_by: Created by this person (or any of a list).
+            tags: A tag or a list; ``match`` says whether any or all of them must be there.
+            match: How ``tags`` combine: ``any`` (the default) or ``all``.
+            since: Investigations detected at or after this time (inclusive; ``created_at``
+                when ``detected_at`` is missing).
+            until: Investigations detected before this time (exclusive; ``created_at`` when
+                ``detected_at`` is missing).
+            include_deleted: Include soft-deleted investigations (``deleted_at`` tells them).
+            columns: Only these columns (model field names).
+            limit: At most this many rows.
+
+        Raises:
+            QueryError: A filter value, column or time that cannot be used (before
+                any SQL runs).
 
         >>> store = connect(":memory:")
         >>> _ = store.add_investigations([{"title": "A", "priority": "P0", "status": "open"},
@@ -1568,8 +1156,10 @@ class Store:
         ['insert', 'update']
         """
         if record_id is None:
-            return self._select(Change, "TRUE ORDER BY seq", [])
-        return self._select(Change, "record_id = ? ORDER BY seq", [_key(record_id, "record")])
+            return _records.select(self._data, Change, "TRUE ORDER BY seq", [])
+        return _records.select(
+            self._data, Change, "record_id = ? ORDER BY seq", [_key(record_id, "record")]
+        )
 
     def stats(self) -> dict[str, int]:
         """Record counts: active and soft-deleted events and investigations, links."""
@@ -1621,38 +1211,5 @@ class Store:
         return f"<table><caption>{caption}</caption>{body}</table>"
 
 
-_READ_ONLY_HINTS = {
-    "id": "ids never change; add a new record instead",
-    "created_at": "creation time is kept as recorded",
-    "updated_at": "moves by itself on every change",
-    "deleted_at": "use delete_*() / restore_*()",
-    "investigation_ids": "use link() / unlink()",
-    "event_ids": "use link() / unlink()",
-    "linked_at": "set by link()",
-    "related_investigation_ids": "use relate() / unrelate()",
-}
-
-
-def _link_json(link: Link) -> dict[str, Any]:
-    """A link as the history records it (its stored fields)."""
-    return link.model_dump(mode="json", exclude=set(Link.derived_fields))
-
-
 #: A record id as stored (see :func:`._data.record_key`).
 _key = _data.record_key
-
-
-def _same(old: Any, new: Any) -> bool:
-    """Equal as stored: JSON values compare by their JSON text (True is not 1)."""
-    if isinstance(old, dict) or isinstance(new, dict):
-        return json.dumps(old, sort_keys=False) == json.dumps(new, sort_keys=False)
-    return bool(old == new)
-
-
-def _param(value: Any) -> Any:
-    """A model value as a DuckDB parameter (JSON columns as text, enums as values)."""
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, str):
-        return str(value)  # plain str for StrEnum members
-    return value
