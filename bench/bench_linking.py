@@ -186,7 +186,7 @@ def scale(folder: Path, events: int, incidents: int) -> dict[str, Any]:
         "events": n_events,
         "investigations": report.investigations,
         "candidates": report.candidates,
-        "links": report.linked,
+        "links": report.stored,
         "seconds": report.seconds,
         "bare": bare,
         "bare_pairs": pairs,

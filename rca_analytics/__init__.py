@@ -11,11 +11,13 @@ confidence, queried as pandas DataFrames.
 """
 
 from . import metrics, report
-from ._importing import ImportReport
+from ._importing import ImportReport, SqliteImportReport
 from ._ingesting import IngestReport, Reading, read
-from ._lake import LakeExport
-from ._lake_import import LakeImport
+from ._lake import LakeExport, LakeExportReport
+from ._lake_import import LakeImport, LakeImportReport
 from ._loading import LoadReport
+from ._reasons import Reason
+from ._reports import OperationReport
 from ._version import __version__
 from .errors import (
     CorruptStore,
@@ -64,21 +66,26 @@ __all__ = [
     "Investigation",
     "InvestigationStatus",
     "LakeExport",
+    "LakeExportReport",
     "LakeImport",
+    "LakeImportReport",
     "Link",
     "LinkMethod",
     "LinkerConfig",
     "LinkerQuality",
     "LoadReport",
     "NotFound",
+    "OperationReport",
     "Priority",
     "QueryError",
     "RcaError",
     "ReadOnlyStore",
     "ReaderError",
     "Reading",
+    "Reason",
     "Review",
     "SchemaVersionError",
+    "SqliteImportReport",
     "Store",
     "StoreError",
     "StoreLocked",

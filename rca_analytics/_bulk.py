@@ -35,6 +35,7 @@ import pydantic_core
 from pydantic import BeforeValidator, JsonValue, TypeAdapter, ValidationError
 
 from . import _validate as v
+from ._reasons import Reason
 from .errors import Failure, ValidationFailed
 from .models import Record
 
@@ -108,7 +109,9 @@ def _frame_columns(data: Any) -> tuple[int, dict[str, pd.Series], Callable[[int]
             )
             raise ValidationFailed(
                 [
-                    Failure(None, name, "duplicate_column", "the column appears twice; keep one")
+                    Failure(
+                        None, name, Reason.DUPLICATE_COLUMN, "the column appears twice; keep one"
+                    )
                     for name in twice
                 ],
                 "DataFrame",
@@ -871,7 +874,7 @@ def validate(model: type[Record], data: Any, *, now: dt.datetime, first_row: int
                         Failure(
                             None,
                             None,
-                            "invalid_type",
+                            Reason.INVALID_TYPE,
                             f"expected a mapping or {model.__name__}, got {type(record).__name__}",
                         )
                     ],

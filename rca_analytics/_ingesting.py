@@ -10,7 +10,6 @@ from, next to what the reader itself could not read.
 from __future__ import annotations
 
 import gc
-import html
 import os
 import warnings
 from collections import deque
@@ -22,6 +21,8 @@ import pandas as pd
 
 from . import _loading
 from ._data import Data
+from ._reasons import Reason
+from ._reports import Counts, OperationReport, rejects_frame
 from .errors import Failure, ReaderError
 from .ingest import options as reader_options
 from .ingest import reader
@@ -34,70 +35,63 @@ __all__ = ["IngestReport", "Reading", "ingest", "read"]
 BATCH_ROWS = 100_000
 #: Inputs at least this large (bytes, or commits for git) show a progress bar.
 PROGRESS_UNITS = {"B": 32 << 20, "commits": 20_000}
-_REJECT_COLUMNS = ["where", "field", "code", "message"]
 Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 
 
-@dataclass(frozen=True)
-class IngestReport:
+#: Keys of the per-model counts in earlier releases (still answered).
+_RENAMED_COUNTS = {"duplicates": "unchanged", "rejected": "rejected_rows"}
+
+
+@dataclass(kw_only=True, eq=False, repr=False)
+class IngestReport(OperationReport):
     """What :meth:`Store.ingest` did.
 
     Attributes:
+        stored, updated, unchanged: Records (events and investigations) stored new,
+            changed, or already stored as they are.
+        rejected_rows: Input records the store rejected, plus input (lines, documents,
+            files) the reader could not read.
+        skipped_rows: Input left out on purpose (the sum of ``skipped``).
         kind: The reader (``git``, ``logs`` ...).
         inputs: The paths given.
-        events: Event records ``read``, ``stored``, ``updated``, ``duplicates`` (already
-            stored, or twice in the input), ``rejected`` (by the store's validation).
+        events: Event records ``read``, ``stored``, ``updated``, ``unchanged`` (already
+            stored, or twice in the input), ``rejected_rows`` (by the store's validation).
         investigations: The same for investigations.
         skipped: Input left out on purpose, by reason (e.g. ``below_min_level``).
         notes: Things done to records that the caller should know, by kind (e.g.
             ``naive_time_as_utc``: times without an offset taken in the reader's ``tz``).
         rejects: One row per problem: ``where`` (``file:line``, ``file#/json/path``),
-            ``field``, ``code``, ``message``. Everything else was stored.
+            ``record``, ``field``, ``code``, ``message``, ``value``. Everything else was
+            stored.
     """
 
     kind: str
     inputs: list[str]
-    events: dict[str, int]
-    investigations: dict[str, int]
-    skipped: dict[str, int]
-    notes: dict[str, int]
-    rejects: pd.DataFrame = field(repr=False)
+    events: Counts
+    investigations: Counts
+    skipped: dict[str, int] = field(default_factory=dict)
+    notes: dict[str, int] = field(default_factory=dict)
 
-    @property
-    def ok(self) -> bool:
-        """True when nothing was rejected."""
-        return self.rejects.empty
+    def _title(self) -> str:
+        return f"ingest {self.kind}: {', '.join(self.inputs)}"
 
-    def summary(self) -> str:
-        """A few lines for people: counts, skips, rejects by reason."""
-        lines = [f"ingest {self.kind}: {', '.join(self.inputs)}"]
+    def _label(self) -> str:
+        return self.kind
+
+    def _lines(self) -> list[str]:
+        lines = []
         for name, c in (("events", self.events), ("investigations", self.investigations)):
-            if c["read"] or c["rejected"]:
+            if c["read"] or c["rejected_rows"]:
                 lines.append(
-                    f"  {name}: {c['read']} read, {c['stored']} stored, {c['updated']} updated, "
-                    f"{c['duplicates']} already there, {c['rejected']} rejected"
+                    f"  {name}: {c['read']:,} read, {c['stored']:,} stored, "
+                    f"{c['updated']:,} updated, {c['unchanged']:,} unchanged, "
+                    f"{c['rejected_rows']:,} rejected"
                 )
         for reason, n in sorted(self.skipped.items()):
-            lines.append(f"  skipped: {n} × {reason}")
+            lines.append(f"  skipped: {n:,} × {reason}")
         for what, n in sorted(self.notes.items()):
-            lines.append(f"  note: {n} × {what}")
-        if not self.rejects.empty:
-            for code, n in self.rejects.groupby("code").size().items():
-                lines.append(f"  rejected: {n} × {code}")
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return (
-            f"<IngestReport {self.kind}: events {self.events['stored']}/{self.events['read']}, "
-            f"investigations {self.investigations['stored']}/{self.investigations['read']}, "
-            f"rejects {len(self.rejects)}>"
-        )
-
-    def _repr_html_(self) -> str:
-        text = f"<pre>{html.escape(self.summary())}</pre>"
-        if not self.rejects.empty:
-            text += self.rejects.head(20).to_html(index=False)
-        return text
+            lines.append(f"  note: {n:,} × {what}")
+        return lines
 
 
 @dataclass(frozen=True)
@@ -108,7 +102,8 @@ class Reading:
         events: One row per event record as the reader made it (not yet validated).
         investigations: The same for investigations.
         skipped: Input left out on purpose, by reason.
-        rejects: ``where``, ``field``, ``code``, ``message`` of what could not be read.
+        rejects: ``where``, ``record``, ``field``, ``code``, ``message``, ``value`` of what
+            could not be read (the columns of every report's rejects).
     """
 
     events: pd.DataFrame
@@ -139,13 +134,7 @@ def _records(kind: str, paths: Paths, ctx: Context, options: dict[str, Any]) -> 
 
 
 def _frame(rejects: Iterable[Reject]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            (_loading.printable(r.where), r.field, r.code, _loading.printable(r.message))
-            for r in rejects
-        ],
-        columns=_REJECT_COLUMNS,
-    ).astype({"where": "str", "code": "str", "message": "str"})
+    return rejects_frame((r.where, r.record, r.field, r.code, r.message, r.value) for r in rejects)
 
 
 def read(kind: str, paths: Paths, **options: Any) -> Reading:
@@ -273,23 +262,33 @@ class _Model:
             name = None if f.field in (None, "") else str(f.field)
             row = first if f.row is None else f.row
             problems.append(
-                Reject(places[row - first], f.code, _loading.printable(f.message), name)
+                Reject(
+                    places[row - first],
+                    Reason(f.code),
+                    f.message,
+                    name,
+                    value=f.value,
+                    record=None if f.record is None else str(f.record),
+                )
             )
 
     def add(self, report: _loading.LoadReport) -> None:
-        self.stored += report.inserted
+        self.stored += report.stored
         self.updated += report.updated
-        self.duplicates += report.duplicates
+        self.duplicates += report.unchanged
         self.links_refused += report.links_refused
 
-    def counts(self) -> dict[str, int]:
-        return {
-            "read": self.read,
-            "stored": self.stored,
-            "updated": self.updated,
-            "duplicates": self.duplicates,
-            "rejected": self.rejected,
-        }
+    def counts(self) -> Counts:
+        return Counts(
+            {
+                "read": self.read,
+                "stored": self.stored,
+                "updated": self.updated,
+                "unchanged": self.duplicates,
+                "rejected_rows": self.rejected,
+            },
+            renamed=_RENAMED_COUNTS,
+        )
 
 
 def ingest(
@@ -373,12 +372,18 @@ def ingest(
         if collecting:
             gc.enable()
         bar.close()
+    both = (events, investigations)
     return IngestReport(
-        kind,
-        inputs,
-        events.counts(),
-        investigations.counts(),
-        dict(ctx.skipped),
-        _refused_note(dict(ctx.notes), events.links_refused + investigations.links_refused),
-        _frame([*ctx.rejects, *problems]),
+        stored=sum(m.stored for m in both),
+        updated=sum(m.updated for m in both),
+        unchanged=sum(m.duplicates for m in both),
+        rejected_rows=sum(m.rejected for m in both) + len(ctx.rejects),
+        skipped_rows=sum(ctx.skipped.values()),
+        rejects=_frame([*ctx.rejects, *problems]),
+        kind=kind,
+        inputs=inputs,
+        events=events.counts(),
+        investigations=investigations.counts(),
+        skipped=dict(ctx.skipped),
+        notes=_refused_note(dict(ctx.notes), events.links_refused + investigations.links_refused),
     )

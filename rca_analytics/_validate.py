@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
+from ._reasons import Reason
 from .errors import Failure
 
 UTC = dt.UTC
@@ -79,7 +80,7 @@ def to_utc(value: Any) -> dt.datetime:
         moment: dt.datetime = value
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise PydanticCustomError(
-                "naive_datetime",
+                Reason.NAIVE_DATETIME,
                 "naive datetime {value} has no time zone; pass an aware datetime, e.g. "
                 "datetime(..., tzinfo=datetime.timezone.utc), or an ISO string with an "
                 "offset such as '2026-03-01T10:00:00Z'",
@@ -93,7 +94,7 @@ def to_utc(value: Any) -> dt.datetime:
         type(value).__module__ == "numpy" and "bool" in type(value).__name__
     ):
         raise PydanticCustomError(
-            "invalid_type", "expected a datetime, ISO string or epoch seconds, got a bool"
+            Reason.INVALID_TYPE, "expected a datetime, ISO string or epoch seconds, got a bool"
         )
     if isinstance(value, (int, float, Decimal)) or type(value).__module__ == "numpy":
         return _from_epoch(value)
@@ -101,13 +102,13 @@ def to_utc(value: Any) -> dt.datetime:
         return _from_iso(value)
     if isinstance(value, dt.date):
         raise PydanticCustomError(
-            "naive_datetime",
+            Reason.NAIVE_DATETIME,
             "{value} is a date without time or zone; pass an aware datetime or an ISO "
             "string such as '{value}T00:00:00Z'",
             {"value": value.isoformat()},
         )
     raise PydanticCustomError(
-        "invalid_type",
+        Reason.INVALID_TYPE,
         "expected a datetime, ISO string or epoch seconds, got {type}",
         {"type": type(value).__name__},
     )
@@ -116,7 +117,7 @@ def to_utc(value: Any) -> dt.datetime:
 def _from_epoch(value: Any) -> dt.datetime:
     if type(value).__name__ == "datetime64":
         raise PydanticCustomError(
-            "naive_datetime",
+            Reason.NAIVE_DATETIME,
             "numpy.datetime64 {value} has no time zone; use pandas.Timestamp(x, tz='UTC')",
             {"value": str(value)},
         )
@@ -126,15 +127,17 @@ def _from_epoch(value: Any) -> dt.datetime:
         seconds = math.inf
     except (TypeError, ValueError):
         raise PydanticCustomError(
-            "invalid_type",
+            Reason.INVALID_TYPE,
             "expected a datetime, ISO string or epoch seconds, got {type}",
             {"type": type(value).__name__},
         ) from None
     if math.isnan(seconds):
-        raise PydanticCustomError("invalid_datetime", "epoch seconds must be a number, not NaN")
+        raise PydanticCustomError(
+            Reason.INVALID_DATETIME, "epoch seconds must be a number, not NaN"
+        )
     if abs(seconds) > MAX_EPOCH_SECONDS:
         raise PydanticCustomError(
-            "invalid_datetime",
+            Reason.INVALID_DATETIME,
             "{value} is too large for epoch seconds (it looks like milliseconds or "
             "nanoseconds); divide it to seconds first",
             {"value": str(value)},
@@ -151,7 +154,7 @@ def _from_epoch(value: Any) -> dt.datetime:
 
 def _out_of_range(value: Any) -> PydanticCustomError:
     return PydanticCustomError(
-        "invalid_datetime",
+        Reason.INVALID_DATETIME,
         "{value} is outside the years 1 to 9999 (in UTC)",
         {"value": _short(value)},
     )
@@ -166,13 +169,13 @@ def _from_iso(value: str) -> dt.datetime:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
         raise PydanticCustomError(
-            "invalid_datetime",
+            Reason.INVALID_DATETIME,
             "{value} is not an ISO 8601 timestamp; use e.g. '2026-03-01T10:00:00Z'",
             {"value": _short(value)},
         ) from None
     if parsed.tzinfo is None:
         raise PydanticCustomError(
-            "naive_datetime",
+            Reason.NAIVE_DATETIME,
             "{value} has no UTC offset; add 'Z' or an offset like '+01:00' "
             "(e.g. '2026-03-01T10:00:00Z')",
             {"value": _short(value)},
@@ -189,7 +192,7 @@ def check_text(value: str) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError as err:
         raise PydanticCustomError(
-            "invalid_text",
+            Reason.INVALID_TEXT,
             "text contains a character that is not valid Unicode ({char}) at position {pos}",
             {"char": repr(err.object[err.start : err.end]), "pos": err.start},
         ) from None
@@ -231,7 +234,7 @@ def clean_name(value: Any) -> str | None:
         text = str(value)
     else:
         raise PydanticCustomError(
-            "invalid_type", "expected text, got {type}", {"type": type(value).__name__}
+            Reason.INVALID_TYPE, "expected text, got {type}", {"type": type(value).__name__}
         )
     return check_text(text).strip() or None
 
@@ -258,13 +261,15 @@ def clean_tags(value: Any) -> list[str]:
         items = value
     else:
         raise PydanticCustomError(
-            "invalid_type", "expected a list of strings, got {type}", {"type": type(value).__name__}
+            Reason.INVALID_TYPE,
+            "expected a list of strings, got {type}",
+            {"type": type(value).__name__},
         )
     out: dict[str, None] = {}
     for item in items:
         if not isinstance(item, str):
             raise PydanticCustomError(
-                "invalid_type",
+                Reason.INVALID_TYPE,
                 "every tag must be a string, got {item}",
                 {"item": _short(item)},
             )
@@ -302,11 +307,11 @@ def to_json_object(value: Any) -> dict[str, Any]:
             value = json.loads(value)
         except ValueError:
             raise PydanticCustomError(
-                "not_json", "text is not a JSON object: {value}", {"value": _short(value)}
+                Reason.BAD_JSON, "text is not a JSON object: {value}", {"value": _short(value)}
             ) from None
     if not isinstance(value, Mapping):
         raise PydanticCustomError(
-            "invalid_type",
+            Reason.INVALID_TYPE,
             "expected a mapping (dict) or JSON object text, got {type}",
             {"type": type(value).__name__},
         )
@@ -355,7 +360,7 @@ def _json_value(value: Any, path: str, depth: int) -> Any:
 
 def _not_json(path: str, why: str) -> PydanticCustomError:
     where = f"at {path!r}: " if path else ""
-    return PydanticCustomError("not_json", "{where}{why}", {"where": where, "why": why})
+    return PydanticCustomError(Reason.BAD_JSON, "{where}{why}", {"where": where, "why": why})
 
 
 # --- field rules used by the models' annotations -------------------------------------
@@ -392,7 +397,7 @@ def required_name(value: Any) -> str:
     """A name that must be present and not blank."""
     name = clean_name(value)
     if name is None:
-        raise PydanticCustomError("empty", "must not be empty")
+        raise PydanticCustomError(Reason.EMPTY, "must not be empty")
     return name
 
 
@@ -400,7 +405,7 @@ def event_type_name(value: Any) -> str:
     """Event types are lower-case words joined by '_' ('Config Change' -> 'config_change')."""
     name = "_".join(required_name(value).replace("-", " ").split()).lower()
     if not name:
-        raise PydanticCustomError("empty", "must contain a word, not only '-' and blanks")
+        raise PydanticCustomError(Reason.EMPTY, "must contain a word, not only '-' and blanks")
     return name
 
 
@@ -414,27 +419,68 @@ def record_id(value: Any) -> str:
 def not_bool(value: Any) -> Any:
     """Refuse booleans where a number is expected (``True`` is not a confidence)."""
     if isinstance(value, bool):
-        raise PydanticCustomError("invalid_type", "expected a number, not a bool")
+        raise PydanticCustomError(Reason.INVALID_TYPE, "expected a number, not a bool")
     return value
 
 
 # --- pydantic errors -> Failures ------------------------------------------------------
 
-_CODES = {
-    "missing": "missing",
-    "extra_forbidden": "unknown_field",
-    "enum": "invalid_choice",
-    "string_too_long": "too_long",
-    "too_long": "too_long",
-    "less_than_equal": "out_of_range",
-    "greater_than_equal": "out_of_range",
-    "finite_number": "out_of_range",
-    "string_type": "invalid_type",
-    "float_type": "invalid_type",
-    "float_parsing": "invalid_type",
-    "dict_type": "invalid_type",
-    "list_type": "invalid_type",
+#: Pydantic's error types → reasons (a type that is a reason's code is that reason; any
+#: other is ``invalid_value``).
+_CODES: dict[str, Reason] = {
+    "extra_forbidden": Reason.UNKNOWN_FIELD,
+    "enum": Reason.INVALID_CHOICE,
+    "literal_error": Reason.INVALID_CHOICE,
+    "string_too_long": Reason.TOO_LONG,
+    "less_than_equal": Reason.OUT_OF_RANGE,
+    "greater_than_equal": Reason.OUT_OF_RANGE,
+    "less_than": Reason.OUT_OF_RANGE,
+    "greater_than": Reason.OUT_OF_RANGE,
+    "finite_number": Reason.OUT_OF_RANGE,
+    **dict.fromkeys(
+        (
+            "string_type",
+            "float_type",
+            "float_parsing",
+            "int_type",
+            "int_parsing",
+            "int_from_float",
+            "bool_type",
+            "bool_parsing",
+            "dict_type",
+            "list_type",
+            "model_type",
+            "model_attributes_type",
+            "is_instance_of",
+        ),
+        Reason.INVALID_TYPE,
+    ),
 }
+#: Reasons the rules in this module raise with a message that says everything.
+_OWN_MESSAGES = frozenset(
+    {
+        Reason.NAIVE_DATETIME,
+        Reason.INVALID_TYPE,
+        Reason.INVALID_DATETIME,
+        Reason.INVALID_TEXT,
+        Reason.BAD_JSON,
+    }
+)
+
+
+def reason_of(kind: str) -> Reason:
+    """The :class:`Reason` of a pydantic error type (or of a rule's own error).
+
+    >>> [str(reason_of(kind)) for kind in ("enum", "naive_datetime", "value_error")]
+    ['invalid_choice', 'naive_datetime', 'invalid_value']
+    """
+    code = _CODES.get(kind)
+    if code is not None:
+        return code
+    try:
+        return Reason(kind)
+    except ValueError:
+        return Reason.INVALID_VALUE
 
 
 def failures_from_pydantic(
@@ -448,22 +494,22 @@ def failures_from_pydantic(
         loc = e.get("loc", ())
         field = ".".join(str(p) for p in loc) or None
         kind = e["type"]
-        code = _CODES.get(kind, kind)
+        code = reason_of(kind)
         value = e.get("input")
-        if code == "unknown_field":
+        if code == Reason.UNKNOWN_FIELD:
             name = str(loc[-1]) if loc else ""
             close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
             hint = (
                 f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(fields)}"
             )
             message = f"unknown field{hint}"
-        elif code == "missing":
+        elif code == Reason.MISSING:
             message = "required field is missing"
             value = None
-        elif code == "too_long":
+        elif code == Reason.TOO_LONG:
             limit = (e.get("ctx") or {}).get("max_length")
             message = f"is {len(value)} characters long; at most {limit} are allowed"
-        elif kind.startswith(("naive_", "invalid_", "not_")) and kind not in _CODES:
+        elif kind in _OWN_MESSAGES:
             message = e["msg"]
         else:
             message = f"{e['msg']} (got {_short(value)})"

@@ -30,7 +30,7 @@ to fix it.
 ...               timestamp="2026-03-01T10:00:00Z")
 ... except rca.ValidationFailed as err:
 ...     [(f.field, f.code) for f in err.failures]
-[('severity', 'invalid_choice')]
+[('severity', <Reason.INVALID_CHOICE: 'invalid_choice'>)]
 """
 
 from __future__ import annotations
@@ -72,8 +72,9 @@ class Failure:
             ``"file:line"`` for readers; ``None`` when it has no identity yet.
         field: The field at fault (dotted path for nested values), or ``None`` when the
             problem concerns the whole record.
-        code: A stable reason code such as ``"missing"``, ``"unknown_field"``,
-            ``"invalid_choice"``, ``"naive_datetime"``, ``"too_long"``.
+        code: Why: a :class:`~rca_analytics.Reason` (it equals its text, e.g.
+            ``"missing"``, ``"unknown_field"``, ``"invalid_choice"``,
+            ``"naive_datetime"``, ``"too_long"``; see ``docs/reasons.md``).
         message: A human sentence saying what is wrong and how to fix it.
         value: The offending input value (``None`` when not applicable).
         row: Position of the record in a bulk input, else ``None``.

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import random
+import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-import rca_analytics as rca
+if TYPE_CHECKING:  # imported where used: pytest-xdist's controller runs no test
+    import rca_analytics as rca
 
 UTC = dt.UTC
 T0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+# pytest-xdist workers must collect the same test ids, and an id made from a set (the
+# repr of {'a', 'b'}) depends on the string hash seed: the workers, started after this
+# runs, inherit one seed (random per run, as Python's own).
+os.environ.setdefault("PYTHONHASHSEED", str(random.SystemRandom().randint(1, 2**32 - 1)))
 
 
 #: Figures of the reliability tests (crash rounds, batches verified, files refused...),
@@ -26,6 +34,19 @@ FIGURES: Counter[str] = Counter()
 def tally() -> Counter[str]:
     """Count what a reliability test tried, for the end-of-run summary."""
     return FIGURES
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In a pytest-xdist worker: hand this worker's figures to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["rca_figures"] = dict(FIGURES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """In the pytest-xdist controller: add up the figures of each worker that finished."""
+    FIGURES.update(getattr(node, "workeroutput", {}).get("rca_figures", {}))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -42,6 +63,37 @@ def store_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store(store_path: Path) -> Iterator[rca.Store]:
+    import rca_analytics as rca
+
+    with rca.connect(store_path) as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A closed store file holding ``demo.build()``'s history, made once per process.
+
+    Copy it (``demo_store`` does); never open or change it: every test shares it.
+    """
+    import rca_analytics as rca
+    from rca_analytics import demo
+
+    path = tmp_path_factory.mktemp("demo-template") / "demo.duckdb"
+    with rca.connect(path) as s:
+        demo.build(s)
+    return path
+
+
+@pytest.fixture
+def demo_store(demo_file: Path, store_path: Path) -> Iterator[rca.Store]:
+    """A store at ``store_path`` filled by ``demo.build()`` (a copy of ``demo_file``).
+
+    The same history as building it in the test, seconds faster; being a copy, it has
+    ``demo_file``'s store id (as any copied file does).
+    """
+    import rca_analytics as rca
+
+    shutil.copyfile(demo_file, store_path)
     with rca.connect(store_path) as s:
         yield s
 

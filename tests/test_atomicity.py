@@ -31,6 +31,7 @@ def dump(store: rca.Store) -> dict[str, list[tuple[Any, ...]]]:
     }
 
 
+@pytest.mark.slow
 def test_no_sql_in_the_package_joins_statements() -> None:
     """DuckDB commits each statement of a ';'-joined string on its own."""
     offenders = []
@@ -73,6 +74,7 @@ def rows(n: int, prefix: str, fail_at: int | None = None) -> Iterator[dict[str, 
         }
 
 
+@pytest.mark.slow
 def test_an_interrupt_mid_batch_leaves_no_row_of_it(
     store: rca.Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -84,6 +86,7 @@ def test_an_interrupt_mid_batch_leaves_no_row_of_it(
     assert dump(store) == before
 
 
+@pytest.mark.slow
 def test_an_interrupt_inside_a_transaction_of_many_calls_leaves_nothing(
     store: rca.Store,
 ) -> None:
@@ -105,10 +108,11 @@ def test_an_interrupt_inside_a_transaction_of_many_calls_leaves_nothing(
         assert dump(again) == before
 
 
+@pytest.mark.slow
 def test_the_interrupt_test_really_spans_batches(
     store: rca.Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(_loading, "BATCH_ROWS", 1000)
     report = store.add_events(rows(3500, "many"), progress=False)
-    assert report.inserted == 3500
+    assert report.stored == 3500
     assert len(store.history()) == 4  # one history entry per stored batch

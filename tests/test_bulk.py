@@ -251,18 +251,21 @@ def assert_agree(model: type[Record], rows: list[dict[str, Any]], data: Any) -> 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.lists(event_rows(), min_size=1, max_size=8))
 def test_bulk_and_model_agree_on_event_dicts(rows: list[dict[str, Any]]) -> None:
     assert_agree(rca.Event, rows, rows)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.lists(investigation_rows(), min_size=1, max_size=8))
 def test_bulk_and_model_agree_on_investigation_dicts(rows: list[dict[str, Any]]) -> None:
     assert_agree(rca.Investigation, rows, rows)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.lists(event_rows(), min_size=1, max_size=8))
 def test_bulk_and_model_agree_on_dataframe_rows(rows: list[dict[str, Any]]) -> None:
@@ -428,6 +431,7 @@ TRICKY["tags"] += [[b"db"], np.array([b"a"])]
 TRICKY["timestamp"] += [np.uint64(2**64 - 1), np.float32(1.5)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("field", "value"),
     [(f, v) for f, values in TRICKY.items() for v in values],
@@ -447,6 +451,7 @@ def test_tricky_values_agree(field: str, value: Any) -> None:
     assert_agree_as_frame(rows)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(st.text(max_size=6), min_size=1, max_size=4, unique=True).flatmap(
@@ -479,6 +484,7 @@ def test_column_wise_json_of_large_uniform_batches_agrees(
     assert_agree(rca.Event, rows, rows)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_large_batches_with_repeated_values_agree(seed: int) -> None:
     """Batches of >= 10,000 rows check each distinct value once; same answers."""
@@ -534,6 +540,7 @@ def test_unusual_dtypes_agree(column: str, dtype: Any, values: list[Any]) -> Non
     assert_agree(rca.Event, as_pandas, frame)
 
 
+@pytest.mark.slow
 def test_distinct_value_path_keeps_values_that_only_compare_equal_apart() -> None:
     """True == 1 == Decimal(1) for pandas.factorize, not for the model."""
     base = {

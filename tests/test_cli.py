@@ -27,6 +27,7 @@ def test_no_command_prints_help_and_fails(capsys: pytest.CaptureFixture[str]) ->
     assert "demo" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_demo_builds_a_store_and_prints_a_summary(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -39,6 +40,7 @@ def test_demo_builds_a_store_and_prints_a_summary(
         assert store.stats()["investigations"] == 4
 
 
+@pytest.mark.slow
 def test_demo_refuses_to_overwrite_without_force(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -50,6 +52,7 @@ def test_demo_refuses_to_overwrite_without_force(
     assert main(["demo", "--force", str(path)]) == 0
 
 
+@pytest.mark.slow
 def test_force_never_replaces_a_store_another_process_holds(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -77,6 +80,7 @@ def test_force_never_replaces_a_store_another_process_holds(
         assert store.stats()["events"] == 0
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not RCA.exists(), reason="console script not installed next to python")
 def test_the_console_script_is_installed(tmp_path: Path) -> None:
     result = subprocess.run(
@@ -97,6 +101,7 @@ JUNIT = """<testsuite name="api" tests="2" failures="1" timestamp="2026-03-01T10
 </testsuite>"""
 
 
+@pytest.mark.slow
 def test_ingest_stores_prints_a_summary_and_lists_rejects_on_stderr(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -110,7 +115,13 @@ def test_ingest_stores_prints_a_summary_and_lists_rejects_on_stderr(
     assert f"rca: rejected: {tmp_path / 'cut.xml'}:" in err and "bad_xml" in err
     assert main([*args, "--allow-rejects", "--json"]) == 0
     body = json.loads(capsys.readouterr().out)
-    assert body["events"]["duplicates"] == 1 and body["rejects"][0]["code"] == "bad_xml"
+    assert body["events"]["unchanged"] == 1 and body["rejects"][0]["code"] == "bad_xml"
+    assert (body["report"], body["kind"], body["unchanged"], body["rejected_rows"]) == (
+        "IngestReport",
+        "junit",
+        1,
+        1,
+    )
     with rca.connect(db, read_only=True) as store:
         assert store.events()["severity"].tolist() == ["medium"]
 
@@ -134,6 +145,7 @@ def test_ingest_refuses_options_its_reader_does_not_take(
     assert "missing.xml: no such file" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_linking_from_the_shell(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from test_linking import build
 
@@ -149,7 +161,8 @@ def test_linking_from_the_shell(store_path: Path, capsys: pytest.CaptureFixture[
     assert {r["scope"] for r in rows} >= {"component", "other"}
     assert main(["autolink", inv.id, *db, "--json"]) == 0
     counts = json.loads(capsys.readouterr().out)
-    assert counts["linked"] > 0 and counts["investigations"] == 1
+    assert counts["stored"] > 0 and counts["investigations"] == 1
+    assert counts["report"] == "AutoLinkReport" and "links" not in counts
     assert main(["review", ids["cause"], inv.id, "--reject", "--by", "ana", *db]) == 0
     assert "rejected" in capsys.readouterr().out
     assert main(["review", ids["alert"], inv.id, "--accept", *db]) == 0
@@ -163,6 +176,7 @@ def test_linking_from_the_shell(store_path: Path, capsys: pytest.CaptureFixture[
         main(["review", ids["cause"], inv.id, *db])  # --accept or --reject is required
 
 
+@pytest.mark.slow
 def test_query_writes_csv_json_and_parquet(
     store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -201,6 +215,7 @@ def test_query_writes_csv_json_and_parquet(
     assert "urgent" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_report_from_the_shell(
     store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

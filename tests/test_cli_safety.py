@@ -14,6 +14,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +23,7 @@ import pandas as pd
 import pytest
 
 import rca_analytics as rca
-from rca_analytics import cli, demo
+from rca_analytics import cli
 from rca_analytics.cli import main
 
 #: Where the package under test lives, for the subprocesses.
@@ -59,10 +60,9 @@ def run(
 
 
 @pytest.fixture
-def demo_db(tmp_path: Path) -> Path:
+def demo_db(tmp_path: Path, demo_file: Path) -> Path:
     path = tmp_path / "demo.duckdb"
-    with rca.connect(path) as store:
-        demo.build(store)
+    shutil.copyfile(demo_file, path)  # demo.build's history, built once
     return path
 
 
@@ -75,6 +75,7 @@ def one_line_error(err: str) -> str:
 # -- errors: one line, a documented status, never a traceback ---------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "where",
     [
@@ -96,6 +97,7 @@ def test_export_lake_where_it_cannot_be_written_says_so_in_one_line(
     assert str(Path(target).parent) in err or target in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("code", "name", "said"),
     [
@@ -142,6 +144,7 @@ def test_a_refused_write_names_the_path_and_what_to_do(
     )
 
 
+@pytest.mark.slow
 def test_a_full_disk_on_stdout_is_named_as_such(demo_db: Path) -> None:
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full here")
@@ -152,6 +155,7 @@ def test_a_full_disk_on_stdout_is_named_as_such(demo_db: Path) -> None:
     assert err.startswith("rca: error: cannot write standard output: No space left on device")
 
 
+@pytest.mark.slow
 def test_a_closed_stdout_is_named_as_such(demo_db: Path) -> None:
     if not Path("/bin/sh").exists():
         pytest.skip("no /bin/sh here")
@@ -161,6 +165,7 @@ def test_a_closed_stdout_is_named_as_such(demo_db: Path) -> None:
     assert err.startswith("rca: error: cannot write standard output: Bad file descriptor")
 
 
+@pytest.mark.slow
 def test_a_reader_that_goes_away_ends_the_command_quietly(demo_db: Path) -> None:
     read, write = os.pipe()
     os.close(read)  # `rca query ... | head` once head has exited
@@ -312,6 +317,7 @@ def hostile_db(store_path: Path) -> tuple[Path, str]:
     return store_path, inv.id
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "command",
     [

@@ -57,7 +57,7 @@ WRITER = textwrap.dedent(
     while True:
         with store.transaction():
             report = store.add_events(frame(k, "low"), progress=False)
-            assert report.inserted == size(k), report
+            assert report.stored == size(k), report
             inv = store.add_investigation({"id": f"inv-{k}", "title": f"batch {k}"})
             ids = store.events(source_id=[f"b{k}-{i}" for i in range({links})])["id"]
             for event_id in ids:
@@ -110,6 +110,7 @@ def check(found: dict[int, dict[str, object]], acked: set[int]) -> int:
     return len(present)
 
 
+@pytest.mark.serial  # kills at moments timed on this machine: run alone
 @pytest.mark.slow
 def test_sigkill_at_random_moments_loses_no_acknowledged_batch(
     tmp_path: Path, tally: Counter[str]

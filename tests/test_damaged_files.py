@@ -72,6 +72,7 @@ def damage(kind: str, good: Path, path: Path) -> None:
 KINDS = ["zero-length", "text", "truncated", "header", "sqlite"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("read_only", [False, True])
 def test_a_damaged_file_raises_corrupt_store_and_is_left_as_it_was(
@@ -100,6 +101,7 @@ def contents(store: rca.Store) -> list[pd.DataFrame]:
     return [store.events(include_deleted=True), store.investigations(include_deleted=True)]
 
 
+@pytest.mark.slow
 def test_damage_in_any_block_is_refused_or_harmless(
     good_file: Path, tmp_path: Path, tally: Counter[str]
 ) -> None:
@@ -144,6 +146,7 @@ def test_damage_in_any_block_is_refused_or_harmless(
     assert outcomes["refused on reading the block"] >= 1
 
 
+@pytest.mark.slow
 def test_verify_reads_a_sound_file(good_file: Path) -> None:
     with rca.connect(good_file, read_only=True) as store:
         counts = store.verify()

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import pytest
+
 import rca_analytics as rca
 from rca_analytics import demo
 
 
+@pytest.mark.slow
 def test_demo_covers_all_six_sources_and_links_every_incident() -> None:
     with rca.connect(":memory:") as store:
         counts = demo.build(store)
@@ -21,6 +24,7 @@ def test_demo_covers_all_six_sources_and_links_every_incident() -> None:
                 assert ev.component == inv.component_affected
 
 
+@pytest.mark.slow
 def test_demo_is_deterministic_for_a_seed() -> None:
     def keys(seed: int) -> list[str]:
         with rca.connect(":memory:") as store:
@@ -33,6 +37,7 @@ def test_demo_is_deterministic_for_a_seed() -> None:
     assert keys(3) != keys(4)
 
 
+@pytest.mark.slow
 def test_summary_tells_each_incident_story() -> None:
     with rca.connect(":memory:") as store:
         demo.build(store)

@@ -63,7 +63,7 @@ def test_the_report_counts_everything_and_names_rejected_places(
     (tmp_path / "b.json").write_text('{"incident": ')
     report = store.ingest("statuspage", [good, tmp_path / "b.json"])
     assert report.investigations == {
-        "read": 1, "stored": 1, "updated": 0, "duplicates": 0, "rejected": 0
+        "read": 1, "stored": 1, "updated": 0, "unchanged": 0, "rejected_rows": 0
     }  # fmt: skip
     assert report.events["stored"] == 2
     assert report.rejects[["where", "code"]].values.tolist() == [
@@ -72,7 +72,10 @@ def test_the_report_counts_everything_and_names_rejected_places(
     assert not report.ok
     assert "rejected: 1 × bad_json" in report.summary()
     assert "<pre>" in report._repr_html_() and "b.json" in report._repr_html_()
-    assert repr(report) == "<IngestReport statuspage: events 2/2, investigations 1/1, rejects 1>"
+    assert repr(report) == (
+        "<IngestReport statuspage: stored=3 updated=0 unchanged=0 rejected_rows=1 skipped_rows=0>"
+    )
+    assert (report.stored, report.rejected_rows, report.skipped_rows) == (3, 1, 0)
     # the events name their reader run, and link to their investigation with method import
     links = store.get_links()
     assert [link.method for link in links] == [rca.LinkMethod.IMPORT] * 2
@@ -87,18 +90,19 @@ def test_records_the_store_refuses_are_reported_where_they_came_from(
     path = tmp_path / "odd.json"
     path.write_text(json.dumps(body))  # \ud800 stays escaped in the file: valid JSON
     report = store.ingest("statuspage", path)
-    assert report.events["stored"] == 1 and report.events["rejected"] == 1
+    assert report.events["stored"] == 1 and report.events["rejected_rows"] == 1
     (where,) = report.rejects["where"]
     assert where.startswith(f"{path}#/incident/incident_updates/")
 
 
+@pytest.mark.slow
 def test_on_duplicate_can_be_chosen_by_the_caller(store: rca.Store, tmp_path: Path) -> None:
     path = write(tmp_path / "i.json", INCIDENT)
     store.ingest("statuspage", path)
     inv_id = store.investigations()["id"].item()
     store.update_investigation(inv_id, title="Checkout down (renamed)")
     # the reader updates only from newer revisions; the caller can ask for "skip"
-    assert store.ingest("statuspage", path, on_duplicate="skip").investigations["duplicates"] == 1
+    assert store.ingest("statuspage", path, on_duplicate="skip").investigations["unchanged"] == 1
     with pytest.raises(rca.DuplicateRecord):
         store.ingest("statuspage", path, on_duplicate="raise")
     assert store.get_investigation(inv_id).title == "Checkout down (renamed)"
@@ -156,6 +160,7 @@ def test_an_update_writes_only_the_fields_each_record_carries(
     assert found.to_dict() == {"incident 1": "critical", "incident 2": "high"}
 
 
+@pytest.mark.slow
 def test_places_of_rejected_rows_survive_small_batches(
     store: rca.Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -171,7 +176,13 @@ def test_places_of_rejected_rows_survive_small_batches(
     path = tmp_path / "list.json"
     path.write_text(json.dumps({"page": INCIDENT["page"], "incidents": bodies}))
     report = store.ingest("statuspage", path)
-    assert report.events == {"read": 6, "stored": 3, "updated": 0, "duplicates": 0, "rejected": 3}
+    assert report.events == {
+        "read": 6,
+        "stored": 3,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected_rows": 3,
+    }
     assert report.rejects["where"].tolist() == [
         f"{path}#/incidents/{n}/incident_updates/1" for n in range(3)
     ]

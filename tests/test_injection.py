@@ -239,6 +239,7 @@ def check_row(frame: pd.DataFrame, expected: dict[str, Any], fields: Sequence[st
         assert cell(row[field]) == expected[field], field
 
 
+@pytest.mark.slow
 @WRITES
 @given(st.lists(EVENT_TEXT, min_size=1, max_size=3))
 def test_a_hostile_event_reads_back_the_same_through_every_write_path(
@@ -265,7 +266,7 @@ def test_a_hostile_event_reads_back_the_same_through_every_write_path(
 
     for store, data in ((many, records), (frame_store, pd.DataFrame(records))):
         report = store.add_events(data)
-        assert report.inserted == sum(not bad for _, _, bad in cases)
+        assert report.stored == sum(not bad for _, _, bad in cases)
         assert sorted(zip(report.rejected["row"], report.rejected["field"], strict=True)) == sorted(
             (row, field) for row, (_, _, bad) in enumerate(cases) for field in bad
         )
@@ -332,6 +333,7 @@ def investigation_record(
     return record, expected, bad
 
 
+@pytest.mark.slow
 @WRITES
 @given(st.lists(INVESTIGATION_TEXT, min_size=1, max_size=3))
 def test_a_hostile_investigation_reads_back_the_same_through_every_write_path(
@@ -357,7 +359,7 @@ def test_a_hostile_investigation_reads_back_the_same_through_every_write_path(
     paths = ((write_stores["list"], records), (write_stores["frame"], pd.DataFrame(records)))
     for store, data in paths:
         report = store.add_investigations(data)
-        assert report.inserted == sum(not bad for _, _, bad in cases)
+        assert report.stored == sum(not bad for _, _, bad in cases)
         assert sorted(zip(report.rejected["row"], report.rejected["field"], strict=True)) == sorted(
             (row, field) for row, (_, _, bad) in enumerate(cases) for field in bad
         )
@@ -374,6 +376,7 @@ def test_a_hostile_investigation_reads_back_the_same_through_every_write_path(
         assert schema(store) == fresh_schema
 
 
+@pytest.mark.slow
 @WRITES
 @given(
     component=HOSTILE,
@@ -441,6 +444,7 @@ def test_hostile_updates_tags_and_link_reasons_are_stored_verbatim(
     assert schema(store) == fresh_schema
 
 
+@pytest.mark.slow
 @WRITES
 @given(record_id=HOSTILE, other=HOSTILE)
 def test_a_hostile_id_that_is_not_stored_finds_nothing_and_changes_nothing(
@@ -504,7 +508,7 @@ def test_text_with_a_lone_surrogate_is_refused_on_every_write_path(
         assert [(f.field, f.code) for f in err.value.failures] == [(field, "invalid_text")]
         for data in ([record], pd.DataFrame([record], dtype=object)):
             report = store.add_events(data)
-            assert report.inserted == 0
+            assert report.stored == 0
             assert report.rejected[["field", "code"]].values.tolist() == [[field, "invalid_text"]]
         ev = store.add_event(base)
         if field in ("component", "service", "source_id", "event_type", "tags"):
@@ -675,6 +679,7 @@ def assert_schema_unchanged(store: rca.Store, frames: dict[str, pd.DataFrame]) -
     assert pd.DataFrame(schema(store)).equals(frames["schema"])
 
 
+@pytest.mark.slow
 @FILTERS
 @given(
     st.sampled_from(["component", "service", "source_id", "event_type"]),
@@ -713,6 +718,7 @@ def tags_wanted(value: str | list[str]) -> list[str] | None:
     return ev.tags or None
 
 
+@pytest.mark.slow
 @FILTERS
 @given(VALUES, st.sampled_from(["any", "all"]))
 def test_a_hostile_tag_filter_matches_pandas_with_any_and_all(
@@ -765,6 +771,7 @@ ENUM_TEXT = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @FILTERS
 @given(st.sampled_from(list(ENUM_FILTERS)), st.one_of(ENUM_TEXT, HOSTILE))
 def test_an_enum_filter_takes_its_values_in_any_case_and_refuses_the_rest(
@@ -790,6 +797,7 @@ def test_an_enum_filter_takes_its_values_in_any_case_and_refuses_the_rest(
     assert_filter(lambda: call(**{field: value}), full[full[column].isin(allowed)])
 
 
+@pytest.mark.slow
 @FILTERS
 @given(st.sampled_from(["component", "service", "assigned_to", "created_by"]), VALUES)
 def test_a_hostile_investigation_filter_matches_pandas(
@@ -820,6 +828,7 @@ JOIN_FILTERS = {
 }
 
 
+@pytest.mark.slow
 @FILTERS
 @given(st.sampled_from(list(JOIN_FILTERS)), VALUES, st.sampled_from(list(JOIN_FILTERS)), VALUE)
 def test_hostile_filters_on_both_sides_of_the_join_match_pandas(
@@ -850,6 +859,7 @@ def test_hostile_filters_on_both_sides_of_the_join_match_pandas(
     assert_schema_unchanged(hostile_store, frames)
 
 
+@pytest.mark.slow
 @FILTERS
 @given(st.one_of(st.sampled_from(POOL), HOSTILE).map(lambda s: f"inv {s}"))
 def test_a_hostile_investigation_id_filter_matches_pandas(
@@ -872,6 +882,7 @@ def test_a_hostile_investigation_id_filter_matches_pandas(
     )
 
 
+@pytest.mark.slow
 @FILTERS
 @given(VALUES, st.sampled_from(["any", "all"]))
 def test_hostile_filters_in_counts_match_pandas_group_counts(
@@ -929,6 +940,7 @@ HOSTILE_NAMES = [
 NAME_TEXT = st.one_of(st.sampled_from(HOSTILE_NAMES), HOSTILE)
 
 
+@pytest.mark.slow
 @FILTERS
 @given(NAME_TEXT)
 def test_a_column_name_outside_the_model_fields_is_refused(
@@ -966,6 +978,7 @@ COUNT_GROUPS = {
 }
 
 
+@pytest.mark.slow
 @FILTERS
 @given(NAME_TEXT)
 def test_a_group_table_or_filter_name_outside_the_whitelist_is_refused(
@@ -1101,6 +1114,7 @@ def test_a_time_argument_at_the_edge_of_the_calendar_raises_query_error(
 # --- the SQL escape hatch --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @FILTERS
 @given(HOSTILE, st.lists(HOSTILE, max_size=3))
 def test_store_sql_returns_hostile_parameters_unchanged(

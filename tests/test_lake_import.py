@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import rca_analytics as rca
-from rca_analytics import _lake_import, demo
+from rca_analytics import _lake_import
 from rca_analytics.cli import main
 
 TABLES = ("events", "investigations", "links", "link_reviews", "investigation_relations")
@@ -26,9 +26,9 @@ def table(store: rca.Store, name: str) -> Any:
 
 
 @pytest.fixture
-def filled(store: rca.Store) -> rca.Store:
+def filled(demo_store: rca.Store) -> rca.Store:
     """The demo store with a soft-deleted event and two reviews."""
-    demo.build(store)
+    store = demo_store  # demo.build's history, copied from a file built once
     store.delete_event(store.events().id.iloc[0])
     links = store.sql("SELECT event_id, investigation_id FROM links ORDER BY ALL")
     (e1, i1), (e2, i2) = links.head(2).itertuples(index=False)
@@ -37,6 +37,7 @@ def filled(store: rca.Store) -> rca.Store:
     return store
 
 
+@pytest.mark.slow
 def test_a_lake_imported_into_an_empty_store_gives_the_same_tables(
     filled: rca.Store, tmp_path: Path
 ) -> None:
@@ -47,11 +48,12 @@ def test_a_lake_imported_into_an_empty_store_gives_the_same_tables(
         for name in TABLES:
             pd_equal = table(filled, name).equals(table(copy, name))
             assert pd_equal, name
-        assert result.events.inserted == filled.stats()["events"] + 1  # + the deleted one
-        assert result.reviews["imported"] == 2 and result.relations["imported"] == 1
-        assert "events: 372 new" in result.summary()
+        assert result.events.stored == filled.stats()["events"] + 1  # + the deleted one
+        assert result.reviews["stored"] == 2 and result.relations["stored"] == 1
+        assert "events: 372 stored" in result.summary()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("partition_by", [(), ("month",), ("day",), ("source", "month")])
 def test_every_layout_imports(filled: rca.Store, tmp_path: Path, partition_by: Any) -> None:
     filled.export_lake(tmp_path / "lake", partition_by=partition_by)
@@ -60,32 +62,34 @@ def test_every_layout_imports(filled: rca.Store, tmp_path: Path, partition_by: A
         assert table(copy, "events").equals(table(filled, "events"))
 
 
+@pytest.mark.slow
 def test_importing_again_or_into_the_source_adds_nothing(filled: rca.Store, tmp_path: Path) -> None:
     filled.export_lake(tmp_path / "lake")
     before = {name: table(filled, name) for name in TABLES}
     again = filled.import_lake(tmp_path / "lake")
-    assert (again.events.inserted, again.investigations.inserted) == (0, 0)
-    assert again.events.duplicates == before["events"].shape[0]
+    assert (again.events.stored, again.investigations.stored) == (0, 0)
+    assert again.events.unchanged == before["events"].shape[0]
     assert again.links == {
         "read": len(before["links"]),
-        "imported": 0,
-        "existing": len(before["links"]),
+        "stored": 0,
+        "unchanged": len(before["links"]),
         "merged": 0,
         "refused": 0,
-        "rejected": 0,
+        "rejected_rows": 0,
     }
-    assert again.reviews["existing"] == 2 and again.relations["existing"] == 1
+    assert again.reviews["unchanged"] == 2 and again.relations["unchanged"] == 1
     for name in TABLES:
         assert table(filled, name).equals(before[name]), name
     with rca.connect(tmp_path / "copy.duckdb") as copy:
         copy.import_lake(tmp_path / "lake")
         snapshot = {name: table(copy, name) for name in TABLES}
         twice = copy.import_lake(tmp_path / "lake")
-        assert twice.events.inserted == twice.links["imported"] == 0
+        assert twice.events.stored == twice.links["stored"] == 0
         for name in TABLES:
             assert table(copy, name).equals(snapshot[name]), name
 
 
+@pytest.mark.slow
 def test_two_teams_merge_by_source_key_and_links_follow_the_stored_event(
     tmp_path: Path, event_data: Make, investigation_data: Make
 ) -> None:
@@ -105,7 +109,7 @@ def test_two_teams_merge_by_source_key_and_links_follow_the_stored_event(
         b.export_lake(tmp_path / "theirs")
         result = a.import_lake(tmp_path / "theirs")
         assert result.remapped == 1 and result.rejects.empty
-        assert (result.events.inserted, result.events.duplicates) == (2, 1)
+        assert (result.events.stored, result.events.unchanged) == (2, 1)
         events = a.events()
         assert sorted(events.source_id.dropna()) == ["a-only", "b-only", "deploy-42"]
         assert len(events) == 4 and a_only.id in set(events.id)
@@ -120,10 +124,11 @@ def test_two_teams_merge_by_source_key_and_links_follow_the_stored_event(
         assert a.get_event(ours.id).updated_at > ours.updated_at
         assert a.get_event(b_only.id).updated_at == b.get_event(b_only.id).updated_at
         again = a.import_lake(tmp_path / "theirs")
-        assert again.events.inserted == again.links["imported"] == 0
-        assert again.links["existing"] == 3
+        assert again.events.stored == again.links["stored"] == 0
+        assert again.links["unchanged"] == 3
 
 
+@pytest.mark.slow
 def test_what_is_here_wins_and_reviewers_verdicts_hold(
     tmp_path: Path, event_data: Make, investigation_data: Make
 ) -> None:
@@ -145,24 +150,25 @@ def test_what_is_here_wins_and_reviewers_verdicts_hold(
         result = a.import_lake(tmp_path / "theirs")
         kept = a.sql("SELECT method, reasons FROM links WHERE event_id = ?", [e1.id]).iloc[0]
         assert (kept.method, list(kept.reasons)) == ("manual", ["ours"])
-        assert result.links["existing"] == 1 and result.links["refused"] == 1
+        assert result.links["unchanged"] == 1 and result.links["refused"] == 1
         assert not a.get_event(e2.id).investigation_ids
         assert a.get_event(e3.id).investigation_ids == [inv.id]
         assert result.reviews == {
             "read": 1,
-            "imported": 0,
-            "existing": 0,
+            "stored": 0,
+            "unchanged": 0,
             "merged": 0,
             "conflicting": 1,
-            "rejected": 0,
+            "rejected_rows": 0,
         }
         codes = result.rejects.set_index("code")
-        assert codes.loc["link_rejected_by_review", "record"] == f"{e2.id} -> {inv.id}"
-        assert "ana" in codes.loc["link_rejected_by_review", "message"]
+        assert codes.loc["rejected_by_review", "record"] == f"{e2.id} -> {inv.id}"
+        assert "ana" in codes.loc["rejected_by_review", "message"]
         assert codes.loc["review_conflicts_link", "table"] == "link_reviews"
         assert "method rule" in codes.loc["review_conflicts_link", "message"]
 
 
+@pytest.mark.slow
 def test_an_id_taken_by_another_record_and_its_links_are_reported(
     tmp_path: Path, event_data: Make, investigation_data: Make
 ) -> None:
@@ -175,7 +181,7 @@ def test_an_id_taken_by_another_record_and_its_links_are_reported(
         b.link(fine.id, inv.id)
         b.export_lake(tmp_path / "theirs")
         result = a.import_lake(tmp_path / "theirs")
-        assert result.events.inserted == 1
+        assert result.events.stored == 1
         rejects = result.rejects.set_index("code")
         assert rejects.loc["duplicate_id", "table"] == "events"
         assert rejects.loc["duplicate_id", "field"] == "id"
@@ -183,16 +189,17 @@ def test_an_id_taken_by_another_record_and_its_links_are_reported(
         assert "was not imported" in rejects.loc["dangling_link", "message"]
         assert result.links == {
             "read": 2,
-            "imported": 1,
-            "existing": 0,
+            "stored": 1,
+            "unchanged": 0,
             "merged": 0,
             "refused": 0,
-            "rejected": 1,
+            "rejected_rows": 1,
         }
         assert a.get_event(clash.id).source_id == "ours"
         assert not a.get_event(clash.id).investigation_ids
 
 
+@pytest.mark.slow
 def test_bad_rows_are_named_and_the_good_ones_stored(filled: rca.Store, tmp_path: Path) -> None:
     root = tmp_path / "lake"
     filled.export_lake(root, partition_by=())
@@ -228,6 +235,7 @@ def test_bad_rows_are_named_and_the_good_ones_stored(filled: rca.Store, tmp_path
         assert result.events.rejected_rows == 1
 
 
+@pytest.mark.slow
 def test_update_replaces_stored_fields_and_skip_keeps_them(
     tmp_path: Path, event_data: Make
 ) -> None:
@@ -236,7 +244,7 @@ def test_update_replaces_stored_fields_and_skip_keeps_them(
         b.add_event(event_data(source_id="x1", severity="critical", component="ledger"))
         b.export_lake(tmp_path / "theirs")
         skipped = a.import_lake(tmp_path / "theirs")
-        assert skipped.events.duplicates == 1
+        assert skipped.events.unchanged == 1
         assert a.get_event(mine.id).severity == "low"
         updated = a.import_lake(tmp_path / "theirs", on_duplicate="update")
         assert updated.events.updated == 1
@@ -246,6 +254,7 @@ def test_update_replaces_stored_fields_and_skip_keeps_them(
             a.import_lake(tmp_path / "theirs", on_duplicate="raise")
 
 
+@pytest.mark.slow
 def test_a_failed_import_leaves_the_store_as_it_was(
     filled: rca.Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -288,6 +297,7 @@ def test_what_cannot_be_imported_is_refused_clearly(filled: rca.Store, tmp_path:
         ro.import_lake(root)
 
 
+@pytest.mark.slow
 def test_a_lake_without_the_newer_tables_imports(filled: rca.Store, tmp_path: Path) -> None:
     root = tmp_path / "lake"
     filled.export_lake(root)
@@ -301,6 +311,7 @@ def test_a_lake_without_the_newer_tables_imports(filled: rca.Store, tmp_path: Pa
         assert table(copy, "links").equals(table(filled, "links"))
 
 
+@pytest.mark.slow
 def test_the_cli_imports_a_lake(
     filled: rca.Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -309,9 +320,9 @@ def test_the_cli_imports_a_lake(
     target = tmp_path / "copy.duckdb"
     assert main(["import-lake", str(root), "--into", str(target), "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "events: 372 new" in out
+    assert "events: 372 stored" in out
     assert main(["import-lake", str(root), "--into", str(target), "--no-progress"]) == 0
-    assert "events: 0 new, 0 updated, 372 already there" in capsys.readouterr().out
+    assert "events: 0 stored, 0 updated, 372 unchanged" in capsys.readouterr().out
     links = pq.read_table(root / "links" / "data_0.parquet")
     method = links.column("method").to_pylist()
     method[0] = "guesswork"
@@ -340,6 +351,7 @@ def rewrite(path: Path, **columns: Any) -> None:
     pq.write_table(table, path)
 
 
+@pytest.mark.slow
 def test_a_rejection_of_a_pair_never_linked_comes_across(
     tmp_path: Path, event_data: Make, investigation_data: Make
 ) -> None:
@@ -350,13 +362,14 @@ def test_a_rejection_of_a_pair_never_linked_comes_across(
         b.export_lake(tmp_path / "theirs")
     with rca.connect(tmp_path / "a.duckdb") as a:
         result = a.import_lake(tmp_path / "theirs")
-        assert result.reviews["imported"] == 1 and result.rejects.empty
+        assert result.reviews["stored"] == 1 and result.rejects.empty
         review = a.reviews().iloc[0]
         assert (review.accepted, review.reviewed_by) == (False, "bo")
         with pytest.raises(rca.ValidationFailed, match="rejected"):
             a.link(ev.id, inv.id, method="linker", confidence=0.9)
 
 
+@pytest.mark.slow
 def test_soft_deleted_on_one_side_only_keeps_the_pair_out(
     tmp_path: Path, event_data: Make, investigation_data: Make
 ) -> None:
@@ -388,6 +401,7 @@ def test_soft_deleted_on_one_side_only_keeps_the_pair_out(
         assert ours.id in set(a.events().id)
 
 
+@pytest.mark.slow
 def test_keys_are_matched_as_the_loader_cleans_them(
     tmp_path: Path, event_data: Make, investigation_data: Make
 ) -> None:
@@ -413,6 +427,7 @@ def test_keys_are_matched_as_the_loader_cleans_them(
         assert a.get_event(e2.id).investigation_ids == [inv.id]
 
 
+@pytest.mark.slow
 def test_foreign_writers_gaps_are_named_not_fatal(
     filled: rca.Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -427,12 +442,12 @@ def test_foreign_writers_gaps_are_named_not_fatal(
     pq.write_table(pq.read_table(rel).drop_columns(["related_at"]), rel)
     with rca.connect(tmp_path / "a.duckdb") as a:
         result = a.import_lake(root)
-        assert result.links["imported"] == n and result.relations["imported"] == 1
+        assert result.links["stored"] == n and result.relations["stored"] == 1
         assert a.sql("SELECT count(*) AS n FROM links WHERE len(reasons) = 0").n[0] == 1
     rewrite(links, linked_at=naive)
     with rca.connect(tmp_path / "b.duckdb") as b:
         result = b.import_lake(root)
-        assert result.links["rejected"] == n
+        assert result.links["rejected_rows"] == n
         assert set(result.rejects.code) == {"naive_datetime"}
         assert b.stats()["events"] == filled.stats()["events"]  # the rest came across
     rewrite(links, confidence=pa.array(["high"] * n))
@@ -446,6 +461,7 @@ def test_foreign_writers_gaps_are_named_not_fatal(
     assert "rca: error: lake table links" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_pairs_that_meet_once_events_are_matched_are_counted(
     tmp_path: Path, event_data: Make, investigation_data: Make
 ) -> None:
@@ -459,11 +475,12 @@ def test_pairs_that_meet_once_events_are_matched_are_counted(
     rewrite(tmp_path / "theirs" / "events" / "data_0.parquet", source_id=["same", "same"])
     with rca.connect(tmp_path / "a.duckdb") as a:
         result = a.import_lake(tmp_path / "theirs")
-        assert result.events.inserted == 1 and result.events.duplicates == 1
-        assert result.links["merged"] == 1 and result.links["imported"] == 1
+        assert result.events.stored == 1 and result.events.unchanged == 1
+        assert result.links["merged"] == 1 and result.links["stored"] == 1
         assert result.rejects.set_index("code").loc["same_pair", "table"] == "links"
 
 
+@pytest.mark.slow
 def test_a_rejected_event_is_named_with_its_file(filled: rca.Store, tmp_path: Path) -> None:
     root = tmp_path / "lake"
     filled.export_lake(root, partition_by=("source", "day"))
@@ -478,6 +495,7 @@ def test_a_rejected_event_is_named_with_its_file(filled: rca.Store, tmp_path: Pa
         assert set(bad.record) == set(events.column("id").to_pylist())
 
 
+@pytest.mark.slow
 def test_odd_columns_are_refused_or_read_as_the_store_means_them(
     filled: rca.Store, tmp_path: Path
 ) -> None:
@@ -489,7 +507,7 @@ def test_odd_columns_are_refused_or_read_as_the_store_means_them(
     ns = original.column("linked_at").cast(pa.timestamp("ns", tz="UTC"))
     rewrite(links, linked_at=pc.add(ns, pa.scalar(1, pa.duration("ns"))))
     with rca.connect(tmp_path / "ns.duckdb") as a:  # pandas writes nanoseconds: truncated
-        assert a.import_lake(root).links["imported"] == n
+        assert a.import_lake(root).links["stored"] == n
     for column, values in (
         ("linked_at", pa.array([1_772_000_000] * n, pa.int64())),  # seconds? micros? refused
         ("linked_at", pa.array([dt.date(2026, 3, 1)] * n, pa.date32())),
@@ -504,6 +522,7 @@ def test_odd_columns_are_refused_or_read_as_the_store_means_them(
         pq.write_table(original, links)
 
 
+@pytest.mark.slow
 def test_a_lake_without_deletion_times_or_with_an_id_twice(
     filled: rca.Store, tmp_path: Path
 ) -> None:
@@ -514,7 +533,7 @@ def test_a_lake_without_deletion_times_or_with_an_id_twice(
     pq.write_table(pa.concat_tables([table, table.slice(0, 1)]), events)  # row 0 twice
     with rca.connect(tmp_path / "a.duckdb") as a:
         result = a.import_lake(root)
-        assert result.events.duplicates == 1
+        assert result.events.unchanged == 1
         assert result.links["read"] == filled.stats()["links"]
         assert result.links["merged"] == 0 and result.rejects.empty
         assert a.stats()["events"] == len(table)  # the deleted one is active now

@@ -224,6 +224,7 @@ NETWORK_FREE = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare (util-linux)")
 def test_the_store_works_with_no_network_at_all(tmp_path: Path) -> None:
     """Run in a new network namespace (no interfaces): nothing tries the network."""

@@ -77,6 +77,7 @@ def made(store_path: Path) -> Path:
     return store_path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["rw", "ro"])
 def test_a_writer_elsewhere_gives_store_locked_naming_its_pid_and_what_to_do(
     made: Path, mode: str, tally: Counter[str]
@@ -98,6 +99,7 @@ def test_a_writer_elsewhere_gives_store_locked_naming_its_pid_and_what_to_do(
     tally["lock conflicts checked"] += 2
 
 
+@pytest.mark.slow
 def test_readers_share_the_file_and_keep_writers_out(made: Path, tally: Counter[str]) -> None:
     reader = start_holder(made, "ro")
     try:
@@ -110,6 +112,7 @@ def test_readers_share_the_file_and_keep_writers_out(made: Path, tally: Counter[
     tally["lock conflicts checked"] += 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["rw", "ro"])
 def test_the_lock_is_free_once_the_holder_is_killed(
     made: Path, mode: str, tally: Counter[str]
@@ -122,6 +125,7 @@ def test_the_lock_is_free_once_the_holder_is_killed(
     tally["lock conflicts checked"] += 1
 
 
+@pytest.mark.slow
 def test_wait_retries_until_the_holder_lets_go(made: Path) -> None:
     holder = start_holder(made, "rw", hold=1.5)
     try:
@@ -134,6 +138,7 @@ def test_wait_retries_until_the_holder_lets_go(made: Path) -> None:
         holder.communicate("")
 
 
+@pytest.mark.slow
 def test_wait_gives_up_after_its_window(made: Path) -> None:
     holder = start_holder(made, "rw")
     try:
@@ -170,6 +175,7 @@ def test_reopening_in_one_kernel_works_and_mismatches_fail_clearly(made: Path) -
         reader_first.close()
 
 
+@pytest.mark.slow
 def test_eight_threads_each_with_its_own_store_write_every_row(store_path: Path) -> None:
     """Each thread opens the file itself (as notebook helpers do) and writes singles,
     bulk batches, links and updates at the same time."""
@@ -203,7 +209,7 @@ def test_eight_threads_each_with_its_own_store_write_every_row(store_path: Path)
                     }
                 )
                 report = store.add_events(batch, progress=False)
-                assert report.inserted == 500
+                assert report.stored == 500
         except BaseException as err:  # pragma: no cover - reported below
             errors.append(err)
 
@@ -220,6 +226,7 @@ def test_eight_threads_each_with_its_own_store_write_every_row(store_path: Path)
         assert len(store.get_investigation(inv.id).event_ids) == 160
 
 
+@pytest.mark.slow
 def test_one_store_shared_naively_by_eight_threads_keeps_every_row(store_path: Path) -> None:
     with rca.connect(store_path) as store:
         errors: list[BaseException] = []
@@ -290,6 +297,7 @@ def test_a_hard_link_or_another_spelling_of_the_path_shares_the_handle(
         assert store.stats()["events"] == 4
 
 
+@pytest.mark.slow
 def test_a_store_collected_while_another_thread_holds_the_registry_does_not_block(
     tmp_path: Path,
 ) -> None:

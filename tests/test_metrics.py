@@ -348,6 +348,7 @@ def test_dora_by_hand(store: rca.Store, deploys: dict[str, str]) -> None:
     assert not failures.loc[deploys["d2"], "in_window"]
 
 
+@pytest.mark.slow
 def test_dora_sensitivity_shows_what_the_window_decides(
     store: rca.Store, deploys: dict[str, str]
 ) -> None:
@@ -360,6 +361,7 @@ def test_dora_sensitivity_shows_what_the_window_decides(
     assert classes.loc[deploys["B"], "7d"] and not classes.loc[deploys["B"], "24h"]
 
 
+@pytest.mark.slow
 def test_every_result_survives_pandas_operations_that_copy_attrs(
     store: rca.Store, deploys: dict[str, str]
 ) -> None:
@@ -377,6 +379,7 @@ def test_every_result_survives_pandas_operations_that_copy_attrs(
         assert frame.copy().attrs.keys() == frame.attrs.keys()
 
 
+@pytest.mark.slow
 def test_dora_as_of_and_ci_runs_when_there_are_no_deploys(
     store: rca.Store, deploys: dict[str, str]
 ) -> None:

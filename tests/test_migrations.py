@@ -98,6 +98,7 @@ def table_ddl(path: Path) -> dict[str, str]:
         return dict(con.execute("SELECT table_name, sql FROM duckdb_tables()").fetchall())
 
 
+@pytest.mark.slow
 def test_a_version_1_file_upgrades_in_place_and_keeps_every_value(tmp_path: Path) -> None:
     old = tmp_path / "old.duckdb"
     write_v1_file(old)
@@ -134,6 +135,7 @@ def test_a_version_1_file_upgrades_in_place_and_keeps_every_value(tmp_path: Path
         assert table_rows(old, table, order) == before[table]
 
 
+@pytest.mark.slow
 def test_a_migrated_file_has_exactly_the_tables_of_a_new_one(tmp_path: Path) -> None:
     old, new = tmp_path / "old.duckdb", tmp_path / "new.duckdb"
     write_v1_file(old)
@@ -145,6 +147,7 @@ def test_a_migrated_file_has_exactly_the_tables_of_a_new_one(tmp_path: Path) -> 
     assert meta["schema_version"] == "4" and meta["package_version"] == rca.__version__
 
 
+@pytest.mark.slow
 def test_the_new_fields_are_written_and_read_after_the_upgrade(tmp_path: Path) -> None:
     old = tmp_path / "old.duckdb"
     write_v1_file(old)
@@ -158,6 +161,7 @@ def test_the_new_fields_are_written_and_read_after_the_upgrade(tmp_path: Path) -
         assert frame.set_index("id").loc["inv-3", "mitigated_at"] == T0
 
 
+@pytest.mark.slow
 def test_a_read_only_open_of_an_old_file_writes_nothing(tmp_path: Path) -> None:
     old = tmp_path / "old.duckdb"
     write_v1_file(old)
@@ -177,6 +181,7 @@ def test_a_read_only_open_of_an_old_file_writes_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "old.duckdb.wal").exists()
 
 
+@pytest.mark.slow
 def test_backup_before_migrating(tmp_path: Path) -> None:
     old = tmp_path / "old.duckdb"
     write_v1_file(old)
@@ -190,6 +195,7 @@ def test_backup_before_migrating(tmp_path: Path) -> None:
     assert not (tmp_path / "old.duckdb.v1.2.bak").exists()
 
 
+@pytest.mark.slow
 def test_a_failing_migration_leaves_the_file_as_it_was(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

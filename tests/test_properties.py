@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -116,6 +117,7 @@ def reopened(records: list[Any]) -> tuple[list[rca.Event], list[rca.Investigatio
             )
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(
     st.lists(EVENTS, min_size=1, max_size=4, unique_by=lambda e: (e.source, e.source_id or e.id))
@@ -128,6 +130,7 @@ def test_events_round_trip_through_a_file(events: list[rca.Event]) -> None:
         assert back.timestamp.utcoffset() == dt.timedelta(0)  # ...in UTC
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.lists(INVESTIGATIONS, min_size=1, max_size=3))
 def test_investigations_round_trip_through_a_file(investigations: list[rca.Investigation]) -> None:
@@ -135,6 +138,7 @@ def test_investigations_round_trip_through_a_file(investigations: list[rca.Inves
     assert got == investigations
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.lists(TEXT, min_size=1, max_size=20))
 def test_hostile_strings_are_stored_verbatim_in_every_kind_of_column(values: list[str]) -> None:
@@ -157,6 +161,7 @@ def test_hostile_strings_are_stored_verbatim_in_every_kind_of_column(values: lis
     assert [e.tags for e in got] == [e.tags for e in events]
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(TIMES, ZONES)
 def test_any_offset_is_stored_as_the_same_utc_instant(when: dt.datetime, zone: dt.tzinfo) -> None:

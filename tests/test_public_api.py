@@ -26,7 +26,9 @@ PUBLIC = {
     "LinkerConfig",
     "LinkerQuality",
     "LakeExport",
+    "LakeExportReport",
     "LakeImport",
+    "LakeImportReport",
     "LoadReport",
     "NotFound",
     "Priority",
@@ -35,8 +37,11 @@ PUBLIC = {
     "ReadOnlyStore",
     "ReaderError",
     "Reading",
+    "Reason",
+    "OperationReport",
     "Review",
     "SchemaVersionError",
+    "SqliteImportReport",
     "Store",
     "StoreError",
     "StoreLocked",
@@ -122,6 +127,21 @@ def test_every_error_derives_from_rca_error_and_is_in_the_drawn_tree() -> None:
         assert getattr(rca, name) is obj
     assert issubclass(rca.NotFound, LookupError)
     assert issubclass(rca.StoreLocked, rca.StoreError)
+
+
+def test_every_report_is_a_report_and_old_names_are_the_same_classes() -> None:
+    for name in (
+        "AutoLinkReport",
+        "IngestReport",
+        "LakeExportReport",
+        "LakeImportReport",
+        "LoadReport",
+        "SqliteImportReport",
+    ):
+        assert issubclass(getattr(rca, name), rca.OperationReport), name
+    assert rca.ImportReport is rca.SqliteImportReport
+    assert rca.LakeImport is rca.LakeImportReport
+    assert rca.LakeExport is rca.LakeExportReport
 
 
 def test_package_is_typed() -> None:

@@ -76,6 +76,7 @@ def incident(store: rca.Store) -> str:
     return inv.id
 
 
+@pytest.mark.slow
 def test_the_markdown_is_pinned(store: rca.Store, incident: str) -> None:
     """Changing the report's content changes this snapshot; RCA_UPDATE_SNAPSHOTS=1 rewrites it."""
     text = report.postmortem(store, incident, as_of="2026-03-10").to_markdown()
@@ -89,6 +90,7 @@ def plain(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown)
 
 
+@pytest.mark.slow
 def test_the_report_tells_the_story(store: rca.Store, incident: str) -> None:
     text = plain(report.postmortem(store, incident, as_of="2026-03-10").to_markdown())
     for part in (
@@ -106,6 +108,7 @@ def test_the_report_tells_the_story(store: rca.Store, incident: str) -> None:
         assert part in text, part
 
 
+@pytest.mark.slow
 def test_html_is_one_self_contained_page(store: rca.Store, incident: str) -> None:
     doc = report.postmortem(store, incident, as_of="2026-03-10")
     page = doc.to_html()
@@ -118,6 +121,7 @@ def test_html_is_one_self_contained_page(store: rca.Store, incident: str) -> Non
     assert "body{" not in fragment and doc._repr_markdown_() == doc.to_markdown()
 
 
+@pytest.mark.slow
 def test_save_by_suffix(store: rca.Store, incident: str, tmp_path: Path) -> None:
     doc = report.postmortem(store, incident, as_of="2026-03-10")
     md = doc.save(tmp_path / "pm.md")
@@ -128,6 +132,7 @@ def test_save_by_suffix(store: rca.Store, incident: str, tmp_path: Path) -> None
         doc.save(tmp_path / "pm.pdf")
 
 
+@pytest.mark.slow
 def test_without_matplotlib_the_report_says_so(
     store: rca.Store, incident: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -182,6 +187,7 @@ def test_the_html_shows_its_timeline_in_a_real_browser(
     assert _window_pixels(tmp_path / "bare.png") < 50
 
 
+@pytest.mark.slow
 def test_a_reliability_review(store: rca.Store, incident: str) -> None:
     doc = report.review(store, since="2026-02-01", until="2026-04-01", as_of="2026-04-02")
     text = plain(doc.to_markdown())
@@ -210,6 +216,7 @@ HOSTILE_TEXT = (
 )
 
 
+@pytest.mark.slow
 def test_hostile_text_is_shown_literally(store: rca.Store) -> None:
     from markdown_it import MarkdownIt
 

@@ -33,6 +33,7 @@ def table_columns(path: Path, table: str) -> list[tuple[str, str, str]]:
         ).fetchall()
 
 
+@pytest.mark.slow
 def test_every_table_has_exactly_its_models_stored_fields(store_path: Path) -> None:
     rca.connect(store_path).close()
     expected = {

@@ -134,6 +134,7 @@ def test_creating_a_store_in_a_missing_folder_says_so(tmp_path: Path) -> None:
         rca.connect(tmp_path / "no" / "such" / "x.duckdb")
 
 
+@pytest.mark.slow
 def test_reopening_in_the_same_process_shares_the_file(
     store_path: Path, event_data: EventData
 ) -> None:
@@ -181,6 +182,7 @@ def _other_process_can_open(path: Path) -> bool:
     return probe.returncode == 0
 
 
+@pytest.mark.slow
 def test_the_file_is_released_when_the_last_store_goes(store_path: Path) -> None:
     a = rca.connect(store_path)
     b = rca.connect(store_path)
@@ -191,6 +193,7 @@ def test_the_file_is_released_when_the_last_store_goes(store_path: Path) -> None
     assert _other_process_can_open(store_path)
 
 
+@pytest.mark.slow
 def test_another_process_holding_the_file_gives_store_locked_with_its_pid(store_path: Path) -> None:
     rca.connect(store_path).close()
     holder = subprocess.Popen(
@@ -535,6 +538,7 @@ def test_add_with_derived_lists_creates_links(
     assert store.get_investigation(inv.id).related_investigation_ids == [inv2.id]
 
 
+@pytest.mark.slow
 def test_threads_writing_through_one_store_keep_every_row(
     store: rca.Store, event_data: EventData
 ) -> None:

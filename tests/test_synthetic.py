@@ -42,6 +42,7 @@ def _env(ev: pd.DataFrame) -> pd.Series:
 # --- determinism ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_same_seed_same_frames_other_seed_other_frames(h: SyntheticHistory) -> None:
     again = history(HistorySettings(seed=7))
     for name in ("events", "investigations", "truth", "incidents", "noise"):
@@ -78,6 +79,7 @@ def test_every_setting_is_documented() -> None:
 # --- shape: what the store and the models accept ----------------------------------------------
 
 
+@pytest.mark.slow
 def test_events_frame_has_event_fields_and_aware_times(h: SyntheticHistory) -> None:
     ev = h.events
     assert set(ev.columns) <= set(Event.model_fields)
@@ -98,6 +100,7 @@ def test_events_frame_has_event_fields_and_aware_times(h: SyntheticHistory) -> N
     assert ev["data"].map(lambda d: isinstance(d, dict) and bool(d)).all()
 
 
+@pytest.mark.slow
 def test_vocabulary_matches_the_readers(h: SyntheticHistory) -> None:
     ev = h.events
     commits = ev[ev["event_type"] == "commit"]
@@ -138,6 +141,7 @@ def test_vocabulary_matches_the_readers(h: SyntheticHistory) -> None:
     assert spans["source_id"].str.fullmatch(r"[0-9a-f]{32}:[0-9a-f]{16}").all()
 
 
+@pytest.mark.slow
 def test_component_and_service_are_set_as_sources_set_them(h: SyntheticHistory) -> None:
     ev = h.events
     deploys = ev[ev["event_type"] == "deploy"]
@@ -155,6 +159,7 @@ def test_component_and_service_are_set_as_sources_set_them(h: SyntheticHistory) 
     assert {t.split(":")[0] for t in tags if ":" in t} == {"env", "region", "team"}
 
 
+@pytest.mark.slow
 def test_investigations_are_valid_and_times_ordered(h: SyntheticHistory) -> None:
     inv = h.investigations
     assert set(inv.columns) <= set(Investigation.model_fields)
@@ -176,13 +181,14 @@ def test_investigations_are_valid_and_times_ordered(h: SyntheticHistory) -> None
 # --- loading ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_loads_into_a_store_file_without_rejects(h: SyntheticHistory, tmp_path: Path) -> None:
     with rca.connect(tmp_path / "x.duckdb") as store:
         r = store.add_events(h.events, progress=False)
         assert r.rejected.empty
-        assert r.inserted == len(h.events)
+        assert r.stored == len(h.events)
         ri = store.add_investigations(h.investigations)
-        assert ri.rejected.empty and ri.inserted == len(h.investigations)
+        assert ri.rejected.empty and ri.stored == len(h.investigations)
         stored = store.events(since=START, until=START + pd.Timedelta(days=1))
         mine = h.events[h.events["id"].isin(stored["id"])]
         assert len(mine) == len(stored) > 0
@@ -196,6 +202,7 @@ def test_loads_into_a_store_file_without_rejects(h: SyntheticHistory, tmp_path: 
 # --- truth ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_truth_ids_exist_and_roles_are_valid(h: SyntheticHistory) -> None:
     tr = h.truth
     assert list(tr.columns) == ["event_id", "investigation_id", "role", "detail"]
@@ -209,6 +216,7 @@ def test_truth_ids_exist_and_roles_are_valid(h: SyntheticHistory) -> None:
     assert set(kinds[tr["role"] == "symptom"]) == {"error", "warning", "alert", "span_error"}
 
 
+@pytest.mark.slow
 def test_every_change_caused_incident_has_its_change_as_cause(h: SyntheticHistory) -> None:
     ev = h.events.set_index("id")
     for _, inc in h.incidents.iterrows():
@@ -246,6 +254,7 @@ def test_incident_kinds_in_their_shares(h: SyntheticHistory) -> None:
     assert h.summary()["incidents_by_kind"] == {k: int(counts.get(k, 0)) for k in KINDS}
 
 
+@pytest.mark.slow
 def test_no_change_incidents_have_symptoms_only(h: SyntheticHistory) -> None:
     none = h.incidents.loc[h.incidents["kind"] == "no_change", "investigation_id"]
     assert len(none) >= 10
@@ -282,6 +291,7 @@ def test_most_changes_caused_nothing(h: SyntheticHistory) -> None:
     assert h.summary()["noise"]["staging_deploys"] == len(staging)
 
 
+@pytest.mark.slow
 def test_innocent_changes_just_before_incidents(h: SyntheticHistory) -> None:
     """Bad luck timing: most incidents have an innocent change of theirs in the 3 h before."""
     ev = h.events
@@ -320,6 +330,7 @@ def test_steady_background_errors_with_recurring_templates(h: SyntheticHistory) 
     assert recurring.median() > 0.9  # a fixed small set of templates per component
 
 
+@pytest.mark.slow
 def test_background_errors_during_incidents_are_not_truth(h: SyntheticHistory) -> None:
     ev = h.events
     logs = ev[(ev["source"] == "logs") & ~_in_truth(h)]
@@ -338,6 +349,7 @@ def test_background_errors_during_incidents_are_not_truth(h: SyntheticHistory) -
     assert during > 0.4 * len(h.incidents)
 
 
+@pytest.mark.slow
 def test_symptom_floods_are_new_templates(h: SyntheticHistory) -> None:
     ev = h.events.set_index("id")
     logs = h.events[h.events["source"] == "logs"]
@@ -385,6 +397,7 @@ def test_alert_storms_across_services_are_not_truth(h: SyntheticHistory) -> None
     assert h.summary()["noise"]["alert_storms"] >= 1
 
 
+@pytest.mark.slow
 def test_clock_skew_shifts_logs_metrics_and_traces() -> None:
     skewed = history(days=6, incidents=3, max_clock_skew_s=240)
     exact = history(days=6, incidents=3, max_clock_skew_s=0)
@@ -398,6 +411,7 @@ def test_clock_skew_shifts_logs_metrics_and_traces() -> None:
         assert (np.abs(shift - expected) <= np.timedelta64(1, "us")).all(), source
 
 
+@pytest.mark.slow
 def test_root_causes_name_the_culprit_sometimes(h: SyntheticHistory) -> None:
     ev = h.events.set_index("id")
     inv = h.investigations.set_index("id")
@@ -457,6 +471,7 @@ def test_summary_counts_add_up(h: SyntheticHistory) -> None:
 # --- size ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_scaled_settings_reach_the_requested_size() -> None:
     s = HistorySettings.scaled(events=150_000, incidents=150, days=90)
     assert s.incidents == 150 and s.days == 90

@@ -111,6 +111,7 @@ INSTANTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("instant", list(INSTANTS.values()), ids=list(INSTANTS))
 def test_the_same_instant_in_any_notation_is_stored_identically(instant: dt.datetime) -> None:
     forms = notations(instant)
@@ -118,7 +119,7 @@ def test_the_same_instant_in_any_notation_is_stored_identically(instant: dt.date
         singles = forms
         ids = [store.add_event(event(v, f"one-{label}")).id for label, v in singles.items()]
         report = store.add_events([event(value, f"list-{label}") for label, value in forms.items()])
-        assert (report.inserted, report.rejected_rows) == (len(forms), 0)
+        assert (report.stored, report.rejected_rows) == (len(forms), 0)
         frames = {
             # a tz-aware column in New York time, as pandas keeps it
             "ny-column": pd.Series([pd.Timestamp(instant).tz_convert("America/New_York")] * 3),
@@ -130,7 +131,7 @@ def test_the_same_instant_in_any_notation_is_stored_identically(instant: dt.date
         for label, column in frames.items():
             frame = pd.DataFrame([event(None, f"{label}-{n}") for n in range(3)])
             report = store.add_events(frame.assign(timestamp=column))
-            assert (report.inserted, report.rejected_rows) == (3, 0), label
+            assert (report.stored, report.rejected_rows) == (3, 0), label
         arrow = pa.table(
             {
                 "source": ["git"],
@@ -139,7 +140,7 @@ def test_the_same_instant_in_any_notation_is_stored_identically(instant: dt.date
                 "timestamp": pa.array([pd.Timestamp(instant)], pa.timestamp("us", tz=str(NY))),
             }
         )
-        assert store.add_events(arrow).inserted == 1
+        assert store.add_events(arrow).stored == 1
         every = store.events()["id"].tolist()
         assert set(ids) <= set(every)
         assert len(every) == len(singles) + len(forms) + 3 * len(frames) + 1
@@ -156,7 +157,7 @@ def test_the_two_new_york_readings_of_an_ambiguous_wall_clock_stay_an_hour_apart
             [event(first, "bulk-first"), event(second, "bulk-second")]
             + [event(pd.Timestamp(t), f"pandas-{t.fold}") for t in (first, second)]
         )
-        assert report.inserted == 4
+        assert report.stored == 4
         assert (a.timestamp, b.timestamp) == (utc("2026-11-01T05:30"), utc("2026-11-01T06:30"))
         by_id = store.events().set_index("source_id")["timestamp"]
         for name in ("first", "bulk-first", "pandas-0"):
@@ -183,6 +184,7 @@ def shared_store() -> Iterator[rca.Store]:
         yield store
 
 
+@pytest.mark.slow
 @settings(
     max_examples=20,
     deadline=None,
@@ -214,7 +216,7 @@ def test_any_new_york_time_is_stored_as_its_utc_instant_whatever_the_notation(
             }
         )
     )
-    assert (report.inserted, report.rejected_rows) == (2, 0)
+    assert (report.stored, report.rejected_rows) == (2, 0)
     frame = shared_store.events(source="ci", columns=["id", "source_id"])
     ids += frame[frame["source_id"].str.startswith(f"{n}-")]["id"].tolist()
     assert len(ids) == len(forms) + 2
@@ -231,7 +233,7 @@ def test_a_new_york_pandas_timestamp_in_the_repeated_hour_is_a_valid_record_time
 ) -> None:
     stamp = pd.Timestamp(instant).tz_convert("America/New_York")
     with rca.connect(":memory:") as store:
-        assert store.add_events([event(stamp, "bulk")]).inserted == 1  # the bulk path takes it
+        assert store.add_events([event(stamp, "bulk")]).stored == 1  # the bulk path takes it
         assert store.add_event(event(stamp, "one")).timestamp == instant
         assert rca.Event(**event(stamp + pd.Timedelta(1, "ns"), "n")).timestamp == instant
 
@@ -351,7 +353,7 @@ def spring_store() -> Iterator[rca.Store]:
         report = store.add_events(
             [event(t.astimezone(NY), f"s{k:02d}") for k, t in enumerate(SPRING_DAY)]
         )
-        assert report.inserted == len(SPRING_DAY)
+        assert report.stored == len(SPRING_DAY)
         store.add_investigations(
             [
                 {"title": "early", "detected_at": "2026-03-08T01:59:00-05:00"},  # 06:59Z
@@ -364,6 +366,7 @@ def spring_store() -> Iterator[rca.Store]:
         yield store
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("since", "until"), list(BOUNDS.values()), ids=list(BOUNDS))
 def test_query_bounds_mean_utc_when_naive_and_their_instant_otherwise(
     spring_store: rca.Store, process_zone: str, since: Any, until: Any
@@ -382,6 +385,7 @@ def test_query_bounds_mean_utc_when_naive_and_their_instant_otherwise(
     assert titles == ["early", "late"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("since", "until"),
     [
@@ -444,7 +448,7 @@ DST_INVESTIGATIONS = [
 
 def build_dst_store(store: rca.Store) -> None:
     report = store.add_events([event(when, sid) for sid, when in DST_EVENTS])
-    assert (report.inserted, report.rejected_rows) == (len(DST_EVENTS), 0)
+    assert (report.stored, report.rejected_rows) == (len(DST_EVENTS), 0)
     store.add_investigations(DST_INVESTIGATIONS)
 
 
@@ -564,12 +568,14 @@ def check_fingerprint(fp: dict[str, Any]) -> None:
     assert fp["models"] == [t for _, t in EXPECTED["events"]]
 
 
+@pytest.mark.slow
 def test_dst_results_are_utc_in_a_process_in_new_york_time(process_zone: str) -> None:
     with rca.connect(":memory:") as store:
         build_dst_store(store)
         check_fingerprint(fingerprint(store))
 
 
+@pytest.mark.slow
 def test_a_store_opened_in_utc_reads_the_same_after_the_process_moves_to_new_york(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -583,7 +589,7 @@ def test_a_store_opened_in_utc_reads_the_same_after_the_process_moves_to_new_yor
                 assert time.localtime(SPRING.timestamp()).tm_isdst == 1  # the zone is in force
                 assert fingerprint(store) == before
                 build = store.add_events([event(when, f"again-{s}") for s, when in DST_EVENTS])
-                assert build.inserted == len(DST_EVENTS)
+                assert build.stored == len(DST_EVENTS)
             finally:
                 patch.undo()
                 time.tzset()
@@ -608,6 +614,7 @@ print(json.dumps({"tzname": list(time.tzname), "plain_duckdb": plain_zone, "fing
 """
 
 
+@pytest.mark.slow
 def test_dst_results_are_the_same_in_child_processes_in_new_york_and_utc(tmp_path: Path) -> None:
     path = tmp_path / "dst.duckdb"
     with rca.connect(path) as store:
@@ -643,6 +650,7 @@ def test_dst_results_are_the_same_in_child_processes_in_new_york_and_utc(tmp_pat
 # --- DuckDB's TimeZone setting: what a user can reach -------------------------------------------
 
 
+@pytest.mark.slow
 def test_store_sql_cannot_change_the_session_time_zone(process_zone: str) -> None:
     with rca.connect(":memory:") as store:
         build_dst_store(store)
@@ -657,6 +665,7 @@ def test_store_sql_cannot_change_the_session_time_zone(process_zone: str) -> Non
         check_fingerprint(fingerprint(store))
 
 
+@pytest.mark.slow
 def test_new_york_wall_clock_time_is_there_when_asked_for_explicitly(process_zone: str) -> None:
     """ICU is built in: converting on purpose works, and changes no stored value."""
     with rca.connect(":memory:") as store:
@@ -669,6 +678,7 @@ def test_new_york_wall_clock_time_is_there_when_asked_for_explicitly(process_zon
         check_fingerprint(fingerprint(store))
 
 
+@pytest.mark.slow
 def test_a_duckdb_session_in_new_york_time_beside_the_store_changes_nothing() -> None:
     """Frames from a New York session load as their instants; the store's session stays UTC."""
     with duckdb.connect(":memory:") as user:
@@ -684,7 +694,7 @@ def test_a_duckdb_session_in_new_york_time_beside_the_store_changes_nothing() ->
         arrow = user.sql(query).to_arrow_table()
     assert str(frame["timestamp"].dtype).endswith("America/New_York]")
     with rca.connect(":memory:") as store:
-        assert store.add_events(frame).inserted == len(DST_EVENTS)
+        assert store.add_events(frame).stored == len(DST_EVENTS)
         store.add_investigations(DST_INVESTIGATIONS)
         check_fingerprint(fingerprint(store))
         # A second cursor on the store's own database cannot move the zone either.
@@ -695,7 +705,7 @@ def test_a_duckdb_session_in_new_york_time_beside_the_store_changes_nothing() ->
         check_fingerprint(fingerprint(store))
     with rca.connect(":memory:") as store:
         report = store.add_events(arrow)
-        assert report.inserted == len(DST_EVENTS)
+        assert report.stored == len(DST_EVENTS)
         store.add_investigations(DST_INVESTIGATIONS)
         check_fingerprint(fingerprint(store))
 

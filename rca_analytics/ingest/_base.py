@@ -2,12 +2,13 @@
 
 A reader is a generator ``read(paths, ctx, **options)`` yielding :class:`Parsed`
 records (dicts with model field names) and telling its :class:`Context` what it could
-not read (:meth:`Context.reject`), what it left out on purpose (:meth:`Context.skip`),
-what it assumed (:meth:`Context.note`) and how far it got (:meth:`Context.advance`).
-It never touches a store.
+not read (:meth:`Context.reject`, with a :class:`~rca_analytics.Reason`), what it left
+out on purpose (:meth:`Context.skip`), what it assumed (:meth:`Context.note`) and how far
+it got (:meth:`Context.advance`). It never touches a store. Deep inside, a reader raises
+:class:`Refused` and reports it where it catches it (:meth:`Context.refuse`).
 
 >>> ctx = Context()
->>> ctx.reject("app.log:3", "bad_json", "Expecting value", field="level")
+>>> ctx.reject("app.log:3", Reason.BAD_JSON, "Expecting value", field="level")
 >>> ctx.skip("below_min_level", 2)
 >>> ctx.rejects[0].where, ctx.skipped
 ('app.log:3', {'below_min_level': 2})
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar
 
+from .._reasons import Reason
 from ..errors import ReaderError
 
 __all__ = [
@@ -89,17 +91,21 @@ class Reject:
 
     Attributes:
         where: ``file:line``, ``file#/json/pointer`` or the file (or repository) alone.
-        code: Reason code (``bad_json``, ``not_utf8``, ``line_too_long``,
-            ``missing_field``, ``invalid_time``, ``wrong_type``, ``too_large``,
-            ``not_regular_file``, ``unreadable`` ...).
+        code: Why (``bad_json``, ``not_utf8``, ``line_too_long``, ``missing``,
+            ``invalid_datetime``, ``invalid_type``, ``too_large``, ``not_regular_file``,
+            ``unreadable`` ...; see ``docs/reasons.md``).
         message: What was wrong, for people.
         field: The field at fault, when one is.
+        value: The offending value, when there is one.
+        record: The record's id or key, when known (the store's rejects know it).
     """
 
     where: str
-    code: str
+    code: Reason
     message: str
     field: str | None = None
+    value: Any = None
+    record: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +135,34 @@ class Context:
         self.done = 0
         self._progress = progress
 
-    def reject(self, where: str, code: str, message: str, field: str | None = None) -> None:
-        """Record that the input at ``where`` could not become a record."""
-        self.rejects.append(Reject(where, code, message, field))
+    def reject(
+        self,
+        where: str,
+        code: Reason,
+        message: str,
+        field: str | None = None,
+        *,
+        value: Any = None,
+    ) -> None:
+        """Record that the input at ``where`` could not become a record, and why.
+
+        Raises:
+            TypeError: ``code`` is not a :class:`~rca_analytics.Reason` (readers cannot
+                make up codes).
+        """
+        if not isinstance(code, Reason):
+            raise TypeError(f"a reject's code must be a Reason, not {code!r}")
+        self.rejects.append(Reject(where, code, message, field, value))
+
+    def refuse(self, err: Refused, at: str) -> None:
+        """Record a :class:`Refused` as a reject: where it says, else ``at``."""
+        self.reject(
+            err.where if err.where is not None else at,
+            err.code,
+            err.message,
+            err.field,
+            value=err.value,
+        )
 
     def skip(self, reason: str, count: int = 1) -> None:
         """Count input left out on purpose (below ``min_level``, a run not completed ...)."""
@@ -366,15 +397,43 @@ def expand(
 
 
 class Refused(ReaderError):
-    """A file a reader does not read (any further): rejected whole, with a reason code.
+    """Input a reader does not take: the one exception every reader raises inside itself.
 
-    Attributes:
-        code: ``not_regular_file`` (a FIFO, device or socket) or ``too_large``.
+    A file refused whole (``not_regular_file``, ``too_large``), a record or value that
+    cannot be read (``missing``, ``invalid_type`` ...), a tool that failed
+    (``git_failed``). The reader catches it and reports it (:meth:`Context.refuse`);
+    it never leaves a reader.
+
+    >>> err = Refused(Reason.MISSING, "the alert has no labels", field="labels")
+    >>> ctx = Context()
+    >>> ctx.refuse(err, "alerts.json#/alerts/0")
+    >>> ctx.rejects[0].where, ctx.rejects[0].code, ctx.rejects[0].field
+    ('alerts.json#/alerts/0', <Reason.MISSING: 'missing'>, 'labels')
+
+    Args:
+        code: Why.
+        message: What was wrong, for people.
+        where: Where, when the raiser knows (``file:line``, ``file#/pointer``); else the
+            place the catcher names.
+        field: The field at fault, when one is.
+        value: The offending value, when there is one.
     """
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(
+        self,
+        code: Reason,
+        message: str,
+        *,
+        where: str | None = None,
+        field: str | None = None,
+        value: Any = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
+        self.message = message
+        self.where = where
+        self.field = field
+        self.value = value
 
 
 _SPECIAL = (
@@ -391,7 +450,7 @@ def _check_regular(mode: int) -> None:
     if stat.S_ISREG(mode):
         return
     kind = next((name for test, name in _SPECIAL if test(mode)), "not a regular file")
-    raise Refused("not_regular_file", f"{kind}, not a regular file: not read")
+    raise Refused(Reason.NOT_REGULAR_FILE, f"{kind}, not a regular file: not read")
 
 
 class Input:
@@ -429,7 +488,7 @@ class Input:
         self.limit = limit
         self.taken = 0
         if limit is not None and not self.compressed and self.size > limit:
-            raise Refused("too_large", f"{self.size:,} bytes: too large to read whole")
+            raise Refused(Reason.TOO_LARGE, f"{self.size:,} bytes: too large to read whole")
         self._file = os.fdopen(os.open(path, os.O_RDONLY | _NONBLOCK), "rb")
         try:
             _check_regular(os.fstat(self._file.fileno()).st_mode)  # swapped since the stat?
@@ -470,7 +529,8 @@ class Input:
         if self.limit is not None and self.taken > self.limit:
             unpacked = " (decompressed)" if self.compressed else ""
             raise Refused(
-                "too_large", f"more than {self.limit:,} bytes{unpacked}: too large to read whole"
+                Reason.TOO_LARGE,
+                f"more than {self.limit:,} bytes{unpacked}: too large to read whole",
             )
         return block
 
@@ -518,7 +578,7 @@ def lines(path: Path, ctx: Context) -> Iterator[tuple[int, str]]:
                     number += 1
                     if overlong or len(raw) > MAX_LINE:
                         overlong = False
-                        ctx.reject(where(path, number), "line_too_long", _too_long())
+                        ctx.reject(where(path, number), Reason.LINE_TOO_LONG, _too_long())
                         continue
                     text = _line_text(raw, path, number, ctx)
                     if text is not None:
@@ -529,15 +589,15 @@ def lines(path: Path, ctx: Context) -> Iterator[tuple[int, str]]:
             if overlong or pending:
                 number += 1
                 if overlong:
-                    ctx.reject(where(path, number), "line_too_long", _too_long())
+                    ctx.reject(where(path, number), Reason.LINE_TOO_LONG, _too_long())
                 else:
                     text = _line_text(pending, path, number, ctx)
                     if text is not None:
                         yield number, text
     except Refused as err:
-        ctx.reject(where(path), err.code, str(err))
+        ctx.refuse(err, where(path))
     except READ_ERRORS as err:
-        ctx.reject(where(path, number + 1), "unreadable", f"cannot read on: {err}")
+        ctx.reject(where(path, number + 1), Reason.UNREADABLE, f"cannot read on: {err}")
     ctx.advance(max(size - done, 0))
 
 
@@ -555,7 +615,7 @@ def _line_text(raw: bytes, path: Path, number: int, ctx: Context) -> str | None:
     except UnicodeDecodeError as err:
         ctx.reject(
             where(path, number),
-            "not_utf8",
+            Reason.NOT_UTF8,
             f"bytes at column {err.start + 1} are not UTF-8 text (binary data?)",
         )
         return None
@@ -567,9 +627,9 @@ def json_lines(path: Path, ctx: Context) -> Iterator[tuple[int, Any]]:
         try:
             yield number, json.loads(text)
         except json.JSONDecodeError as err:
-            ctx.reject(where(path, number), "bad_json", f"column {err.colno}: {err.msg}")
+            ctx.reject(where(path, number), Reason.BAD_JSON, f"column {err.colno}: {err.msg}")
         except (ValueError, RecursionError) as err:  # 5,000-digit numbers, deep nesting
-            ctx.reject(where(path, number), "bad_json", _json_problem(err))
+            ctx.reject(where(path, number), Reason.BAD_JSON, _json_problem(err))
 
 
 def json_document(path: Path, ctx: Context) -> Any | None:
@@ -607,16 +667,18 @@ def _decoded(path: Path, ctx: Context, *, lines_follow: bool) -> Any:
         with Input(path, limit=MAX_DOCUMENT) as f:
             raw = f.read_all()
     except Refused as err:
-        ctx.reject(where(path), err.code, str(err))
+        ctx.refuse(err, where(path))
         return _NOTHING
     except READ_ERRORS as err:
-        ctx.reject(where(path), "unreadable", str(err))
+        ctx.reject(where(path), Reason.UNREADABLE, str(err))
         return _NOTHING
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw.count(b"\n", 0, err.start) + 1
-        ctx.reject(where(path, line), "not_utf8", "bytes that are not UTF-8 text (binary data?)")
+        ctx.reject(
+            where(path, line), Reason.NOT_UTF8, "bytes that are not UTF-8 text (binary data?)"
+        )
         return _NOTHING
     del raw  # the text holds it now: half the memory while parsing
     try:
@@ -624,10 +686,10 @@ def _decoded(path: Path, ctx: Context, *, lines_follow: bool) -> Any:
     except json.JSONDecodeError as err:
         if lines_follow and err.msg == "Extra data" and text[: err.pos].rstrip().count("\n") == 0:
             return _LINES_FOLLOW  # the first line is a whole value: JSON lines after all
-        ctx.reject(where(path, err.lineno), "bad_json", f"column {err.colno}: {err.msg}")
+        ctx.reject(where(path, err.lineno), Reason.BAD_JSON, f"column {err.colno}: {err.msg}")
         return _NOTHING
     except (ValueError, RecursionError) as err:
-        ctx.reject(where(path), "bad_json", _json_problem(err))
+        ctx.reject(where(path), Reason.BAD_JSON, _json_problem(err))
         return _NOTHING
 
 

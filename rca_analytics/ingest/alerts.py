@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._reasons import Reason
 from ..errors import ReaderError
 from ._base import (
     JSON_LINES_SUFFIXES,
@@ -247,19 +248,26 @@ def _strings(
     """A label/annotation map checked: (map or None after a reject, ok)."""
     if value is None:
         if required:
-            ctx.reject(at, "missing_field", f"the alert has no {name}", field=name)
+            ctx.reject(at, Reason.MISSING, f"the alert has no {name}", field=name)
             return None, False
         return {}, True
     if not isinstance(value, dict):
-        ctx.reject(at, "wrong_type", f"{name} must be an object, got {kind_of(value)}", field=name)
+        ctx.reject(
+            at,
+            Reason.INVALID_TYPE,
+            f"{name} must be an object, got {kind_of(value)}",
+            field=name,
+            value=value,
+        )
         return None, False
     for key, item in value.items():
         if not isinstance(item, str):
             ctx.reject(
                 f"{at}/{key.replace('~', '~0').replace('/', '~1')}",
-                "wrong_type",
+                Reason.INVALID_TYPE,
                 f"{name} values must be strings, got {kind_of(item)}",
                 field=name,
+                value=item,
             )
             return None, False
     return value, True
@@ -271,20 +279,34 @@ def _time(
     raw = alert.get(key)
     if raw is None or raw == "":
         if required:
-            ctx.reject(at, "missing_field", f"the alert has no {key}", field=key)
+            ctx.reject(at, Reason.MISSING, f"the alert has no {key}", field=key)
             return None, False
         return None, True
     if not isinstance(raw, str):
-        ctx.reject(at, "wrong_type", f"{key} must be RFC 3339 text, got {kind_of(raw)}", field=key)
+        ctx.reject(
+            at,
+            Reason.INVALID_TYPE,
+            f"{key} must be RFC 3339 text, got {kind_of(raw)}",
+            field=key,
+            value=raw,
+        )
         return None, False
     try:
         when, cut = _parse_time(raw)
     except (ValueError, OverflowError):
         shown = raw if len(raw) <= 60 else raw[:59] + "…"
-        ctx.reject(at, "invalid_time", f"{key} {shown!r} is not an RFC 3339 time", field=key)
+        ctx.reject(
+            at,
+            Reason.INVALID_DATETIME,
+            f"{key} {shown!r} is not an RFC 3339 time",
+            field=key,
+            value=raw,
+        )
         return None, False
     if when is None and required:
-        ctx.reject(at, "invalid_time", f"{key} is the zero time (unset)", field=key)
+        ctx.reject(
+            at, Reason.INVALID_DATETIME, f"{key} is the zero time (unset)", field=key, value=raw
+        )
         return None, False
     if cut:
         ctx.note("sub_microsecond_time_truncated")
@@ -318,7 +340,7 @@ def _alert(
     rules: tuple[LabelRule | None, LabelRule | None, SeverityRule | None],
 ) -> _Alert | None:
     if not isinstance(alert, dict):
-        ctx.reject(at, "wrong_type", f"an alert must be an object, got {kind_of(alert)}")
+        ctx.reject(at, Reason.INVALID_TYPE, f"an alert must be an object, got {kind_of(alert)}")
         return None
     labels, ok = _strings(alert.get("labels"), f"{at}/labels", "labels", ctx, required=True)
     if not ok or labels is None:
@@ -338,9 +360,10 @@ def _alert(
     if given is not None and not isinstance(given, str):
         ctx.reject(
             f"{at}/fingerprint",
-            "wrong_type",
+            Reason.INVALID_TYPE,
             f"fingerprint must be text, got {kind_of(given)}",
             field="fingerprint",
+            value=given,
         )
         return None
     given = (given or "").strip() or None
@@ -355,9 +378,10 @@ def _alert(
     if status not in ("firing", "resolved"):
         ctx.reject(
             f"{at}/status" if alert.get("status") not in (None, "") else body_at + "/status",
-            "invalid_value",
+            Reason.INVALID_CHOICE,
             f"status must be 'firing' or 'resolved', got {json.dumps(status)[:60]}",
             field="status",
+            value=status,
         )
         return None
     component_rule, service_rule, severity_rule = rules
@@ -409,7 +433,7 @@ def _body(
     if not isinstance(body, dict):
         ctx.reject(
             pointer(prefix, *parts),
-            "wrong_type",
+            Reason.INVALID_TYPE,
             f"expected an Alertmanager webhook body (object), got {kind_of(body)}",
         )
         return
@@ -417,12 +441,12 @@ def _body(
     at = pointer(prefix, *parts, "alerts")
     if alerts is None:
         ctx.reject(
-            at, "missing_field", "no 'alerts': not an Alertmanager webhook body", field="alerts"
+            at, Reason.MISSING, "no 'alerts': not an Alertmanager webhook body", field="alerts"
         )
         return
     if not isinstance(alerts, list):
         ctx.reject(
-            at, "wrong_type", f"alerts must be a list, got {kind_of(alerts)}", field="alerts"
+            at, Reason.INVALID_TYPE, f"alerts must be a list, got {kind_of(alerts)}", field="alerts"
         )
         return
     truncated = body.get("truncatedAlerts")

@@ -42,8 +42,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from .._reasons import Reason
 from ..errors import ReaderError
-from ._base import Context, Parsed, Rule, apply_rule, check_rule, one_line
+from ._base import Context, Parsed, Refused, Rule, apply_rule, check_rule, one_line
 
 __all__ = ["MAX_BODY", "MAX_SUBJECT", "read"]
 
@@ -329,7 +330,7 @@ def _records(cmd: list[str], env: dict[str, str], marker: bytes) -> Iterator[byt
 
     Raises:
         ReaderError: git is missing.
-        _Failed: git exited with an error (after the complete records).
+        Refused: git exited with an error (``git_failed``, after the complete records).
     """
     with tempfile.TemporaryFile() as errors:
         try:
@@ -367,11 +368,7 @@ def _records(cmd: list[str], env: dict[str, str], marker: bytes) -> Iterator[byt
             stdout.close()
         if code != 0:
             errors.seek(0)
-            raise _Failed(_stderr(errors.read()))
-
-
-class _Failed(Exception):
-    """git exited with an error after printing some records."""
+            raise Refused(Reason.GIT_FAILED, _stderr(errors.read()))
 
 
 def _tags(repo: _Repo, env: dict[str, str], ctx: Context) -> dict[str, list[_Tag]]:
@@ -384,7 +381,7 @@ def _tags(repo: _Repo, env: dict[str, str], ctx: Context) -> dict[str, list[_Tag
             text = _decode(raw, ctx)
             parts = text.split("\0", 9)
             if len(parts) != 10:
-                ctx.reject(repo.where, "bad_record", "a tag git listed could not be parsed")
+                ctx.reject(repo.where, Reason.BAD_RECORD, "a tag git listed could not be parsed")
                 continue
             ref, kind, obj, peeled_kind, peeled, tagger, email, date, subject, body = parts
             name = ref.removeprefix("refs/tags/")
@@ -412,7 +409,7 @@ def _tags(repo: _Repo, env: dict[str, str], ctx: Context) -> dict[str, list[_Tag
                     body=body.rstrip()[:MAX_BODY] if annotated else None,
                 )
             )
-    except _Failed as err:
+    except Refused as err:
         raise ReaderError(f"{repo.where}: cannot list tags: {err}") from None
     return found
 
@@ -465,10 +462,10 @@ def _read_repo(
                 ctx.advance(pending)
                 pending = 0
             yield from _commit(raw, repo, end, tags, ctx, component, components, named, max_files)
-    except _Failed as err:
+    except Refused as err:
         if not read:
             raise ReaderError(f"{repo.where}: git log failed: {err}") from None
-        ctx.reject(repo.where, "git_failed", f"git log stopped after {read:,} commits: {err}")
+        ctx.reject(repo.where, err.code, f"git log stopped after {read:,} commits: {err}")
     finally:
         ctx.advance(pending)
 
@@ -488,7 +485,9 @@ def _commit(
     head = text.split("\0", 8)
     if len(head) != 9 or end not in head[8]:
         ctx.reject(
-            repo.where, "bad_record", f"a commit git printed could not be parsed: {text[:80]!r}"
+            repo.where,
+            Reason.BAD_RECORD,
+            f"a commit git printed could not be parsed: {text[:80]!r}",
         )
         return
     sha, parents, author, email, authored, committer, committer_email, committed, rest = head
@@ -501,7 +500,7 @@ def _commit(
         committed_at = dt.datetime.fromisoformat(committed)
         files, n_files, added, deleted, counted = _files(stats, max_files, rule, cache)
     except (ValueError, IndexError) as err:
-        ctx.reject(here, "bad_record", f"git printed what could not be parsed: {err}")
+        ctx.reject(here, Reason.BAD_RECORD, f"git printed what could not be parsed: {err}")
         return
     message = message.strip("\n").rstrip()
     first, _, body = message.partition("\n\n")

@@ -40,10 +40,12 @@ from typing import Any, Literal
 
 from pydantic_core import PydanticCustomError
 
+from .._reasons import Reason
 from .._validate import to_utc
 from ._base import (
     Context,
     Parsed,
+    Refused,
     Rule,
     apply_rule,
     check_rule,
@@ -157,17 +159,6 @@ _NAME_LIMIT = 300
 _MESSAGE_LIMIT = 500
 
 
-class _Bad(Exception):
-    """A delivery that cannot become a record: rejected where ``where`` says."""
-
-    def __init__(self, where: str, code: str, message: str, field: str | None) -> None:
-        super().__init__(message)
-        self.where = where
-        self.code = code
-        self.message = message
-        self.field = field
-
-
 @dataclass(frozen=True, slots=True)
 class _Body:
     """One webhook body and where it sits in its file."""
@@ -207,27 +198,34 @@ def _type_name(value: Any) -> str:
 
 
 def _need(body: _Body, parts: Sequence[str | int], kind: type | tuple[type, ...]) -> Any:
-    """The value at ``parts`` of the body, of type ``kind``; else :class:`_Bad`."""
+    """The value at ``parts`` of the body, of type ``kind``; else :class:`Refused`."""
     value: Any = body.data
     for i, key in enumerate(parts):
         if not isinstance(value, dict):
-            raise _Bad(
-                body.at(*parts[:i]),
-                "wrong_type",
+            raise Refused(
+                Reason.INVALID_TYPE,
                 f"{_field(parts[:i])} is {_type_name(value)}, expected an object",
-                _field(parts[:i]),
+                where=body.at(*parts[:i]),
+                field=_field(parts[:i]),
+                value=value,
             )
         value = value.get(key) if isinstance(key, str) else None
         if value is None:
-            raise _Bad(body.at(*parts[: i + 1]), "missing_field", "missing", _field(parts[: i + 1]))
+            raise Refused(
+                Reason.MISSING,
+                "missing",
+                where=body.at(*parts[: i + 1]),
+                field=_field(parts[: i + 1]),
+            )
     wanted = kind if isinstance(kind, tuple) else (kind,)
     if (isinstance(value, bool) and bool not in wanted) or not isinstance(value, wanted):
         expected = " or ".join(dict.fromkeys(_TYPE_NAMES.get(t, "a number") for t in wanted))
-        raise _Bad(
-            body.at(*parts),
-            "wrong_type",
+        raise Refused(
+            Reason.INVALID_TYPE,
             f"{_field(parts)} is {_type_name(value)}, expected {expected}",
-            _field(parts),
+            where=body.at(*parts),
+            field=_field(parts),
+            value=value,
         )
     return value
 
@@ -242,7 +240,7 @@ def _ident(body: _Body, *parts: str) -> str:
     value = _need(body, parts, (int, str))
     text = str(value).strip()
     if not text:
-        raise _Bad(body.at(*parts), "missing_field", "empty", _field(parts))
+        raise Refused(Reason.EMPTY, "empty", where=body.at(*parts), field=_field(parts))
     return text
 
 
@@ -251,8 +249,12 @@ def _time(body: _Body, ctx: Context, *parts: str) -> dt.datetime:
     value = _need(body, parts, (str, int, float))
     moment = _to_time(value, ctx)
     if moment is None:
-        raise _Bad(
-            body.at(*parts), "invalid_time", f"{str(value)[:60]!r} is not a time", _field(parts)
+        raise Refused(
+            Reason.INVALID_DATETIME,
+            f"{str(value)[:60]!r} is not a time",
+            where=body.at(*parts),
+            field=_field(parts),
+            value=value,
         )
     return moment
 
@@ -264,7 +266,7 @@ def _to_time(value: Any, ctx: Context | None = None) -> dt.datetime | None:
     try:
         return to_utc(value)
     except PydanticCustomError as err:
-        if err.type != "naive_datetime" or not isinstance(value, str):
+        if err.type != Reason.NAIVE_DATETIME or not isinstance(value, str):
             return None
     try:
         naive = dt.datetime.fromisoformat(value.strip())
@@ -443,7 +445,9 @@ def read(
         doc = json_document(path, ctx)
         if doc is None:
             if len(ctx.rejects) == rejected:
-                ctx.reject(where(path), "wrong_type", "the file holds null, not a webhook body")
+                ctx.reject(
+                    where(path), Reason.INVALID_TYPE, "the file holds null, not a webhook body"
+                )
             continue
         if isinstance(doc, list):
             if not doc:
@@ -506,7 +510,9 @@ class _Reader:
         here = pointer(path, *base) if base else where(path)
         if not isinstance(item, dict):
             self.ctx.reject(
-                here, "wrong_type", f"expected a webhook body (an object), got {_type_name(item)}"
+                here,
+                Reason.INVALID_TYPE,
+                f"expected a webhook body (an object), got {_type_name(item)}",
             )
             return
         unwrapped = self._unwrap(path, base, item)
@@ -517,7 +523,7 @@ class _Reader:
         if name is None:
             self.ctx.reject(
                 body.where,
-                "unknown_format",
+                Reason.UNKNOWN_FORMAT,
                 "not a GitHub webhook body this reader knows (no X-GitHub-Event, folder "
                 "name or known keys); name it with event=",
             )
@@ -528,8 +534,8 @@ class _Reader:
             return
         try:
             parsed = handler(body, name)
-        except _Bad as bad:
-            self.ctx.reject(bad.where, bad.code, bad.message, bad.field)
+        except Refused as bad:
+            self.ctx.refuse(bad, body.where)
             return
         if parsed is not None:
             yield parsed
@@ -547,7 +553,7 @@ class _Reader:
             if "headers" in item:
                 self.ctx.reject(
                     pointer(path, *base, "payload"),
-                    "missing_field",
+                    Reason.MISSING,
                     "a delivery with headers but no payload or body",
                     "payload",
                 )
@@ -572,7 +578,7 @@ class _Reader:
                 return None
         if not isinstance(raw, dict):
             self.ctx.reject(
-                at, "wrong_type", f"{key} is {_type_name(raw)}, expected a webhook body", key
+                at, Reason.INVALID_TYPE, f"{key} is {_type_name(raw)}, expected a webhook body", key
             )
             return None
         return _Body(path, (*base, key), opaque, raw, delivery), name.lower() if name else None
@@ -585,11 +591,11 @@ class _Reader:
         try:
             return json.loads(stripped)
         except json.JSONDecodeError as err:
-            self.ctx.reject(at, "bad_json", f"column {err.colno}: {err.msg}")
+            self.ctx.reject(at, Reason.BAD_JSON, f"column {err.colno}: {err.msg}")
         except ValueError as err:  # a 5,000-digit number
-            self.ctx.reject(at, "bad_json", str(err).split(";")[0])
+            self.ctx.reject(at, Reason.BAD_JSON, str(err).split(";")[0])
         except RecursionError:
-            self.ctx.reject(at, "bad_json", "nested too deeply")
+            self.ctx.reject(at, Reason.BAD_JSON, "nested too deeply")
         return _UNREADABLE
 
     # --- shared ---------------------------------------------------------------------------
@@ -597,8 +603,11 @@ class _Reader:
     def _repo(self, body: _Body) -> tuple[str, str]:
         full = _text(_need(body, ("repository", "full_name"), str), 1000)
         if full is None:
-            raise _Bad(
-                body.at("repository", "full_name"), "missing_field", "empty", "repository.full_name"
+            raise Refused(
+                Reason.EMPTY,
+                "empty",
+                where=body.at("repository", "full_name"),
+                field="repository.full_name",
             )
         name = _text(_dig(body.data, "repository", "name")) or full.rsplit("/", 1)[-1]
         return full, name
@@ -809,11 +818,11 @@ class _Reader:
             when = _time(body, self.ctx, "head_commit", "timestamp")
             self.ctx.note("push_time_from_head_commit")
         else:
-            raise _Bad(
-                body.at("repository", "pushed_at"),
-                "missing_field",
+            raise Refused(
+                Reason.MISSING,
                 "no push time (repository.pushed_at or head_commit.timestamp)",
-                "repository.pushed_at",
+                where=body.at("repository", "pushed_at"),
+                field="repository.pushed_at",
             )
         commits = body.data.get("commits")
         message = _dig(head, "message")

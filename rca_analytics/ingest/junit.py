@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
+from .._reasons import Reason
 from ..errors import ReaderError
 from ._base import (
     MAX_LINE,
@@ -81,16 +82,6 @@ _OUTCOME_RANK = {"passed": 0, "skipped": 1, "failure": 2, "error": 3}
 _DEFAULT_SEVERITY = {"errors": "high", "failures": "medium", "skipped": "info", "passed": "info"}
 _ZONE_WORD = re.compile(r"\s*(?:UTC|GMT|Z)$", re.IGNORECASE)
 _LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
-
-
-class _Refuse(Exception):
-    """The whole file is refused (from inside an expat handler)."""
-
-    def __init__(self, line: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.line = line
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +285,7 @@ class _File:
         try:
             with Input(self.path) as f:
                 if f.size == 0:
-                    self.ctx.reject(where(self.path, 1), "bad_xml", "empty file: no XML in it")
+                    self.ctx.reject(where(self.path, 1), Reason.BAD_XML, "empty file: no XML in it")
                     return
                 fed = 0
                 while True:
@@ -307,36 +298,34 @@ class _File:
                     yield from self._take_ready()
                     if not block:
                         break
-        except Refused as err:
-            self.ctx.reject(where(self.path), err.code, str(err))
-        except _Refuse as err:
+        except Refused as err:  # the file (unopened), or from inside an expat handler
             yield from self._take_ready()
-            self.ctx.reject(where(self.path, err.line), err.code, err.message)
+            self.ctx.refuse(err, where(self.path))
         except expat.ExpatError as err:
             yield from self._take_ready()
             self.ctx.reject(
                 where(self.path, err.lineno),
-                "bad_xml",
+                Reason.BAD_XML,
                 f"column {err.offset + 1}: {expat.ErrorString(err.code)}{self._left_out()}",
             )
         except LookupError as err:  # <?xml encoding="bogus"?>
             yield from self._take_ready()
             line = self.parser.CurrentLineNumber
-            self.ctx.reject(where(self.path, line), "bad_xml", f"{err}{self._left_out()}")
+            self.ctx.reject(where(self.path, line), Reason.BAD_XML, f"{err}{self._left_out()}")
         except READ_ERRORS as err:
             yield from self._take_ready()
-            self.ctx.reject(where(self.path), "unreadable", f"cannot read on: {err}")
+            self.ctx.reject(where(self.path), Reason.UNREADABLE, f"cannot read on: {err}")
         self.ctx.advance(max(size - done, 0))
 
     def _check_markup(self, fed: int) -> None:
         """Refuse a piece of markup longer than :data:`MAX_MARKUP` (expat holds it whole)."""
         start = max(self.parser.CurrentByteIndex, 0)  # past the last event read
         if fed - start > MAX_MARKUP:
-            raise _Refuse(
-                self.parser.CurrentLineNumber,
-                "too_large",
+            raise Refused(
+                Reason.TOO_LARGE,
                 f"a tag, comment or other markup longer than {MAX_MARKUP:,} bytes"
                 f"{self._left_out()}",
+                where=where(self.path, self.parser.CurrentLineNumber),
             )
 
     def _take_ready(self) -> Iterator[Parsed]:
@@ -350,15 +339,17 @@ class _File:
     # --- expat handlers -------------------------------------------------------------------
 
     def _doctype(self, name: str, *_: object) -> None:
-        raise _Refuse(
-            self.parser.CurrentLineNumber,
-            "forbidden_dtd",
+        raise Refused(
+            Reason.FORBIDDEN_DTD,
             f"document type declaration <!DOCTYPE {name}> refused (entities are never expanded)",
+            where=where(self.path, self.parser.CurrentLineNumber),
         )
 
     def _entity(self, name: str, *_: object) -> None:  # pragma: no cover - needs a DOCTYPE
-        raise _Refuse(
-            self.parser.CurrentLineNumber, "forbidden_dtd", f"entity declaration {name!r} refused"
+        raise Refused(
+            Reason.FORBIDDEN_DTD,
+            f"entity declaration {name!r} refused",
+            where=where(self.path, self.parser.CurrentLineNumber),
         )
 
     def _start(self, tag: str, attrs: dict[str, str]) -> None:
@@ -367,8 +358,10 @@ class _File:
         depth = len(self.stack)
         line = self.parser.CurrentLineNumber
         if depth > MAX_DEPTH:
-            raise _Refuse(
-                line, "too_deep", f"elements nested deeper than {MAX_DEPTH}{self._left_out()}"
+            raise Refused(
+                Reason.TOO_DEEP,
+                f"elements nested deeper than {MAX_DEPTH}{self._left_out()}",
+                where=where(self.path, line),
             )
         if depth == 1:
             self._check_root(name, line)
@@ -414,16 +407,16 @@ class _File:
         if name in ("testsuites", "testsuite"):
             return
         if name == "testng-results":
-            raise _Refuse(
-                line,
-                "unknown_format",
+            raise Refused(
+                Reason.UNKNOWN_FORMAT,
                 "<testng-results> (TestNG's own report) is not read; "
                 "use TestNG's JUnit reports (junitreports/TEST-*.xml) instead",
+                where=where(self.path, line),
             )
-        raise _Refuse(
-            line,
-            "unknown_format",
+        raise Refused(
+            Reason.UNKNOWN_FORMAT,
             f"root element <{name}> is not <testsuites> or <testsuite> (not a JUnit report)",
+            where=where(self.path, line),
         )
 
     def _open_suite(
@@ -460,19 +453,19 @@ class _File:
                     continue
                 value = _count(raw)
                 if value is None and suite.bad is None:
-                    suite.bad = self._wrong_type(line, key, raw, "a count")
+                    suite.bad = self._invalid_type(line, key, raw, "a count")
                 elif value is not None:
                     suite.declared[key] = value
             raw_time = attrs.get("time")
             if raw_time is not None and raw_time.strip():
                 suite.declared_time = _number(raw_time)
                 if suite.declared_time is None and suite.bad is None:
-                    suite.bad = self._wrong_type(line, "time", raw_time, "a duration in seconds")
+                    suite.bad = self._invalid_type(line, "time", raw_time, "a duration in seconds")
         self.suites.append(suite)
 
-    def _wrong_type(self, line: int, key: str, raw: str, wanted: str) -> Reject:
+    def _invalid_type(self, line: int, key: str, raw: str, wanted: str) -> Reject:
         message = f"{key}={one_line(raw, 40)!r} is not {wanted}"
-        return Reject(where(self.path, line), "wrong_type", message, key)
+        return Reject(where(self.path, line), Reason.INVALID_TYPE, message, key, raw)
 
     def _open_case(self, attrs: dict[str, str], line: int, depth: int, suite: _Suite) -> None:
         raw_time = attrs.get("time")
@@ -480,7 +473,7 @@ class _File:
         if raw_time is not None and raw_time.strip():
             time = _number(raw_time)
             if time is None and suite.bad is None:
-                suite.bad = self._wrong_type(line, "time", raw_time, "a duration in seconds")
+                suite.bad = self._invalid_type(line, "time", raw_time, "a duration in seconds")
         self.case = _Case(
             depth=depth,
             line=line,
@@ -552,7 +545,7 @@ class _File:
             return
         if suite.bad is not None:
             bad = suite.bad
-            self.ctx.reject(bad.where, bad.code, bad.message, bad.field)
+            self.ctx.reject(bad.where, bad.code, bad.message, bad.field, value=bad.value)
             return
         event = self._event(suite)
         if event is not None:
@@ -653,9 +646,10 @@ class _File:
             if parsed is None:
                 self.ctx.reject(
                     where(self.path, suite.line),
-                    "invalid_time",
+                    Reason.INVALID_DATETIME,
                     f"timestamp {one_line(suite.timestamp, 60)!r} is not an ISO time",
                     "timestamp",
+                    value=suite.timestamp,
                 )
                 return None
             if parsed.tzinfo is None:

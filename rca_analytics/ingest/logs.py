@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .._reasons import Reason
 from ..errors import ReaderError
 from . import _logformats as lf
 from ._base import (
@@ -205,16 +206,6 @@ def _is_log_name(name: str) -> bool:
     return bare != low or bare.endswith(_SUFFIXES) or bare in ("syslog", "messages")
 
 
-class _Bad(Exception):
-    """A value of a line that cannot be used: its reject code, field and message."""
-
-    def __init__(self, code: str, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.field = field
-        self.message = message
-
-
 class _File:
     """Per-file state: counts for the report, the repeat window, cached mappings."""
 
@@ -379,7 +370,7 @@ class _Reader:
                 self._whole(path, err.code, str(err))
                 return
             except READ_ERRORS as err:
-                self._whole(path, "unreadable", f"cannot read: {err}")
+                self._whole(path, Reason.UNREADABLE, f"cannot read: {err}")
                 return
             if fmt is None:
                 if looked < 0:
@@ -388,12 +379,12 @@ class _Reader:
                 if looked:
                     self._whole(
                         path,
-                        "unknown_format",
+                        Reason.UNKNOWN_FORMAT,
                         f"none of the first {looked} lines is JSON, logfmt, syslog or starts "
                         "with a time; pass format= to read it as one of them",
                     )
                 else:
-                    self._whole(path, "unknown_format", "no UTF-8 text lines at its start")
+                    self._whole(path, Reason.UNKNOWN_FORMAT, "no UTF-8 text lines at its start")
                 return
         f = _File(path, fmt)
         try:
@@ -421,7 +412,7 @@ class _Reader:
                 if n:
                     ctx.note(what, n)
 
-    def _whole(self, path: Path, code: str, message: str) -> None:
+    def _whole(self, path: Path, code: Reason, message: str) -> None:
         self.ctx.reject(where(path), code, message)
         self.ctx.advance(self.ctx.add_file(path))
 
@@ -472,15 +463,15 @@ class _Reader:
             except ValueError as err:
                 col = getattr(err, "colno", None)
                 msg = f"column {col}: {getattr(err, 'msg', err)}" if col else str(err).split(";")[0]
-                ctx.reject(f"{name}:{number}", "bad_json", msg)
+                ctx.reject(f"{name}:{number}", Reason.BAD_JSON, msg)
                 continue
             except RecursionError:
-                ctx.reject(f"{name}:{number}", "bad_json", "nested too deeply")
+                ctx.reject(f"{name}:{number}", Reason.BAD_JSON, "nested too deeply")
                 continue
             if type(obj) is not dict:
                 ctx.reject(
                     f"{name}:{number}",
-                    "wrong_type",
+                    Reason.INVALID_TYPE,
                     f"a JSON line must be an object, not {type(obj).__name__}",
                 )
                 continue
@@ -508,7 +499,9 @@ class _Reader:
                         continue
             obj = lf.logfmt(text)
             if not obj:
-                ctx.reject(where(f.path, number), "bad_logfmt", "no key=value pair in the line")
+                ctx.reject(
+                    where(f.path, number), Reason.BAD_LOGFMT, "no key=value pair in the line"
+                )
                 continue
             parsed = self._record(f, number, text, obj)
             if parsed is not None:
@@ -542,7 +535,7 @@ class _Reader:
             if type(level) is not str and type(level) is not int:
                 self.ctx.reject(
                     where(f.path, number),
-                    "wrong_type",
+                    Reason.INVALID_TYPE,
                     f"{key} must be a level name or number, not {type(level).__name__}",
                     field=key,
                 )
@@ -561,7 +554,7 @@ class _Reader:
         if hit is None:
             looked = ", ".join(k for k, _ in self.keys["time"][:6])
             self.ctx.reject(
-                where(f.path, number), "missing_field", f"no time (looked for {looked} ...)", "time"
+                where(f.path, number), Reason.MISSING, f"no time (looked for {looked} ...)", "time"
             )
             return None
         key, value = hit
@@ -575,8 +568,8 @@ class _Reader:
         if ts is None or ts.tzinfo is None:
             try:
                 ts = self._time(f, key, value)
-            except _Bad as bad:
-                self.ctx.reject(where(f.path, number), bad.code, bad.message, field=bad.field)
+            except Refused as bad:
+                self.ctx.refuse(bad, where(f.path, number))
                 return None
 
         message = ""
@@ -659,7 +652,9 @@ class _Reader:
             s = lf.syslog(text)
             if s is None:
                 ctx.reject(
-                    where(f.path, number), "bad_syslog", "not an RFC 5424 or RFC 3164 syslog line"
+                    where(f.path, number),
+                    Reason.BAD_SYSLOG,
+                    "not an RFC 5424 or RFC 3164 syslog line",
                 )
                 continue
             message = s.message
@@ -668,7 +663,7 @@ class _Reader:
                 if s.pri > 191:
                     ctx.reject(
                         where(f.path, number),
-                        "bad_syslog",
+                        Reason.BAD_SYSLOG,
                         f"PRI {s.pri} is out of range (0-191)",
                         field="pri",
                     )
@@ -691,10 +686,10 @@ class _Reader:
                 continue
             try:
                 if s.time is None:
-                    raise _Bad("missing_field", "time", "the timestamp is nil (-)")
+                    raise Refused(Reason.MISSING, "the timestamp is nil (-)", field="time")
                 ts = self._bsd(f, s.time) if s.bsd else self._time(f, "time", s.time)
-            except _Bad as bad:
-                ctx.reject(where(f.path, number), bad.code, bad.message, field=bad.field)
+            except Refused as bad:
+                ctx.refuse(bad, where(f.path, number))
                 continue
             if s.msgid:
                 attributes["msgid"] = s.msgid
@@ -736,7 +731,7 @@ class _Reader:
                 elif state == "start":
                     ctx.reject(
                         where(f.path, number),
-                        "invalid_time",
+                        Reason.INVALID_DATETIME,
                         "no time at the start of the line (and no entry before it to continue)",
                         field="time",
                     )
@@ -759,8 +754,8 @@ class _Reader:
             try:
                 iso = m.group("iso")
                 ts = self._time(f, "time", iso) if iso else self._bsd(f, m.group("bsd"))
-            except _Bad as bad:
-                ctx.reject(where(f.path, number), bad.code, bad.message, field=bad.field)
+            except Refused as bad:
+                ctx.refuse(bad, where(f.path, number))
                 continue
             state = "keep"
             pending = self._event(
@@ -799,11 +794,19 @@ class _Reader:
             elif type(value) is int or type(value) is float:
                 ts = lf.epoch(value)
             else:
-                raise _Bad(
-                    "wrong_type", key, f"{key} must be text or a number, not {type(value).__name__}"
+                raise Refused(
+                    Reason.INVALID_TYPE,
+                    f"{key} must be text or a number, not {type(value).__name__}",
+                    field=key,
+                    value=value,
                 )
         except (ValueError, OverflowError):
-            raise _Bad("invalid_time", key, f"{key}: {str(value)[:80]!r} is not a time") from None
+            raise Refused(
+                Reason.INVALID_DATETIME,
+                f"{key}: {str(value)[:80]!r} is not a time",
+                field=key,
+                value=value,
+            ) from None
         if ts.tzinfo is None:
             f.naive += 1
             return ts.replace(tzinfo=self.tzinfo)
@@ -830,7 +833,9 @@ class _Reader:
                     ts = ts.replace(year=ts.year - 1)
                 f.inferred += 1
         except ValueError:
-            raise _Bad("invalid_time", "time", f"{text!r} is not a time") from None
+            raise Refused(
+                Reason.INVALID_DATETIME, f"{text!r} is not a time", field="time", value=text
+            ) from None
         f.naive += 1
         return ts.replace(tzinfo=self.tzinfo)
 

@@ -35,11 +35,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from .._reasons import Reason
 from ..errors import ReaderError
 from ._base import (
     JSON_LINES_SUFFIXES,
     Context,
     Parsed,
+    Refused,
     Rule,
     apply_rule,
     check_rule,
@@ -75,17 +77,6 @@ _SEVERITY_NAMES = {
 _LEVEL_NAMES = {8: "trace", 7: "debug", 6: "info", 5: "notice", 4: "warn", 3: "error"}
 #: A severityNumber beyond this (int32) is not kept in ``data``: it is no severity at all.
 _MAX_SEVERITY_NUMBER = (1 << 31) - 1
-
-
-class _Bad(Exception):
-    """One field of a record could not be read: (code, message, field, pointer parts)."""
-
-    def __init__(self, code: str, message: str, field: str, *parts: str | int) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
-        self.parts: tuple[str | int, ...] = parts or (field,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,20 +196,42 @@ def _nanos(record: dict[str, Any], key: str) -> int | None:
     if raw is None or raw == "":
         return None
     if isinstance(raw, bool):
-        raise _Bad("wrong_type", f"{key} must be nanoseconds, got bool", key)
+        raise Refused(
+            Reason.INVALID_TYPE, f"{key} must be nanoseconds, got bool", field=key, value=raw
+        )
     if isinstance(raw, float):
         if not raw.is_integer():
-            raise _Bad("invalid_time", f"{key} {raw!r} is not whole nanoseconds", key)
+            raise Refused(
+                Reason.INVALID_DATETIME,
+                f"{key} {raw!r} is not whole nanoseconds",
+                field=key,
+                value=raw,
+            )
         raw = int(raw)
     if isinstance(raw, str):
         if not (raw.isascii() and raw.isdigit() and len(raw) <= 20):
             shown = raw if len(raw) <= 40 else raw[:39] + "…"
-            raise _Bad("invalid_time", f"{key} {shown!r} is not a count of nanoseconds", key)
+            raise Refused(
+                Reason.INVALID_DATETIME,
+                f"{key} {shown!r} is not a count of nanoseconds",
+                field=key,
+                value=raw,
+            )
         raw = int(raw)
     if not isinstance(raw, int):
-        raise _Bad("wrong_type", f"{key} must be nanoseconds, got {kind_of(raw)}", key)
+        raise Refused(
+            Reason.INVALID_TYPE,
+            f"{key} must be nanoseconds, got {kind_of(raw)}",
+            field=key,
+            value=raw,
+        )
     if raw < 0 or raw > _MAX_INT64:
-        raise _Bad("invalid_time", f"{key} {raw} is outside int64 nanoseconds", key)
+        raise Refused(
+            Reason.INVALID_DATETIME,
+            f"{key} {raw} is outside int64 nanoseconds",
+            field=key,
+            value=raw,
+        )
     return raw or None
 
 
@@ -240,7 +253,12 @@ def _hex_id(record: dict[str, Any], key: str, size: int, ctx: Context) -> str | 
     if raw is None or raw == "":
         return None
     if not isinstance(raw, str):
-        raise _Bad("wrong_type", f"{key} must be hex text, got {kind_of(raw)}", key)
+        raise Refused(
+            Reason.INVALID_TYPE,
+            f"{key} must be hex text, got {kind_of(raw)}",
+            field=key,
+            value=raw,
+        )
     value: str | None = None
     if len(raw) == 2 * size:
         try:
@@ -259,11 +277,13 @@ def _hex_id(record: dict[str, Any], key: str, size: int, ctx: Context) -> str | 
             value = None
     if value is None:
         shown = raw if len(raw) <= 40 else raw[:39] + "…"
-        raise _Bad("invalid_id", f"{key} {shown!r} is not {size} bytes of hex", key)
+        raise Refused(
+            Reason.INVALID_ID, f"{key} {shown!r} is not {size} bytes of hex", field=key, value=raw
+        )
     return None if value.strip("0") == "" else value
 
 
-def _enum(value: Any, names: tuple[str, ...], prefix: str, key: str, *parts: str) -> int:
+def _enum(value: Any, names: tuple[str, ...], prefix: str, key: str) -> int:
     """A protobuf enum given as its number or its name (``STATUS_CODE_ERROR``)."""
     if value is None or value == "":
         return 0
@@ -275,7 +295,12 @@ def _enum(value: Any, names: tuple[str, ...], prefix: str, key: str, *parts: str
             return names.index(name)
         if name.isascii() and name.isdigit() and len(name) <= 3 and int(name) < len(names):
             return int(name)
-    raise _Bad("invalid_value", f"{key} {json.dumps(value)[:40]} is not a known value", key, *parts)
+    raise Refused(
+        Reason.INVALID_CHOICE,
+        f"{key} {json.dumps(value)[:40]} is not a known value",
+        field=key,  # a dotted key is its path: ``status.code``
+        value=value,
+    )
 
 
 # --- records -----------------------------------------------------------------------------------
@@ -333,19 +358,26 @@ def _span(span: Any, scope: _Scope, options: _Options, ctx: Context) -> dict[str
     """The event of one span, or None for a span neither failed nor slow.
 
     Raises:
-        _Bad: A field could not be read.
+        Refused: A field could not be read.
     """
     if not isinstance(span, dict):
-        raise _Bad("wrong_type", f"a span must be an object, got {kind_of(span)}", "")
+        raise Refused(
+            Reason.INVALID_TYPE, f"a span must be an object, got {kind_of(span)}", value=span
+        )
     status = span.get("status")
     if status is not None and not isinstance(status, dict):
-        raise _Bad("wrong_type", f"status must be an object, got {kind_of(status)}", "status")
-    code = _enum(
-        (status or {}).get("code"), _STATUS_CODES, "STATUS_CODE_", "status.code", "status", "code"
-    )
+        raise Refused(
+            Reason.INVALID_TYPE,
+            f"status must be an object, got {kind_of(status)}",
+            field="status",
+            value=status,
+        )
+    code = _enum((status or {}).get("code"), _STATUS_CODES, "STATUS_CODE_", "status.code")
     start = _nanos(span, "startTimeUnixNano")
     if start is None:
-        raise _Bad("missing_field", "the span has no startTimeUnixNano", "startTimeUnixNano")
+        raise Refused(
+            Reason.MISSING, "the span has no startTimeUnixNano", field="startTimeUnixNano"
+        )
     end = _nanos(span, "endTimeUnixNano")
     duration = None if end is None else (end - start) / 1e6
     if duration is not None and duration < 0:
@@ -360,7 +392,7 @@ def _span(span: Any, scope: _Scope, options: _Options, ctx: Context) -> dict[str
     span_id = _hex_id(span, "spanId", 8, ctx)
     if trace_id is None or span_id is None:
         key = "traceId" if trace_id is None else "spanId"
-        raise _Bad("missing_field", f"the span has no {key} (absent, empty or zeros)", key)
+        raise Refused(Reason.MISSING, f"the span has no {key} (absent, empty or zeros)", field=key)
     parent = _hex_id(span, "parentSpanId", 8, ctx)
     kind = _enum(span.get("kind"), _SPAN_KINDS, "SPAN_KIND_", "kind")
     name = span.get("name") if isinstance(span.get("name"), str) else None
@@ -427,10 +459,14 @@ def _log(record: Any, scope: _Scope, options: _Options, ctx: Context) -> dict[st
     """The event of one log record, or None below ``min_level``.
 
     Raises:
-        _Bad: A field could not be read.
+        Refused: A field could not be read.
     """
     if not isinstance(record, dict):
-        raise _Bad("wrong_type", f"a log record must be an object, got {kind_of(record)}", "")
+        raise Refused(
+            Reason.INVALID_TYPE,
+            f"a log record must be an object, got {kind_of(record)}",
+            value=record,
+        )
     rank, number, text = _level(record, ctx)
     if rank > options.min_rank:
         ctx.skip("below_min_level")
@@ -439,7 +475,7 @@ def _log(record: Any, scope: _Scope, options: _Options, ctx: Context) -> dict[st
     if nanos is None:
         nanos = _nanos(record, "observedTimeUnixNano")
         if nanos is None:
-            raise _Bad("missing_field", "the log record has no time", "timeUnixNano")
+            raise Refused(Reason.MISSING, "the log record has no time", field="timeUnixNano")
         ctx.note("observed_time_as_time")
     trace_id = _hex_id(record, "traceId", 16, ctx)
     span_id = _hex_id(record, "spanId", 8, ctx)
@@ -509,7 +545,13 @@ def _list(value: Any, at: str, name: str, ctx: Context) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        ctx.reject(at, "wrong_type", f"{name} must be a list, got {kind_of(value)}", field=name)
+        ctx.reject(
+            at,
+            Reason.INVALID_TYPE,
+            f"{name} must be a list, got {kind_of(value)}",
+            field=name,
+            value=value,
+        )
         return []
     return value
 
@@ -520,7 +562,7 @@ def _request(
     if not isinstance(request, dict):
         ctx.reject(
             pointer(prefix, *parts),
-            "wrong_type",
+            Reason.INVALID_TYPE,
             f"expected an OTLP export request (object), got {kind_of(request)}",
         )
         return
@@ -535,7 +577,7 @@ def _request(
             if not isinstance(resource, dict):
                 ctx.reject(
                     pointer(prefix, *base),
-                    "wrong_type",
+                    Reason.INVALID_TYPE,
                     f"a {signal} entry must be an object, got {kind_of(resource)}",
                 )
                 continue
@@ -558,7 +600,7 @@ def _request(
         if request:
             ctx.reject(
                 pointer(prefix, *parts),
-                "unknown_format",
+                Reason.UNKNOWN_FORMAT,
                 "no resourceSpans or resourceLogs: not an OTLP/JSON traces or logs request",
             )
         else:
@@ -591,7 +633,7 @@ def _group(
 ) -> Iterator[Parsed]:
     if not isinstance(group, dict):
         ctx.reject(
-            pointer(prefix, *base), "wrong_type", f"expected an object, got {kind_of(group)}"
+            pointer(prefix, *base), Reason.INVALID_TYPE, f"expected an object, got {kind_of(group)}"
         )
         return
     scope_raw = group.get(scope_keys[0], group.get(scope_keys[1]))
@@ -604,9 +646,9 @@ def _group(
         at = (*base, items_key, k)
         try:
             record = make(item, scope, options, ctx)
-        except _Bad as bad:
-            parts = at if bad.field == "" else (*at, *bad.parts)
-            ctx.reject(pointer(prefix, *parts), bad.code, bad.message, field=bad.field or None)
+        except Refused as bad:
+            parts = at if not bad.field else (*at, *bad.field.split("."))
+            ctx.refuse(bad, pointer(prefix, *parts))
             continue
         if record is not None:
             yield Parsed("event", record, pointer(prefix, *at))

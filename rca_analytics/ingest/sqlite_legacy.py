@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pydantic_core
 
+from .._reasons import Reason
 from ..errors import Failure, ReaderError
 
 __all__ = ["LEGACY_DDL", "LegacyBatch", "LegacyFile"]
@@ -255,7 +256,9 @@ def _batch(
                     columns[name][i] = None
                     bad.setdefault(
                         i,
-                        Failure(ids[i], name, "bad_text", "text that is not UTF-8", _shown(value)),
+                        Failure(
+                            ids[i], name, Reason.NOT_UTF8, "text that is not UTF-8", _shown(value)
+                        ),
                     )
     for name in (*_JSON_OBJECTS, *_JSON_LISTS):
         if name in columns:
@@ -356,7 +359,7 @@ def _decode(
             if isinstance(text, (str, bytes)) and text in problems:
                 shown = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
                 shown = shown if len(shown) <= 80 else shown[:79] + "…"
-                bad.setdefault(i, Failure(ids[i], name, "bad_json", problems[text], shown))
+                bad.setdefault(i, Failure(ids[i], name, Reason.BAD_JSON, problems[text], shown))
     return list(map(decoded.__getitem__, values))
 
 

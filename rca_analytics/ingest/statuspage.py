@@ -42,10 +42,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from .._reasons import Reason
 from ..errors import ReaderError
 from ._base import (
     Context,
     Parsed,
+    Refused,
     Rule,
     apply_rule,
     check_rule,
@@ -114,16 +116,6 @@ _TIMES = (
 _SEVERITIES = frozenset(PRIORITY)
 
 
-class _Bad(Exception):
-    """A value that makes its record unreadable: reason code, message, field."""
-
-    def __init__(self, code: str, message: str, field: str | None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
-
-
 @dataclass(frozen=True, slots=True)
 class _Update:
     """One readable incident update."""
@@ -177,7 +169,9 @@ def read(
         if document is None:
             if len(ctx.rejects) == rejected:  # the file holds null
                 ctx.reject(
-                    pointer(path), "unknown_format", "expected a Statuspage incident, not null"
+                    pointer(path),
+                    Reason.UNKNOWN_FORMAT,
+                    "expected a Statuspage incident, not null",
                 )
             continue
         for page, raw, parts, planned in _incidents(document, path, ctx):
@@ -197,7 +191,7 @@ def _incidents(
     if not isinstance(document, dict):
         ctx.reject(
             pointer(path),
-            "unknown_format",
+            Reason.UNKNOWN_FORMAT,
             f"expected a Statuspage incident or a list of them, not {_kind(document)}",
         )
         return
@@ -217,7 +211,11 @@ def _incidents(
         items = document[key]
         if not isinstance(items, list):
             ctx.reject(
-                pointer(path, key), "wrong_type", f"{key} must be a list, not {_kind(items)}", key
+                pointer(path, key),
+                Reason.INVALID_TYPE,
+                f"{key} must be a list, not {_kind(items)}",
+                key,
+                value=items,
             )
             continue
         for i, item in enumerate(items):
@@ -228,7 +226,7 @@ def _incidents(
         else:
             ctx.reject(
                 pointer(path),
-                "unknown_format",
+                Reason.UNKNOWN_FORMAT,
                 "no incident, incidents or scheduled_maintenances in this object",
             )
 
@@ -248,13 +246,17 @@ def _incident(
     here = pointer(path, *parts)
     try:
         if not isinstance(raw, dict):
-            raise _Bad("wrong_type", f"an incident must be an object, not {_kind(raw)}", None)
+            raise Refused(
+                Reason.INVALID_TYPE, f"an incident must be an object, not {_kind(raw)}", value=raw
+            )
         incident_id = _ident(raw.get("id"), "id")
         name = raw.get("name")
         if name is None or (isinstance(name, str) and not name.strip()):
-            raise _Bad("missing_field", "the incident has no name", "name")
+            raise Refused(Reason.MISSING, "the incident has no name", field="name")
         if not isinstance(name, str):
-            raise _Bad("wrong_type", f"name must be text, not {_kind(name)}", "name")
+            raise Refused(
+                Reason.INVALID_TYPE, f"name must be text, not {_kind(name)}", field="name"
+            )
         status_raw = _text_or_none(raw, "status")
         impact_raw = _text_or_none(raw, "impact")
         times = {f: _time(raw.get(f), f, ctx) for f in _TIMES}
@@ -264,9 +266,11 @@ def _incident(
         shortlink = _text_or_none(raw, "shortlink")
         for i, c in enumerate(components_raw):
             if not isinstance(c, dict):
-                raise _Bad("wrong_type", f"components/{i} must be an object", "components")
-    except _Bad as bad:
-        ctx.reject(here, bad.code, bad.message, bad.field)
+                raise Refused(
+                    Reason.INVALID_TYPE, f"components/{i} must be an object", field="components"
+                )
+    except Refused as bad:
+        ctx.refuse(bad, here)
         if isinstance(raw, dict) and isinstance(raw.get("incident_updates"), list):
             ctx.skip("update_of_rejected_incident", len(raw["incident_updates"]))
         return
@@ -387,7 +391,9 @@ def _updates(
     for index, u in enumerate(raw):
         try:
             if not isinstance(u, dict):
-                raise _Bad("wrong_type", f"an update must be an object, not {_kind(u)}", None)
+                raise Refused(
+                    Reason.INVALID_TYPE, f"an update must be an object, not {_kind(u)}", value=u
+                )
             update_id = _ident(u.get("id"), "id")
             status = _text_or_none(u, "status")
             body = _text_or_none(u, "body") or ""
@@ -395,16 +401,19 @@ def _updates(
             shown = _time(u.get("display_at"), "display_at", ctx)
             at = shown or posted
             if at is None:
-                raise _Bad(
-                    "missing_field", "the update has no display_at nor created_at", "created_at"
+                raise Refused(
+                    Reason.MISSING,
+                    "the update has no display_at nor created_at",
+                    field="created_at",
                 )
             affected = []
             for i, a in enumerate(_list(u, "affected_components")):
                 if not isinstance(a, dict):
-                    raise _Bad(
-                        "wrong_type",
+                    raise Refused(
+                        Reason.INVALID_TYPE,
                         f"affected_components/{i} must be an object, not {_kind(a)}",
-                        "affected_components",
+                        field="affected_components",
+                        value=a,
                     )
                 label = a.get("name")
                 affected.append(
@@ -415,8 +424,8 @@ def _updates(
                         "new_status": a.get("new_status"),
                     }
                 )
-        except _Bad as bad:
-            ctx.reject(pointer(path, *parts, index), bad.code, bad.message, bad.field)
+        except Refused as bad:
+            ctx.refuse(bad, pointer(path, *parts, index))
             continue
         found.append(_Update(index, update_id, status, body, at, posted, affected))
     # oldest first; of updates at the same time, the one listed later is the older
@@ -528,7 +537,12 @@ def _time(value: Any, field: str, ctx: Context) -> dt.datetime | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str):
-        raise _Bad("invalid_time", f"{field} must be an ISO 8601 time, not {_kind(value)}", field)
+        raise Refused(
+            Reason.INVALID_DATETIME,
+            f"{field} must be an ISO 8601 time, not {_kind(value)}",
+            field=field,
+            value=value,
+        )
     try:
         t = dt.datetime.fromisoformat(value.strip())
         if t.tzinfo is None:
@@ -536,8 +550,11 @@ def _time(value: Any, field: str, ctx: Context) -> dt.datetime | None:
             t = t.replace(tzinfo=dt.UTC)
         return t.astimezone(dt.UTC)
     except (ValueError, OverflowError):
-        raise _Bad(
-            "invalid_time", f"{field}: {value[:60]!r} is not an ISO 8601 time", field
+        raise Refused(
+            Reason.INVALID_DATETIME,
+            f"{field}: {value[:60]!r} is not an ISO 8601 time",
+            field=field,
+            value=value,
         ) from None
 
 
@@ -545,9 +562,14 @@ def _ident(value: Any, field: str) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise _Bad("missing_field", f"no {field}", field)
+        raise Refused(Reason.MISSING, f"no {field}", field=field)
     if not isinstance(value, str):
-        raise _Bad("wrong_type", f"{field} must be text, not {_kind(value)}", field)
+        raise Refused(
+            Reason.INVALID_TYPE,
+            f"{field} must be text, not {_kind(value)}",
+            field=field,
+            value=value,
+        )
     return value.strip()
 
 
@@ -555,7 +577,9 @@ def _text_or_none(record: Mapping[str, Any], field: str) -> str | None:
     value = record.get(field)
     if value is None or isinstance(value, str):
         return value
-    raise _Bad("wrong_type", f"{field} must be text, not {_kind(value)}", field)
+    raise Refused(
+        Reason.INVALID_TYPE, f"{field} must be text, not {_kind(value)}", field=field, value=value
+    )
 
 
 def _list(record: Mapping[str, Any], field: str) -> list[Any]:
@@ -563,7 +587,12 @@ def _list(record: Mapping[str, Any], field: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise _Bad("wrong_type", f"{field} must be a list, not {_kind(value)}", field)
+        raise Refused(
+            Reason.INVALID_TYPE,
+            f"{field} must be a list, not {_kind(value)}",
+            field=field,
+            value=value,
+        )
     return value
 
 

@@ -131,6 +131,7 @@ def test_rules_match_exact_names_before_patterns_and_callables_decide() -> None:
     assert _base.apply_rule(str.upper, "db") == "DB"
 
 
+@pytest.mark.slow
 @given(st.lists(st.text(), max_size=4))
 def test_stable_ids_and_digests_are_deterministic_and_distinguish_parts(parts: list[str]) -> None:
     assert _base.stable_id(*parts) == _base.stable_id(*parts)

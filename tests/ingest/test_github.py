@@ -90,6 +90,7 @@ FOLDERS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("folder", sorted(FOLDERS))
 def test_every_sample_folder_is_read(realworld: Path, tmp_path: Path, folder: str) -> None:
     read, stored, duplicates, skipped = FOLDERS[folder]
@@ -100,8 +101,8 @@ def test_every_sample_folder_is_read(realworld: Path, tmp_path: Path, folder: st
             "read": read,
             "stored": stored,
             "updated": 0,
-            "duplicates": duplicates,
-            "rejected": 0,
+            "unchanged": duplicates,
+            "rejected_rows": 0,
         }
         assert report.investigations["read"] == 0
         assert report.skipped == skipped
@@ -109,11 +110,12 @@ def test_every_sample_folder_is_read(realworld: Path, tmp_path: Path, folder: st
         assert len(store.events()) == stored
 
 
+@pytest.mark.slow
 def test_the_whole_sample_set_twice_stores_everything_once(realworld: Path, tmp_path: Path) -> None:
     with rca.connect(tmp_path / "s.duckdb") as store:
         first = store.ingest("github", [realworld / "github"])
         assert first.ok
-        assert (first.events["read"], first.events["stored"], first.events["duplicates"]) == (
+        assert (first.events["read"], first.events["stored"], first.events["unchanged"]) == (
             18,
             8,
             10,
@@ -121,7 +123,7 @@ def test_the_whole_sample_set_twice_stores_everything_once(realworld: Path, tmp_
         assert first.skipped == {"not_completed": 7, "not_incident": 7}
         again = store.ingest("github", [realworld / "github"])
         assert again.events["stored"] == 0
-        assert again.events["duplicates"] == 18
+        assert again.events["unchanged"] == 18
         counts = store.events().groupby(["source", "event_type"], observed=True).size()
         assert counts.to_dict() == {
             ("ci", "build"): 1,
@@ -261,6 +263,7 @@ def test_checks_pushes_deployments_and_releases_map_exactly(
 # --- redeliveries and overlapping exports -----------------------------------------------
 
 
+@pytest.mark.slow
 def test_deliveries_of_the_same_run_collapse_into_one_event(
     realworld: Path, tmp_path: Path
 ) -> None:
@@ -302,13 +305,13 @@ def test_deliveries_of_the_same_run_collapse_into_one_event(
         assert report.ok, report.rejects
         assert report.events["read"] == 7
         assert report.events["stored"] == 2
-        assert report.events["duplicates"] == 5
+        assert report.events["unchanged"] == 5
         assert sorted(store.events()["source_id"]) == [
             "workflow_run:289782451:1",
             "workflow_run:289782451:2",
         ]
         again = store.ingest("github", [tmp_path])
-        assert (again.events["stored"], again.events["duplicates"]) == (0, 7)
+        assert (again.events["stored"], again.events["unchanged"]) == (0, 7)
 
 
 def test_an_envelope_names_its_event_and_delivery(tmp_path: Path) -> None:
@@ -356,7 +359,7 @@ def test_the_event_comes_from_the_option_the_folder_or_the_shape(
     assert _with_fields(reading.rejects) == [
         (str(tmp_path / "misc" / "odd.json"), "unknown_format", None),
         # the folder says push: a job body has no ref
-        (pointer(tmp_path / "push" / "job.json", "ref"), "missing_field", "ref"),
+        (pointer(tmp_path / "push" / "job.json", "ref"), "missing", "ref"),
     ]
     forced = rca.read("github", tmp_path / "push", event="workflow_job")
     assert forced.events["source_id"].tolist() == ["workflow_job:289782451"]
@@ -470,6 +473,7 @@ def test_an_incident_issue_opened_then_closed_is_one_resolved_investigation(
     assert pd.isna(inv.component_affected)
 
 
+@pytest.mark.slow
 def test_a_later_delivery_updates_the_investigation(realworld: Path, tmp_path: Path) -> None:
     opened = _incident(realworld, "incident")
     _write(tmp_path / "one" / "issues" / "opened.json", opened)
@@ -486,7 +490,7 @@ def test_a_later_delivery_updates_the_investigation(realworld: Path, tmp_path: P
         assert inv.status == "resolved"
         assert inv.resolved_at == _stamp("2019-05-15T16:00:00Z")
         third = store.ingest("github", [tmp_path / "two"])
-        assert (third.investigations["updated"], third.investigations["duplicates"]) == (0, 1)
+        assert (third.investigations["updated"], third.investigations["unchanged"]) == (0, 1)
         reopened = _closed(opened)  # GitHub keeps the old closed_at on a reopened issue
         reopened["action"] = "reopened"
         reopened["issue"].update(state="open", updated_at="2019-05-16T08:00:00Z")
@@ -549,6 +553,7 @@ def test_deleted_issues_and_empty_lists_are_skipped(realworld: Path, tmp_path: P
 # --- hostile input --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_hostile_files_are_rejected_exactly_and_the_good_ones_stored(tmp_path: Path) -> None:
     folder = tmp_path / "workflow_run"
     good = _write(folder / "a_good.json", _run_body(1))
@@ -576,17 +581,17 @@ def test_hostile_files_are_rejected_exactly_and_the_good_ones_stored(tmp_path: P
         report = store.ingest("github", [folder, tmp_path / "hooks"])
         assert _rejects(report) == [
             (f"{truncated}:1", "bad_json"),
-            (pointer(listed, "workflow_run"), "wrong_type"),
+            (pointer(listed, "workflow_run"), "invalid_type"),
             (f"{garbage}:2", "not_utf8"),
             (f"{empty}:1", "bad_json"),
-            (pointer(no_id, "workflow_run", "id"), "missing_field"),
-            (pointer(bad_time, "workflow_run", "updated_at"), "invalid_time"),
-            (str(scalar), "wrong_type"),
-            (str(null), "wrong_type"),
-            (pointer(array, 0), "wrong_type"),
-            (pointer(repo_text, "repository"), "wrong_type"),
+            (pointer(no_id, "workflow_run", "id"), "missing"),
+            (pointer(bad_time, "workflow_run", "updated_at"), "invalid_datetime"),
+            (str(scalar), "invalid_type"),
+            (str(null), "invalid_type"),
+            (pointer(array, 0), "invalid_type"),
+            (pointer(repo_text, "repository"), "invalid_type"),
             (pointer(broken_body, "body"), "bad_json"),
-            (pointer(headers_only, "payload"), "missing_field"),
+            (pointer(headers_only, "payload"), "missing"),
         ]
         fields = report.rejects["field"].tolist()
         assert fields[1] == "workflow_run" and fields[4] == "workflow_run.id"
@@ -652,6 +657,7 @@ json_values = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=json_values, folder=st.sampled_from((*github.SUPPORTED_EVENTS, "misc")))
 def test_any_json_is_a_record_a_skip_or_a_reject(value: Any, folder: str) -> None:
@@ -732,9 +738,9 @@ def test_a_payload_text_that_is_no_body_is_rejected(tmp_path: Path) -> None:
     assert _with_fields(report.rejects) == [
         (pointer(tmp_path / "bigint.json", "payload"), "bad_json", None),
         (pointer(tmp_path / "deep.json", "payload"), "bad_json", None),
-        (pointer(tmp_path / "list.json", "payload"), "wrong_type", "payload"),
-        (pointer(tmp_path / "null.json", "payload"), "wrong_type", "payload"),
-        (str(tmp_path / "nulldoc.json"), "wrong_type", None),
+        (pointer(tmp_path / "list.json", "payload"), "invalid_type", "payload"),
+        (pointer(tmp_path / "null.json", "payload"), "invalid_type", "payload"),
+        (str(tmp_path / "nulldoc.json"), "invalid_type", None),
     ]
     assert report.events["stored"] == 1
 
@@ -862,6 +868,7 @@ def _mutated(data: st.DataObject, skeleton: Any, keys: tuple[str, ...]) -> Any:
     return fuzzing.mutated(data, skeleton, keys, _LEAVES)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), event=st.sampled_from(sorted(_BODIES)), form=st.integers(0, 2))
 def test_arbitrary_json_in_a_body_is_read_skipped_or_rejected_never_raised(
