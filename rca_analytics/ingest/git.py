@@ -470,6 +470,28 @@ def _read_repo(
         ctx.advance(pending)
 
 
+@dataclass(frozen=True, slots=True)
+class _Commit:
+    """One commit as git printed it, parsed."""
+
+    sha: str
+    parents: list[str]
+    author: str
+    email: str
+    authored: str
+    committer: str
+    committer_email: str
+    committed_at: dt.datetime
+    subject: str
+    body: str
+    cut: bool
+    files: list[dict[str, Any]]
+    n_files: int
+    added: int
+    deleted: int
+    counted: dict[str, int]
+
+
 def _commit(
     raw: bytes,
     repo: _Repo,
@@ -481,45 +503,17 @@ def _commit(
     service: str | None,
     max_files: int,
 ) -> Iterator[Parsed]:
-    text = _decode(raw, ctx)
-    head = text.split("\0", 8)
-    if len(head) != 9 or end not in head[8]:
-        ctx.reject(
-            repo.where,
-            Reason.BAD_RECORD,
-            f"a commit git printed could not be parsed: {text[:80]!r}",
-        )
+    commit = _parse_commit(raw, repo, end, ctx, rule, cache, max_files)
+    if commit is None:
         return
-    sha, parents, author, email, authored, committer, committer_email, committed, rest = head
-    here = f"{repo.where}@{sha}"
-    message, _, stats = rest.partition(end)
-    if sha in repo.shallow:  # its diff would be against nothing: every file "added"
-        ctx.note("shallow_boundary_files_left_out")
-        stats = ""
-    try:
-        committed_at = dt.datetime.fromisoformat(committed)
-        files, n_files, added, deleted, counted = _files(stats, max_files, rule, cache)
-    except (ValueError, IndexError) as err:
-        ctx.reject(here, Reason.BAD_RECORD, f"git printed what could not be parsed: {err}")
-        return
-    message = message.strip("\n").rstrip()
-    first, _, body = message.partition("\n\n")
-    subject = one_line(first, MAX_SUBJECT)
-    body = body.strip("\n")
-    cut = len(body) > MAX_BODY
-    if cut:
-        body = body[:MAX_BODY]
-        ctx.note("message_body_cut")
-    parent_list = parents.split()
-    merge = len(parent_list) > 1
+    sha = commit.sha
+    merge = len(commit.parents) > 1
     at_commit = tags.get(sha, [])
-    event_tags = ["merge"] if merge else []
-    if subject.startswith('Revert "') or "\nThis reverts commit " in "\n" + body:
-        event_tags.append("revert")
-    event_tags.extend(f"tag:{t.name}" for t in at_commit)
-    ranked = sorted(counted, key=counted.__getitem__, reverse=True)  # ties: first seen
+    ranked = sorted(
+        commit.counted, key=commit.counted.__getitem__, reverse=True
+    )  # ties: first seen
     constant = rule if isinstance(rule, str) else None
-    timestamp = committed_at.astimezone(dt.UTC)
+    timestamp = commit.committed_at.astimezone(dt.UTC)
     yield Parsed(
         "event",
         {
@@ -530,60 +524,157 @@ def _commit(
             "component": constant or (ranked[0] if ranked else None),
             "service": service,
             "source_id": sha,
-            "data": {
-                "sha": sha,
-                "parents": parent_list,
-                "merge": merge,
-                "author": author,
-                "author_email": email,
-                "authored_at": authored,
-                "committer": committer,
-                "committer_email": committer_email,
-                "committer_tz": _offset(committed_at),
-                "subject": subject,
-                "body": body,
-                "body_truncated": cut,
-                "files": files,
-                "files_total": n_files,
-                "insertions": added,
-                "deletions": deleted,
-                "components": ranked,
-                "tags": [t.name for t in at_commit],
-                "repository": repo.name,
-            },
-            "tags": event_tags,
+            "data": _commit_data(commit, merge, ranked, at_commit, repo),
+            "tags": _commit_tags(commit.subject, commit.body, merge, at_commit),
         },
-        here,
+        f"{repo.where}@{sha}",
     )
     for tag in at_commit:
-        if tag.annotated and tag.date is None:
-            ctx.note("tag_without_date")
-        yield Parsed(
-            "event",
-            {
-                "timestamp": timestamp if tag.date is None else tag.date.astimezone(dt.UTC),
-                "source": "git",
-                "event_type": "tag",
-                "severity": "low",
-                "component": constant,
-                "service": service,
-                "source_id": f"tag:{tag.name}:{sha}",
-                "data": {
-                    "name": tag.name,
-                    "sha": sha,
-                    "annotated": tag.annotated,
-                    "tag_object": tag.tag_object,
-                    "tagger": tag.tagger,
-                    "tagger_email": tag.tagger_email,
-                    "tagger_tz": None if tag.date is None else _offset(tag.date),
-                    "subject": tag.subject,
-                    "body": tag.body,
-                    "repository": repo.name,
-                },
-                "tags": ["annotated" if tag.annotated else "lightweight"],
-            },
-            f"{repo.where}@refs/tags/{tag.name}",
+        yield _tag_event(tag, sha, timestamp, constant, service, repo, ctx)
+
+
+def _parse_commit(
+    raw: bytes,
+    repo: _Repo,
+    end: str,
+    ctx: Context,
+    rule: Rule | None,
+    cache: dict[str, str | None],
+    max_files: int,
+) -> _Commit | None:
+    """One commit of ``git log``'s output; ``None`` (after rejecting it) if unreadable."""
+    text = _decode(raw, ctx)
+    head = text.split("\0", 8)
+    if len(head) != 9 or end not in head[8]:
+        ctx.reject(
+            repo.where,
+            Reason.BAD_RECORD,
+            f"a commit git printed could not be parsed: {text[:80]!r}",
         )
+        return None
+    sha, parents, author, email, authored, committer, committer_email, committed, rest = head
+    message, _, stats = rest.partition(end)
+    if sha in repo.shallow:  # its diff would be against nothing: every file "added"
+        ctx.note("shallow_boundary_files_left_out")
+        stats = ""
+    try:
+        committed_at = dt.datetime.fromisoformat(committed)
+        files, n_files, added, deleted, counted = _files(stats, max_files, rule, cache)
+    except (ValueError, IndexError) as err:
+        ctx.reject(
+            f"{repo.where}@{sha}",
+            Reason.BAD_RECORD,
+            f"git printed what could not be parsed: {err}",
+        )
+        return None
+    subject, body, cut = _message(message, ctx)
+    return _Commit(
+        sha,
+        parents.split(),
+        author,
+        email,
+        authored,
+        committer,
+        committer_email,
+        committed_at,
+        subject,
+        body,
+        cut,
+        files,
+        n_files,
+        added,
+        deleted,
+        counted,
+    )
+
+
+def _commit_data(
+    commit: _Commit, merge: bool, ranked: list[str], at_commit: list[_Tag], repo: _Repo
+) -> dict[str, Any]:
+    """The ``data`` of a commit event."""
+    return {
+        "sha": commit.sha,
+        "parents": commit.parents,
+        "merge": merge,
+        "author": commit.author,
+        "author_email": commit.email,
+        "authored_at": commit.authored,
+        "committer": commit.committer,
+        "committer_email": commit.committer_email,
+        "committer_tz": _offset(commit.committed_at),
+        "subject": commit.subject,
+        "body": commit.body,
+        "body_truncated": commit.cut,
+        "files": commit.files,
+        "files_total": commit.n_files,
+        "insertions": commit.added,
+        "deletions": commit.deleted,
+        "components": ranked,
+        "tags": [t.name for t in at_commit],
+        "repository": repo.name,
+    }
+
+
+def _message(message: str, ctx: Context) -> tuple[str, str, bool]:
+    """The subject, the body (cut to ``MAX_BODY``) and whether it was cut."""
+    message = message.strip("\n").rstrip()
+    first, _, body = message.partition("\n\n")
+    subject = one_line(first, MAX_SUBJECT)
+    body = body.strip("\n")
+    cut = len(body) > MAX_BODY
+    if cut:
+        body = body[:MAX_BODY]
+        ctx.note("message_body_cut")
+    return subject, body, cut
+
+
+def _commit_tags(subject: str, body: str, merge: bool, at_commit: list[_Tag]) -> list[str]:
+    """The event tags of a commit: merge, revert and the git tags pointing at it."""
+    event_tags = ["merge"] if merge else []
+    if subject.startswith('Revert "') or "\nThis reverts commit " in "\n" + body:
+        event_tags.append("revert")
+    event_tags.extend(f"tag:{t.name}" for t in at_commit)
+    return event_tags
+
+
+def _tag_event(
+    tag: _Tag,
+    sha: str,
+    timestamp: dt.datetime,
+    constant: str | None,
+    service: str | None,
+    repo: _Repo,
+    ctx: Context,
+) -> Parsed:
+    """The ``tag`` event of a git tag pointing at commit ``sha``."""
+    if tag.annotated and tag.date is None:
+        ctx.note("tag_without_date")
+    return Parsed(
+        "event",
+        {
+            "timestamp": timestamp if tag.date is None else tag.date.astimezone(dt.UTC),
+            "source": "git",
+            "event_type": "tag",
+            "severity": "low",
+            "component": constant,
+            "service": service,
+            "source_id": f"tag:{tag.name}:{sha}",
+            "data": {
+                "name": tag.name,
+                "sha": sha,
+                "annotated": tag.annotated,
+                "tag_object": tag.tag_object,
+                "tagger": tag.tagger,
+                "tagger_email": tag.tagger_email,
+                "tagger_tz": None if tag.date is None else _offset(tag.date),
+                "subject": tag.subject,
+                "body": tag.body,
+                "repository": repo.name,
+            },
+            "tags": ["annotated" if tag.annotated else "lightweight"],
+        },
+        f"{repo.where}@refs/tags/{tag.name}",
+    )
 
 
 def _offset(when: dt.datetime) -> str:

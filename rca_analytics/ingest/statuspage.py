@@ -245,86 +245,106 @@ def _incident(
 ) -> Iterator[Parsed]:
     here = pointer(path, *parts)
     try:
-        if not isinstance(raw, dict):
-            raise Refused(
-                Reason.INVALID_TYPE, f"an incident must be an object, not {_kind(raw)}", value=raw
-            )
-        incident_id = _ident(raw.get("id"), "id")
-        name = raw.get("name")
-        if name is None or (isinstance(name, str) and not name.strip()):
-            raise Refused(Reason.MISSING, "the incident has no name", field="name")
-        if not isinstance(name, str):
-            raise Refused(
-                Reason.INVALID_TYPE, f"name must be text, not {_kind(name)}", field="name"
-            )
-        status_raw = _text_or_none(raw, "status")
-        impact_raw = _text_or_none(raw, "impact")
-        times = {f: _time(raw.get(f), f, ctx) for f in _TIMES}
-        updates_raw = _list(raw, "incident_updates")
-        components_raw = _list(raw, "components")
-        postmortem = _text_or_none(raw, "postmortem_body")
-        shortlink = _text_or_none(raw, "shortlink")
-        for i, c in enumerate(components_raw):
-            if not isinstance(c, dict):
-                raise Refused(
-                    Reason.INVALID_TYPE, f"components/{i} must be an object", field="components"
-                )
+        fields = _fields(raw, ctx)
     except Refused as bad:
         ctx.refuse(bad, here)
         if isinstance(raw, dict) and isinstance(raw.get("incident_updates"), list):
             ctx.skip("update_of_rejected_incident", len(raw["incident_updates"]))
         return
-
     page_key = _first_text(page.get("id"), raw.get("page_id"), page.get("url")) or "unknown"
-    investigation_id = stable_id("statuspage", page_key, incident_id)
-    updated = times["updated_at"]
-    if investigation_id in latest:
-        seen = latest[investigation_id]
-        if updated is not None and seen is not None:
-            if updated < seen:  # a later copy of this incident came earlier in the input
-                ctx.skip("older_copy_of_incident")
-                return
-            latest[investigation_id] = updated
-    else:
-        latest[investigation_id] = updated
+    investigation_id = stable_id("statuspage", page_key, fields.incident_id)
+    if _older_copy(latest, investigation_id, fields.times["updated_at"], ctx):
+        return
 
-    updates = _updates(updates_raw, path, (*parts, "incident_updates"), ctx)
-    planned = (
-        planned
-        or times["scheduled_for"] is not None
-        or impact_raw == "maintenance"
-        or status_raw in _MAINTENANCE
+    updates = _updates(fields.updates_raw, path, (*parts, "incident_updates"), ctx)
+    planned = _planned(planned, fields)
+    status = _status(fields, updates, ctx)
+    severity = _impact(impact, fields.impact_raw, ctx)
+    page_name = _first_text(page.get("name"))
+    service_name = (
+        service if isinstance(service, str) else apply_rule(service, page_name) or page_name
     )
+    names, component_affected = _components(fields, updates, component)
+    record = _investigation(
+        fields,
+        investigation_id,
+        updates,
+        status,
+        severity,
+        component_affected,
+        service_name,
+        planned,
+        names,
+        ctx,
+    )
+    yield Parsed("investigation", record, here)
+
+    for u in updates:
+        yield _update_event(
+            u,
+            fields,
+            names,
+            severity,
+            component_affected,
+            service_name,
+            page_key,
+            investigation_id,
+            path,
+            parts,
+            ctx,
+        )
+
+
+def _components(
+    fields: _Fields, updates: list[_Update], component: Rule | None
+) -> tuple[dict[str, str], str | None]:
+    """Each component's name after the rule, and the component most affected."""
+    ranks = _component_ranks(fields.components_raw, updates)
+    names = {n: apply_rule(component, n) or n for n in ranks}
+    component_affected = names[max(ranks, key=ranks.__getitem__)] if ranks else None
+    if isinstance(component, str):
+        component_affected = component  # one component for everything
+    return names, component_affected
+
+
+def _planned(planned: bool, fields: _Fields) -> bool:
+    """Whether the incident is planned maintenance."""
+    return (
+        planned
+        or fields.times["scheduled_for"] is not None
+        or fields.impact_raw == "maintenance"
+        or fields.status_raw in _MAINTENANCE
+    )
+
+
+def _status(fields: _Fields, updates: list[_Update], ctx: Context) -> str:
+    """The investigation status: the incident's own, else its latest update's."""
+    status_raw = fields.status_raw
     if status_raw is None and updates:
         status_raw = updates[-1].status
     status = STATUS.get(status_raw or "")
     if status is None:
         ctx.note("unknown_status")
-        status = "resolved" if times["resolved_at"] is not None else "open"
-    severity = _impact(impact, impact_raw, ctx)
-    page_name = _first_text(page.get("name"))
-    service_name = (
-        service if isinstance(service, str) else apply_rule(service, page_name) or page_name
-    )
+        status = "resolved" if fields.times["resolved_at"] is not None else "open"
+    return status
 
-    # components: the incident's own list (page order), then any named only by updates
-    ranks: dict[str, int] = {}
-    for c in components_raw:
-        if isinstance(c.get("name"), str) and c["name"].strip():
-            ranks[c["name"].strip()] = _COMPONENT_RANK.get(str(c.get("status")), 0)
-    for u in updates:
-        for a in u.affected:
-            if a["name"]:
-                rank = max(
-                    _COMPONENT_RANK.get(str(a.get(k)), 0) for k in ("old_status", "new_status")
-                )
-                ranks[a["name"]] = max(ranks.get(a["name"], 0), rank)
-    names = {n: apply_rule(component, n) or n for n in ranks}
-    component_affected = names[max(ranks, key=ranks.__getitem__)] if ranks else None
-    if isinstance(component, str):
-        component_affected = component  # one component for everything
 
-    record = {
+def _investigation(
+    fields: _Fields,
+    investigation_id: str,
+    updates: list[_Update],
+    status: str,
+    severity: str,
+    component_affected: str | None,
+    service_name: str | None,
+    planned: bool,
+    names: dict[str, str],
+    ctx: Context,
+) -> dict[str, Any]:
+    """The investigation record of an incident."""
+    name, impact_raw, times = fields.name, fields.impact_raw, fields.times
+    postmortem = fields.postmortem
+    return {
         "id": investigation_id,
         "title": _capped(" ".join(name.split()), MAX_TITLE, "title_truncated", ctx),
         "description": _description(updates, postmortem, ctx),
@@ -342,45 +362,150 @@ def _incident(
         ],
         "created_by": "statuspage",
         "created_at": times["created_at"],
-        "revision": revision(updated),
+        "revision": revision(times["updated_at"]),
         **_times(times, updates, record_status=status, planned=planned, ctx=ctx),
     }
-    yield Parsed("investigation", record, here)
 
+
+@dataclass(frozen=True, slots=True)
+class _Fields:
+    """The checked fields of one incident object."""
+
+    incident_id: str
+    name: str
+    status_raw: str | None
+    impact_raw: str | None
+    times: dict[str, dt.datetime | None]
+    updates_raw: list[Any]
+    components_raw: list[Any]
+    postmortem: str | None
+    shortlink: str | None
+
+
+def _fields(raw: Any, ctx: Context) -> _Fields:
+    """The fields of an incident object; raises :class:`Refused` if one is unusable."""
+    if not isinstance(raw, dict):
+        raise Refused(
+            Reason.INVALID_TYPE, f"an incident must be an object, not {_kind(raw)}", value=raw
+        )
+    incident_id = _ident(raw.get("id"), "id")
+    name = raw.get("name")
+    if name is None or (isinstance(name, str) and not name.strip()):
+        raise Refused(Reason.MISSING, "the incident has no name", field="name")
+    if not isinstance(name, str):
+        raise Refused(Reason.INVALID_TYPE, f"name must be text, not {_kind(name)}", field="name")
+    status_raw = _text_or_none(raw, "status")
+    impact_raw = _text_or_none(raw, "impact")
+    times = {f: _time(raw.get(f), f, ctx) for f in _TIMES}
+    updates_raw = _list(raw, "incident_updates")
+    components_raw = _list(raw, "components")
+    postmortem = _text_or_none(raw, "postmortem_body")
+    shortlink = _text_or_none(raw, "shortlink")
+    for i, c in enumerate(components_raw):
+        if not isinstance(c, dict):
+            raise Refused(
+                Reason.INVALID_TYPE, f"components/{i} must be an object", field="components"
+            )
+    return _Fields(
+        incident_id,
+        name,
+        status_raw,
+        impact_raw,
+        times,
+        updates_raw,
+        components_raw,
+        postmortem,
+        shortlink,
+    )
+
+
+def _older_copy(
+    latest: dict[str, dt.datetime | None],
+    investigation_id: str,
+    updated: dt.datetime | None,
+    ctx: Context,
+) -> bool:
+    """Whether a later copy of this incident came earlier in the input (noting this one)."""
+    if investigation_id in latest:
+        seen = latest[investigation_id]
+        if updated is not None and seen is not None:
+            if updated < seen:  # a later copy of this incident came earlier in the input
+                ctx.skip("older_copy_of_incident")
+                return True
+            latest[investigation_id] = updated
+    else:
+        latest[investigation_id] = updated
+    return False
+
+
+def _component_ranks(components_raw: list[Any], updates: list[_Update]) -> dict[str, int]:
+    """How badly each component was hit, by name.
+
+    The incident's own list (page order) comes first, then any named only by updates.
+    """
+    ranks: dict[str, int] = {}
+    for c in components_raw:
+        if isinstance(c.get("name"), str) and c["name"].strip():
+            ranks[c["name"].strip()] = _COMPONENT_RANK.get(str(c.get("status")), 0)
     for u in updates:
-        worst = max(
-            (a for a in u.affected if a["name"]),
-            key=lambda a: max(
-                _COMPONENT_RANK.get(str(a.get(k)), 0) for k in ("old_status", "new_status")
-            ),
-            default=None,
-        )
-        yield Parsed(
-            "event",
-            {
-                "timestamp": u.at,
-                "source": "manual",
-                "event_type": "status_update",
-                "severity": _update_severity(u.status, severity),
-                "component": names[worst["name"]] if worst else component_affected,
-                "service": service_name,
-                "source_id": f"statuspage:{incident_id}:{u.id}",
-                "data": {
-                    "status": u.status,
-                    "body": _capped(u.body, MAX_BODY, "body_truncated", ctx),
-                    "affected_components": u.affected,
-                    "incident_id": incident_id,
-                    "incident_name": name,
-                    "impact": impact_raw,
-                    "shortlink": shortlink,
-                    "posted_at": _iso(u.posted_at),
-                },
-                "tags": ["statuspage", *([f"status:{u.status}"] if u.status else [])],
-                "metadata": {"page_id": page_key},
-                "investigation_ids": [investigation_id],
+        for a in u.affected:
+            if a["name"]:
+                rank = max(
+                    _COMPONENT_RANK.get(str(a.get(k)), 0) for k in ("old_status", "new_status")
+                )
+                ranks[a["name"]] = max(ranks.get(a["name"], 0), rank)
+    return ranks
+
+
+def _update_event(
+    u: _Update,
+    fields: _Fields,
+    names: dict[str, str],
+    severity: str,
+    component_affected: str | None,
+    service_name: str | None,
+    page_key: str,
+    investigation_id: str,
+    path: Path,
+    parts: tuple[str | int, ...],
+    ctx: Context,
+) -> Parsed:
+    """The ``status_update`` event of one update of an incident."""
+    incident_id, name, impact_raw = fields.incident_id, fields.name, fields.impact_raw
+    shortlink = fields.shortlink
+    worst = max(
+        (a for a in u.affected if a["name"]),
+        key=lambda a: max(
+            _COMPONENT_RANK.get(str(a.get(k)), 0) for k in ("old_status", "new_status")
+        ),
+        default=None,
+    )
+    return Parsed(
+        "event",
+        {
+            "timestamp": u.at,
+            "source": "manual",
+            "event_type": "status_update",
+            "severity": _update_severity(u.status, severity),
+            "component": names[worst["name"]] if worst else component_affected,
+            "service": service_name,
+            "source_id": f"statuspage:{incident_id}:{u.id}",
+            "data": {
+                "status": u.status,
+                "body": _capped(u.body, MAX_BODY, "body_truncated", ctx),
+                "affected_components": u.affected,
+                "incident_id": incident_id,
+                "incident_name": name,
+                "impact": impact_raw,
+                "shortlink": shortlink,
+                "posted_at": _iso(u.posted_at),
             },
-            pointer(path, *parts, "incident_updates", u.index),
-        )
+            "tags": ["statuspage", *([f"status:{u.status}"] if u.status else [])],
+            "metadata": {"page_id": page_key},
+            "investigation_ids": [investigation_id],
+        },
+        pointer(path, *parts, "incident_updates", u.index),
+    )
 
 
 def _updates(
