@@ -4,11 +4,14 @@
 python3 tasks.py demo [PATH]   build a demo incident store and print its summary
 python3 tasks.py test [ARGS]   install test deps (and, when missing, Debian's chromium for
                                the report's browser test and a Java runtime for the lake's
-                               Spark test); run ruff, mypy and the whole suite
-                               (ARGS go to pytest)
+                               Spark test); run ruff, mypy and the whole suite: on every
+                               core (pytest-xdist), then the timing-sensitive kill tests
+                               (marker serial) alone (ARGS go to both pytest runs)
 python3 tasks.py test --fast [ARGS]
-                               the inner loop: ruff, mypy and the tests that need no Spark,
-                               browser or slow durability run, notebooks left out
+                               the inner loop: ruff, mypy and, on every core, the tests
+                               that need no Spark or browser and take under a second or so
+                               (marker slow: kill tests, large data, property runs, child
+                               processes), notebooks left out; mypy runs beside the tests
 python3 tasks.py bench         run the benchmarks in bench/
 """
 
@@ -16,9 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -71,7 +76,44 @@ def ensure_debian(command: str, package: str, test: str) -> None:
 
 
 #: What ``test --fast`` leaves out: the notebooks and the marked slow, Spark and browser tests.
-FAST = ["-m", "not slow and not spark and not browser", "tests", "rca_analytics"]
+FAST_MARKS = "not slow and not spark and not browser"
+FAST_PATHS = ["tests", "rca_analytics"]
+#: pytest-xdist: a worker per core (tests share nothing but read-only files); the tests of
+#: an ``xdist_group`` (one expensive module fixture, e.g. a Spark session) share a worker.
+PARALLEL = ["-n", "auto", "--dist", "loadgroup"]
+#: Tests that time their kills on this machine run alone, after the parallel run.
+SERIAL = "serial"
+#: pytest's exit status when it collected (or kept) no test.
+NO_TESTS = 5
+
+
+def _marks(args: list[str]) -> tuple[str | None, list[str]]:
+    """The caller's ``-m`` expression (the last one, as pytest takes it) and the other args."""
+    expression, rest = None, []
+    items = iter(args)
+    for arg in items:
+        if arg == "-m":
+            expression = next(items, "")
+        elif arg.startswith("-m") and not arg.startswith("--"):
+            expression = arg[2:]
+        else:
+            rest.append(arg)
+    return expression, rest
+
+
+def _both(mine: str, theirs: str | None) -> str:
+    return mine if theirs is None else f"({theirs}) and ({mine})"
+
+
+def pytest(*args: str) -> int:
+    """Run pytest; its exit status. Bytecode (and pytest's rewritten test modules) is
+    cached in .venv, even where PYTHONDONTWRITEBYTECODE is set: each xdist worker and
+    child process would otherwise compile the package and the tests again."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.setdefault("PYTHONPYCACHEPREFIX", str(VENV / "pycache"))
+    cmd = [str(PY), "-m", "pytest", *args]
+    print("+", shlex.join(cmd), file=sys.stderr, flush=True)
+    return subprocess.run(cmd, cwd=ROOT, env=env).returncode
 
 
 def test(args: list[str]) -> None:
@@ -85,8 +127,31 @@ def test(args: list[str]) -> None:
             ensure_debian("java", "default-jre-headless", "the lake's Spark test")
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
-    run(BIN / "mypy")
-    run(PY, "-m", "pytest", *(FAST if fast else []), *args)
+    theirs, rest = _marks(args)
+    chosen = any((ROOT / a.split("::")[0]).exists() for a in rest if not a.startswith("-"))
+    paths = [] if chosen else FAST_PATHS  # files or tests named in ARGS narrow the fast run
+    # mypy (a minute from a cold cache, mostly waiting) checks the package while the
+    # parallel tests run, its output held back; the serial tests wait for it.
+    with tempfile.TemporaryFile() as held:
+        print("+", BIN / "mypy", "(beside the tests)", file=sys.stderr, flush=True)
+        mypy = subprocess.Popen([BIN / "mypy"], cwd=ROOT, stdout=held, stderr=subprocess.STDOUT)
+        if fast:
+            codes = [pytest(*PARALLEL, "-m", _both(FAST_MARKS, theirs), *paths, *rest)]
+        else:
+            codes = [pytest(*PARALLEL, "-m", _both(f"not {SERIAL}", theirs), *rest)]
+        codes.insert(0, mypy.wait())
+        held.seek(0)
+        sys.stdout.buffer.write(held.read())
+        sys.stdout.flush()
+    if not fast:
+        # Then the serial tests alone; "no test selected" fails only when neither pytest
+        # run had one (ARGS may choose a file without serial tests).
+        codes.append(pytest("-p", "no:xdist", "-m", _both(SERIAL, theirs), *rest))
+    failed = [code for code in codes if code not in (0, NO_TESTS)]
+    if failed:
+        sys.exit(failed[0])
+    if all(code == NO_TESTS for code in codes[1:]):
+        sys.exit(NO_TESTS)
 
 
 def bench(args: list[str]) -> None:
