@@ -78,9 +78,11 @@ def ensure_debian(command: str, package: str, test: str) -> None:
 #: What ``test --fast`` leaves out: the notebooks and the marked slow, Spark and browser tests.
 FAST_MARKS = "not slow and not spark and not browser"
 FAST_PATHS = ["tests", "rca_analytics"]
-#: pytest-xdist: a worker per core (tests share nothing but read-only files); the tests of
-#: an ``xdist_group`` (one expensive module fixture, e.g. a Spark session) share a worker.
-PARALLEL = ["-n", "auto", "--dist", "loadgroup"]
+#: pytest-xdist: a worker per core, tests dealt out one by one (they share nothing but
+#: read-only files). ``--dist loadfile`` (a module's fixtures made once) balanced worse:
+#: the fast run took ~10 s longer. (``loadgroup`` would group by ``xdist_group`` marks,
+#: but pytest-xdist 3.8 cannot tag pytest 9's node ids: it runs as ``load``.)
+PARALLEL = ["-n", "auto", "--dist", "load"]
 #: Tests that time their kills on this machine run alone, after the parallel run.
 SERIAL = "serial"
 #: pytest's exit status when it collected (or kept) no test.

@@ -25,7 +25,6 @@ from rca_analytics import demo
 PANDAS_WARNING = "PySpark does not yet fully support pandas"
 pytestmark = [
     pytest.mark.spark,
-    pytest.mark.xdist_group("spark"),  # one Spark session, on one worker
     pytest.mark.filterwarnings(f"ignore:{PANDAS_WARNING}:FutureWarning"),
 ]
 

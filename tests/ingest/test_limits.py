@@ -313,7 +313,6 @@ def _codes(step: dict[str, Any]) -> Any:
     return rejects if isinstance(rejects, str) else [(w, c) for w, c, _ in rejects]
 
 
-@pytest.mark.xdist_group("limits-child")  # one worker makes the bombs and reads them
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_device_named_directly_is_refused(child: dict[str, Any], kind: str) -> None:
@@ -323,7 +322,6 @@ def test_a_device_named_directly_is_refused(child: dict[str, Any], kind: str) ->
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("limits-child")  # one worker makes the bombs and reads them
 @pytest.mark.parametrize("kind", BOMBED)
 def test_a_gzip_bomb_is_refused_after_the_limit_in_bounded_memory(
     child: dict[str, Any], kind: str
@@ -338,7 +336,6 @@ def test_a_gzip_bomb_is_refused_after_the_limit_in_bounded_memory(
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("limits-child")  # one worker makes the bombs and reads them
 def test_one_gigantic_line_is_never_held_whole(child: dict[str, Any]) -> None:
     line = child["files"][0]
     step = child["found"][("logs", line.name)]
@@ -347,7 +344,6 @@ def test_one_gigantic_line_is_never_held_whole(child: dict[str, Any]) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("limits-child")  # one worker makes the bombs and reads them
 def test_junit_markup_longer_than_the_limit_is_refused_in_bounded_memory(
     child: dict[str, Any],
 ) -> None:
