@@ -55,6 +55,8 @@ _WS_CHARS = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
 _ASCII_WS_CHARS = "".join(c for c in _WS_CHARS if ord(c) < 128)
 _WS_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _WS_CHARS) + "]"
 _EDGE_WS = f"^{_WS_CLASS}|{_WS_CLASS}$"
+#: Text that is not one line of single spaces: folding white space would change it.
+_UNCLEAN_LINE = "^ | $|  |[" + "".join(f"\\x{{{ord(c):x}}}" for c in _WS_CHARS if c != " ") + "]"
 _ANY_WS_OR_DASH = f"[-{_WS_CLASS[1:-1]}]"
 _ISO = (
     r"^\d{4}-\d{2}-\d{2}[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?"
@@ -263,6 +265,20 @@ def _text(s: pd.Series, max_length: int | None) -> _Column:
     slow = ~ok & ~missing
     if max_length is not None:
         slow |= _mask(pc.greater(pc.utf8_length(values), max_length))
+    return _Column(values, slow, missing)
+
+
+def _summary(s: pd.Series) -> _Column:
+    """``v.summary_text``: one line of single spaces, at most 200 characters.
+
+    Clean text passes as it is; anything the model would change (white space to fold,
+    over-long, not text) goes to the model.
+    """
+    values, ok, missing = _strings(s)
+    unclean = _mask(pc.match_substring_regex(values, _UNCLEAN_LINE))
+    long = _mask(pc.greater(pc.utf8_length(values), v.MAX_SUMMARY))
+    empty = _mask(pc.equal(pc.utf8_length(values), 0))
+    slow = (~ok | unclean | long | empty) & ~missing
     return _Column(values, slow, missing)
 
 
@@ -626,6 +642,7 @@ _ELEMENTWISE = frozenset(
         v.event_type_name,
         v.record_id,
         v.text,
+        v.summary_text,
         v.enum_lower,
         v.enum_upper,
         v.to_utc,
@@ -704,6 +721,8 @@ def _rule(model: type[Record], name: str) -> Rule:
         return lambda s, c: _record_id(s)
     if func is v.text:
         return lambda s, c: _text(s, max_length)
+    if func is v.summary_text:
+        return lambda s, c: _summary(s)
     if (
         func in (v.enum_lower, v.enum_upper)
         and isinstance(annotation, type)

@@ -25,6 +25,7 @@ from . import _bulk, _links
 from ._data import Data
 from ._reasons import Reason
 from ._reports import OperationReport, rejects_frame
+from ._summaries import derive_sql
 from .errors import DuplicateRecord, Failure
 from .models import Event, Investigation, LinkMethod, Record, utc_now
 from .schema import quote
@@ -483,6 +484,8 @@ def _insert(data: Data, model: type[Record], table: str, count: int, in_order: b
 
 
 def _cast(model: type[Record], column: str) -> str:
+    if model is Event and column == "summary":  # derived when the row has none
+        return f"coalesce(b.summary, {derive_sql('b', data='b.data::JSON')})"
     if column in _bulk.json_fields(model):
         return f"b.{quote(column)}::JSON"
     return f"b.{quote(column)}"
@@ -501,6 +504,8 @@ def _update(
     Returns the input rows that changed a record.
     """
     keep = {"id", "created_at", "updated_at", "deleted_at"}
+    if model is Event and given & {"data", "event_type"}:
+        given |= {"summary"}  # what the summary is derived from changes
     cols = [c for c in _columns(model) if c not in keep and c in given]
     if not cols:
         return set()
@@ -509,7 +514,7 @@ def _update(
     def differs(c: str) -> str:
         if c in json_cols:
             return f"json(t.{quote(c)}) IS DISTINCT FROM json(b.{quote(c)})"
-        return f"t.{quote(c)} IS DISTINCT FROM b.{quote(c)}"
+        return f"t.{quote(c)} IS DISTINCT FROM {_cast(model, c)}"
 
     # parsed_at moves on every read of the same input: alone it is no change
     changed_rows = " OR ".join(differs(c) for c in cols if c != "parsed_at") or "FALSE"

@@ -20,6 +20,7 @@ from . import _data, _links
 from . import _validate as v
 from ._data import Data
 from ._reasons import Reason
+from ._summaries import derive_sql
 from .errors import DuplicateRecord, Failure, NotFound, ValidationFailed
 from .models import (
     Event,
@@ -89,6 +90,8 @@ def insert(data: Data, model: type[Record], record: Record) -> None:
     marks = ", ".join("?" for _ in names)
     sql = f"INSERT INTO {_data.TABLE_OF[model]} ({cols}) VALUES ({marks})"  # noqa: S608 - whitelisted
     data.execute(sql, values)
+    if isinstance(record, Event) and record.summary is None:  # derived, as loads do
+        data.execute(f"UPDATE events e SET summary = {derive_sql('e')} WHERE id = ?", [record.id])  # noqa: S608
 
 
 def require_new(data: Data, model: type[E], record: E) -> None:

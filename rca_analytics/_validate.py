@@ -393,12 +393,45 @@ def text(value: Any) -> Any:
     return check_text(value) if isinstance(value, str) else value
 
 
+#: Longest summary of an event, in characters (longer ones are cut, ending in "…").
+MAX_SUMMARY = 200
+
+
+def summary_text(value: Any) -> str | None:
+    r"""An event's one-line summary: white space runs as one space, cut to 200 characters.
+
+    >>> summary_text("  disk  full\n on /var "), summary_text("   ")
+    ('disk full on /var', None)
+    >>> len(summary_text("x" * 500)), summary_text("x" * 500)[-1]
+    (200, '…')
+    """
+    if is_missing(value):
+        return None
+    if not isinstance(value, str):
+        raise PydanticCustomError(
+            Reason.INVALID_TYPE, "expected text, got {type}", {"type": type(value).__name__}
+        )
+    flat = " ".join(check_text(value).split())
+    if not flat:
+        return None
+    return flat if len(flat) <= MAX_SUMMARY else flat[: MAX_SUMMARY - 1] + "…"
+
+
 def required_name(value: Any) -> str:
     """A name that must be present and not blank."""
     name = clean_name(value)
     if name is None:
         raise PydanticCustomError(Reason.EMPTY, "must not be empty")
     return name
+
+
+def name_key(value: Any) -> str:
+    """A required name as its comparison key: lower case, white space runs as one space.
+
+    >>> name_key("  Payments   API ")
+    'payments api'
+    """
+    return " ".join(required_name(value).split()).lower()
 
 
 def event_type_name(value: Any) -> str:

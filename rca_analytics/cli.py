@@ -203,11 +203,16 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0 if args.allow_rejects else 3
 
 
-_SHOWN = ["event_id", "confidence", "timestamp", "source", "event_type", "component", "service"]
+#: Roles of candidates, in the order a person reads them: what changed first.
+_ROLES = (("change", "changes"), ("symptom", "symptoms"), ("context", "context"))
 
 
 def _print_candidates(frame: object, as_json: bool, extra: Sequence[str] = ()) -> None:
-    """Candidates as JSON lines (every column) or a readable table with the top reason."""
+    """Candidates as JSON lines (every column) or tables by role: changes first.
+
+    Each row says when, what (the event's summary), where, how sure and the top reason;
+    a collapsed flood shows how many events it stands for.
+    """
     import pandas as pd
 
     assert isinstance(frame, pd.DataFrame)
@@ -217,11 +222,39 @@ def _print_candidates(frame: object, as_json: bool, extra: Sequence[str] = ()) -
     if frame.empty:
         say("no candidates")
         return
-    shown = frame[[*_SHOWN[:2], *extra, *_SHOWN[2:]]].copy()
-    shown["confidence"] = shown["confidence"].round(3)
-    shown["reason"] = [r[0] if len(r) else "" for r in frame["reasons"]]
-    with pd.option_context("display.width", 200, "display.max_colwidth", 70):
-        say(shown.to_string(index=False))
+    shown = pd.DataFrame(
+        {
+            "conf": frame["confidence"].map("{:.2f}".format),
+            "when": frame["timestamp"].dt.strftime("%Y-%m-%d %H:%M:%SZ"),
+            **{name: frame[name] for name in extra},
+            "what": frame["summary"].fillna(frame["source"].astype(str) + "/" + frame["event_type"])
+            if "summary" in frame
+            else frame["source"].astype(str) + "/" + frame["event_type"],
+            "where": frame["component"].fillna(frame["service"]).fillna(""),
+            "why": [r[0] if len(r) else "" for r in frame["reasons"]],
+            "event_id": frame["event_id"],
+        }
+    )
+    if "count" in frame:
+        many = frame["count"].fillna(1).astype(int) > 1
+        shown.loc[many, "what"] = (
+            shown.loc[many, "what"] + " (×" + frame.loc[many, "count"].astype(int).astype(str) + ")"
+        )
+    groups = (
+        [(title, frame["role"].astype(str).eq(role)) for role, title in _ROLES]
+        if "role" in frame
+        else [("", pd.Series(True, index=frame.index))]
+    )
+    with pd.option_context("display.width", 250, "display.max_colwidth", 80):
+        for title, rows in groups:
+            part = shown[rows.to_numpy()]
+            if part.empty:
+                continue
+            if title:
+                events = int(frame.loc[rows, "count"].sum()) if "count" in frame else len(part)
+                more = f", {events} events" if events != len(part) else ""
+                say(f"{title} ({len(part)}{more})")
+            say(part.to_string(index=False))
 
 
 def _suggest(args: argparse.Namespace) -> int:

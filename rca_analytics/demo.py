@@ -151,7 +151,9 @@ def _event(
     source_id: str,
     tags: list[str],
     data: dict[str, Any],
+    summary: str | None = None,
 ) -> Event:
+    """A demo event; without ``summary`` the store derives it, as for any load."""
     return Event(
         timestamp=ts,
         source=source,
@@ -162,6 +164,7 @@ def _event(
         source_id=source_id,
         tags=tags,
         data=data,
+        summary=summary,
         parsed_at=ts + dt.timedelta(minutes=1),
     )
 
@@ -348,6 +351,7 @@ def _incident_events(rng: random.Random, i: int, inc: _Incident) -> list[_Signal
                 f"alert-incident-{i}",
                 ["paging"],
                 {"alertname": "ErrorRateHigh", "status": "firing", "threshold": 0.05},
+                f"ErrorRateHigh: error rate above 5 % on {inc.component}",
             ),
             0.9,
             "first alert on the affected component",
@@ -385,7 +389,15 @@ def _cause(rng: random.Random, i: int, inc: _Incident) -> _Signal | None:
             "version": inc.cause_text.split()[-1],
         }
         ev = _event(
-            cause_at, "ci", "deploy", "info", comp, f"deploy-incident-{i}", ["deploy"], data
+            cause_at,
+            "ci",
+            "deploy",
+            "info",
+            comp,
+            f"deploy-incident-{i}",
+            ["deploy"],
+            data,
+            f"Deploy {comp} {data['version']} to production",
         )
         return ev, 0.92, f"deploy of {inc.cause_text} {minutes} min before detection"
     if inc.cause_type == "config":
@@ -398,6 +410,7 @@ def _cause(rng: random.Random, i: int, inc: _Incident) -> _Signal | None:
             f"config-incident-{i}",
             ["config"],
             {"change": inc.cause_text},
+            f"Config change on {comp}: {inc.cause_text}",
         )
         return ev, 0.85, f"config change {minutes} min before detection: {inc.cause_text}"
     if inc.cause_type == "commit":

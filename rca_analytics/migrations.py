@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from ._summaries import derive_sql
 from ._version import __version__
 from .errors import CorruptStore, SchemaVersionError
 from .schema import META_TABLE, SCHEMA_VERSION
@@ -114,11 +115,33 @@ def _to_v4(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_LINK_REVIEWS_V4)
 
 
+_NAME_ALIASES_V5 = """
+CREATE TABLE name_aliases (
+  "alias" VARCHAR NOT NULL,
+  "name" VARCHAR NOT NULL,
+  "created_at" TIMESTAMPTZ NOT NULL,
+  PRIMARY KEY ("alias")
+)
+"""
+
+
+def _to_v5(con: duckdb.DuckDBPyConnection) -> None:
+    """Events gain ``summary`` (last), derived for the stored events; ``name_aliases``.
+
+    The table layout is frozen; the summaries are data, written by the derivation of
+    the package doing the upgrade (:mod:`rca_analytics._summaries`).
+    """
+    con.execute('ALTER TABLE events ADD COLUMN "summary" VARCHAR')
+    con.execute(f"UPDATE events AS e SET summary = {derive_sql('e')}")  # noqa: S608 - no input
+    con.execute(_NAME_ALIASES_V5)
+
+
 #: ``STEPS[n]`` upgrades a store from schema version ``n - 1`` to ``n``.
 STEPS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     2: _to_v2,
     3: _to_v3,
     4: _to_v4,
+    5: _to_v5,
 }
 
 

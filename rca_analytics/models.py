@@ -41,6 +41,7 @@ from . import _validate as v
 from .errors import ValidationFailed
 
 __all__ = [
+    "Alias",
     "Change",
     "Event",
     "EventSeverity",
@@ -135,6 +136,7 @@ Id = Annotated[str, BeforeValidator(v.record_id)]
 Tags = Annotated[list[str], BeforeValidator(v.clean_tags)]
 JsonObject = Annotated[dict[str, Any], BeforeValidator(v.to_json_object)]
 Text = Annotated[str | None, BeforeValidator(v.text)]
+Summary = Annotated[str | None, BeforeValidator(v.summary_text)]
 LongText = Annotated[str | None, BeforeValidator(v.text), Field(max_length=MAX_TEXT)]
 
 
@@ -301,6 +303,13 @@ class Event(Record):
         description="Version of the record in its source (e.g. the time it last changed "
         "there, as ISO text); an ingest replaces a stored record only with a newer revision.",
     )
+    summary: Summary = Field(
+        default=None,
+        description="What happened, in one line for a person (at most 200 characters): a "
+        "commit's subject and short SHA, a deploy's service, version and environment, an "
+        "alert's name and summary... Derived from the event when a load leaves it out "
+        "(schema v5).",
+    )
     investigation_ids: Annotated[list[str], BeforeValidator(v.clean_tags)] = Field(
         default_factory=list, description="Linked investigations (derived from links)."
     )
@@ -322,6 +331,9 @@ class Event(Record):
             parts.append(where)
         if self.source_id:
             parts.append(f"source_id={self.source_id!r}")
+        if self.summary:
+            shown = self.summary if len(self.summary) <= 60 else self.summary[:59] + "…"
+            parts.append(repr(shown))
         if self.deleted_at:
             parts.append("(deleted)")
         return " ".join(parts)
@@ -487,6 +499,29 @@ class Relation(Record):
 
     def _summary(self) -> str:
         return f"{self.investigation_id} <-> {self.related_investigation_id}"
+
+
+class Alias(Record):
+    """Another way of writing a component or service name, declared once per store.
+
+    ``alias`` is the name's comparison key (lower case, white space runs as one space);
+    ``name`` is the name the team uses. Filters, frames, metrics and reports read
+    component and service names through the store's aliases (schema v5).
+
+    >>> Alias(alias="Payments-API", name="payments", created_at=0)
+    <Alias 'payments-api' -> 'payments'>
+    """
+
+    alias: Annotated[str, BeforeValidator(v.name_key)] = Field(
+        description="The alias's comparison key (lower case, single spaces)."
+    )
+    name: Annotated[str, BeforeValidator(v.required_name)] = Field(
+        description="The name the alias stands for, as the team writes it."
+    )
+    created_at: Utc = Field(default_factory=utc_now, description="When it was declared.")
+
+    def _summary(self) -> str:
+        return f"{self.alias!r} -> {self.name!r}"
 
 
 class ImportReject(Record):

@@ -30,15 +30,26 @@ from typing import Any, Literal, Union, get_args, get_origin
 import annotated_types
 from pydantic.fields import FieldInfo
 
-from .models import Change, Event, ImportReject, Investigation, Link, Record, Relation, Review
+from .models import (
+    Alias,
+    Change,
+    Event,
+    ImportReject,
+    Investigation,
+    Link,
+    Record,
+    Relation,
+    Review,
+)
 
 __all__ = ["SCHEMA_VERSION", "TABLES", "Column", "Table", "columns", "create_table_sql", "ddl"]
 
 #: Version of the table layout written by this package. Bump it together with a
 #: migration step in :mod:`rca_analytics.migrations` and a DDL snapshot in tests/snapshots.
 #: 1: events, investigations, links, relations, changes. 2: investigations gain
-#: impact_started_at and mitigated_at; import_rejects.
-SCHEMA_VERSION = 4
+#: impact_started_at and mitigated_at; import_rejects. 3: revision. 4: link_reviews.
+#: 5: events.summary; name_aliases.
+SCHEMA_VERSION = 5
 
 #: Key/value table holding the schema version and provenance of a store file.
 META_TABLE = "rca_meta"
@@ -93,6 +104,7 @@ TABLES: dict[str, Table] = {
             sequences=("changes_seq",),
         ),
         Table("import_rejects", ImportReject, ()),
+        Table("name_aliases", Alias, ("alias",)),
     )
 }
 

@@ -54,7 +54,7 @@ def test_a_full_export_has_every_record_in_standard_types(
         assert row["source"] == stored.loc[row["id"], "source"]
         assert row["day"] == f"{stored.loc[row['id'], 'timestamp']:%Y-%m-%d}"
     manifest = json.loads((root / "manifest.json").read_text())
-    assert manifest["schema_version"] == 4 and manifest["partition_by"] == ["source", "day"]
+    assert manifest["schema_version"] == 5 and manifest["partition_by"] == ["source", "day"]
     assert manifest["tables"]["links"] == stats["links"]
     assert manifest["high_water"]["events"] is not None
     for table in ("investigations", "links", "link_reviews", "investigation_relations"):

@@ -112,7 +112,7 @@ def test_a_version_1_file_upgrades_in_place_and_keeps_every_value(tmp_path: Path
         )
     }
     with rca.connect(old) as store:
-        assert store.schema_version == schema.SCHEMA_VERSION == 4
+        assert store.schema_version == schema.SCHEMA_VERSION == 5
         inv = store.get_investigation("inv-1")
         assert inv.impact_started_at is None and inv.mitigated_at is None
         assert inv.related_investigation_ids == ["inv-2"]
@@ -127,6 +127,7 @@ def test_a_version_1_file_upgrades_in_place_and_keeps_every_value(tmp_path: Path
         before["events"], table_rows(old, "events", "id"), strict=True
     ):
         assert row_after.pop("revision") is None
+        assert row_after.pop("summary") == "commit payments"  # schema version 5: derived
         assert row_after == row_before
     for table, order in (
         ("links", "event_id"),
@@ -144,7 +145,7 @@ def test_a_migrated_file_has_exactly_the_tables_of_a_new_one(tmp_path: Path) -> 
     assert table_ddl(old) == table_ddl(new)
     with duckdb.connect(str(old), read_only=True) as con:
         meta = dict(con.execute("SELECT key, value FROM rca_meta").fetchall())
-    assert meta["schema_version"] == "4" and meta["package_version"] == rca.__version__
+    assert meta["schema_version"] == "5" and meta["package_version"] == rca.__version__
 
 
 @pytest.mark.slow
@@ -221,3 +222,74 @@ def test_a_failing_migration_leaves_the_file_as_it_was(
     monkeypatch.undo()
     with rca.connect(old) as store:  # and it upgrades fine afterwards
         assert store.schema_version == schema.SCHEMA_VERSION
+
+
+def write_v4_file(path: Path) -> None:
+    """A store as rca_analytics wrote it at schema version 4, with events of each reader."""
+    con = duckdb.connect(str(path))
+    con.execute("SET TimeZone = 'UTC'")
+    for statement in (SNAPSHOTS / "schema_v4.sql").read_text().split("\n;\n"):
+        if statement.strip():
+            con.execute(statement)
+    con.execute(
+        "INSERT INTO rca_meta VALUES ('schema_version', '4'), "
+        "('package_version', '0.4.0'), ('created_at', '2026-03-01T00:00:00+00:00')"
+    )
+    rows = [
+        ("git", "commit", "a3f9c2e81b7d4f60a3f9c2e81b7d4f60a3f9c2e8",
+         {"subject": "Shrink the DB pool to 5", "author": "ana"}),
+        ("ci", "deploy", "dep-1", {"version": "v2.14.0", "environment": "production",
+                                   "state": "success"}),
+        ("ci", "test_run", "run-1", {"suite": "pytest", "tests": 10, "failures": 2,
+                                     "failed_total": 2, "conclusion": "failure"}),
+        ("metrics", "alert", "fp-1", {"alertname": "HighErrorRate",
+                                      "summary": "5xx above 5 % on checkout",
+                                      "status": "firing"}),
+        ("logs", "error", None, {"message": "upstream   request\nfailed: timeout"}),
+        ("manual", "status_update", "sp-1", {"body": "We are investigating.\nMore soon."}),
+        ("traces", "error_span", "span-1", {"name": "GET /pay", "status": "error",
+                                             "duration_ms": 1520.0}),
+        ("manual", "note", None, {"text": "x" * 300}),
+        ("ci", "unknown_kind", None, {}),
+    ]  # fmt: skip
+    for i, (source, kind, source_id, data) in enumerate(rows):
+        con.execute(
+            "INSERT INTO events VALUES (?, ?, ?, ?, 'info', NULL, 'payments', ?, ?, [], '{}', "
+            "NULL, ?, ?, NULL, ?)",
+            [f"ev-{i}", T0 + dt.timedelta(minutes=i), source, kind, source_id,
+             json.dumps(data), T0, T0, None if i % 2 else "7"],
+        )  # fmt: skip
+    con.close()
+
+
+def test_a_version_4_file_gains_summaries_and_keeps_every_value(tmp_path: Path) -> None:
+    old = tmp_path / "v4.duckdb"
+    write_v4_file(old)
+    before = table_rows(old, "events", "id")
+    with rca.connect(old) as store:
+        assert store.schema_version == 5
+        summaries = dict(store.events(columns=["id", "summary"]).itertuples(index=False))
+        assert store.get_event("ev-0").summary == "Shrink the DB pool to 5 (a3f9c2e)"
+    assert summaries == {
+        "ev-0": "Shrink the DB pool to 5 (a3f9c2e)",
+        "ev-1": "Deploy payments v2.14.0 to production (success)",
+        "ev-2": "pytest: failure, 2 failed of 10",
+        "ev-3": "HighErrorRate: 5xx above 5 % on checkout",
+        "ev-4": "upstream request failed: timeout",
+        "ev-5": "We are investigating. More soon.",
+        "ev-6": "GET /pay ERROR 1.5 s",
+        "ev-7": "x" * 199 + "…",
+        "ev-8": "unknown_kind payments",
+    }
+    after = table_rows(old, "events", "id")
+    for row_before, row_after in zip(before, after, strict=True):
+        assert row_after.pop("summary")
+        assert row_after == row_before
+    with rca.connect(old) as store:  # aliases are a table of their own now
+        assert store.schema_version == 5
+    assert table_ddl(old) == table_ddl(_new_store(tmp_path / "new.duckdb"))
+
+
+def _new_store(path: Path) -> Path:
+    rca.connect(path).close()
+    return path

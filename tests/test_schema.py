@@ -9,7 +9,7 @@ import pytest
 
 import rca_analytics as rca
 from rca_analytics import schema
-from rca_analytics.models import Change, ImportReject, Relation
+from rca_analytics.models import Alias, Change, ImportReject, Relation
 
 TYPES = {
     "events": {
@@ -44,6 +44,7 @@ def test_every_table_has_exactly_its_models_stored_fields(store_path: Path) -> N
         "investigation_relations": Relation,
         "changes": Change,
         "import_rejects": ImportReject,
+        "name_aliases": Alias,
     }
     assert set(schema.TABLES) == set(expected)
     for table, model in expected.items():

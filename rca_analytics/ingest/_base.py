@@ -63,6 +63,7 @@ __all__ = [
     "revision",
     "severity_for_level",
     "stable_id",
+    "summary_line",
     "where",
 ]
 
@@ -772,6 +773,18 @@ def one_line(text: str, limit: int = 200) -> str:
     """
     flat = _BLANKS.sub(" ", text).strip()
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def summary_line(text: str) -> str:
+    r"""An event's summary from source text: one line, at most 200 characters.
+
+    A lone surrogate shows as U+FFFD: the summary repeats text that is stored (and
+    checked) elsewhere in the record, so it must not be a second reason to refuse it.
+
+    >>> summary_line("disk \ud800 full\n on /var")
+    'disk \ufffd full on /var'
+    """
+    return one_line(_without_surrogates(text), 200)
 
 
 def repaired(value: _T, ctx: Context) -> _T:

@@ -23,6 +23,7 @@ from ._base import (
     one_line,
     revision,
     stable_id,
+    summary_line,
 )
 from ._github_common import (
     CONCLUSION_SEVERITY,
@@ -151,6 +152,7 @@ class EventMapper:
             "component": self._component(subject),
             "service": self._service(*repo),
             "source_id": source_id,
+            "summary": summary_line(summary_of(event_type, repo[0], data)),
             "data": compact({"repo": repo[0], **data}),
             "metadata": metadata,
         }
@@ -563,3 +565,50 @@ class EventMapper:
     def investigations(self) -> Iterator[Parsed]:
         for held in self.issues.values():
             yield held.parsed
+
+
+def summary_of(event_type: str, repo: str, data: Mapping[str, Any]) -> str:
+    """What a delivery says, in one line for a person.
+
+    >>> summary_of("deploy", "octo/shop", {"sha": "f95f852bd8fc", "environment": "production",
+    ...                                    "state": "success", "ref": "main"})
+    'Deploy octo/shop f95f852 (main) to production: success'
+    """
+
+    def get(key: str) -> str:
+        value = data.get(key)
+        return "" if value is None else str(value)
+
+    def joined(*parts: str) -> str:
+        return " ".join(p for p in parts if p)
+
+    then = f": {get('conclusion')}" if get("conclusion") else ""
+    if event_type == "build":
+        number = f"#{get('run_number')}" if get("run_number") else ""
+        title = f" ({get('title')})" if get("title") else ""
+        return joined(get("workflow") or "workflow", number) + then + title
+    if event_type == "job":
+        failed = data.get("failed_steps") or []
+        steps = f", failed step {failed[0]}" if failed else ""
+        return joined(get("workflow"), "/" if get("workflow") else "", get("job")) + then + steps
+    if event_type == "check":
+        title = f" ({get('output_title')})" if get("output_title") else ""
+        return (get("check") or "check") + then + title
+    if event_type == "push":
+        ref = get("ref").removeprefix("refs/heads/").removeprefix("refs/tags/")
+        by = f"by {get('pusher')}" if get("pusher") else ""
+        if data.get("deleted"):
+            return joined("Delete", ref, by)
+        count = data.get("commits")
+        what = f"{count} commit{'s' if count != 1 else ''}" if isinstance(count, int) else ""
+        head = f": {get('message')}" if get("message") and count else ""
+        return joined("Push", what, "to" if ref else "", ref, by) + head
+    if event_type == "release":
+        name = f": {get('name')}" if get("name") and get("name") != get("tag") else ""
+        return f"Release {get('tag') or get('name')} of {repo}{name}"
+    if event_type == "deploy":
+        ref = f"({get('ref')})" if get("ref") else ""
+        state = f": {get('state')}" if get("state") else ""
+        where = f"to {get('environment')}" if get("environment") else ""
+        return joined("Deploy", repo, get("sha")[:7], ref, where) + state
+    return joined(event_type, repo)

@@ -21,6 +21,7 @@ from ._base import (
     digest,
     level_rank,
     severity_for_level,
+    summary_line,
 )
 from ._logs_fields import MAX_MESSAGE, LogFile, cut, stack_text
 
@@ -164,6 +165,7 @@ class EventBuilder:
             if self.component_rule is None
             else self._component(f, logger, service, own_component),
             "source_id": f.source_id(raw, ts),
+            "summary": summary_line(data["message"]),
             "data": data,
             "tags": [info[1]],
             "metadata": {"file": f.name, "line": number},

@@ -420,6 +420,12 @@ def _alert(
         "component": _name(_pick(labels, component_rule, COMPONENT_LABELS), ctx),
         "service": _name(_pick(labels, service_rule, SERVICE_LABELS), ctx),
         "source_id": f"{given or derived}:{starts_iso}",
+        "summary": ": ".join(
+            str(x)
+            for x in (data["alertname"] or "alert", data["summary"] or data["description"])
+            if x
+        )
+        + (" (resolved)" if status == "resolved" else ""),
         "data": data,
         "tags": [status],
         "revision": revision(status, data["ends_at"]),

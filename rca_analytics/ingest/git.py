@@ -524,6 +524,7 @@ def _commit(
             "component": constant or (ranked[0] if ranked else None),
             "service": service,
             "source_id": sha,
+            "summary": f"{commit.subject or '(no subject)'} ({sha[:7]})",
             "data": _commit_data(commit, merge, ranked, at_commit, repo),
             "tags": _commit_tags(commit.subject, commit.body, merge, at_commit),
         },
@@ -659,6 +660,7 @@ def _tag_event(
             "component": constant,
             "service": service,
             "source_id": f"tag:{tag.name}:{sha}",
+            "summary": f"Tag {tag.name} on {sha[:7]}" + (f": {tag.subject}" if tag.subject else ""),
             "data": {
                 "name": tag.name,
                 "sha": sha,

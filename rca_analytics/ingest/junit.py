@@ -633,6 +633,7 @@ class _File:
             if isinstance(options.service, str)
             else apply_rule(options.service, label or None),
             "source_id": f"junit:{source_id}",
+            "summary": _summary(label, counts, suite.failed),
             "data": data,
             "tags": list(options.tags),
             "metadata": {"file": os.fspath(self.path)},
@@ -679,3 +680,16 @@ def _severity(counts: Mapping[str, int], rule: SeverityRule | None) -> str:
     else:
         worst = "passed"
     return {**_DEFAULT_SEVERITY, **(rule or {})}[worst]
+
+
+def _summary(label: str, counts: Mapping[str, int], failed: list[dict[str, Any]]) -> str:
+    """``pytest: 2 of 10 failed (test_pay::test_timeout, ...)`` or ``pytest: 10 passed``."""
+    bad = counts["failures"] + counts["errors"]
+    name = label or "tests"
+    if not bad:
+        return f"{name}: {counts['tests'] - counts['skipped']} passed" + (
+            f", {counts['skipped']} skipped" if counts["skipped"] else ""
+        )
+    first = failed[0]["test"] if failed and isinstance(failed[0].get("test"), str) else None
+    more = ", ..." if bad > 1 else ""
+    return f"{name}: {bad} of {counts['tests']} failed" + (f" ({first}{more})" if first else "")

@@ -410,6 +410,7 @@ def _span(span: Any, scope: _Scope, options: _Options, ctx: Context) -> dict[str
         "component": component,
         "service": scope.service,
         "source_id": f"{trace_id}:{span_id}",
+        "summary": _span_summary(name, error, message, duration),
         "data": {
             "trace_id": trace_id,
             "span_id": span_id,
@@ -508,6 +509,7 @@ def _log(record: Any, scope: _Scope, options: _Options, ctx: Context) -> dict[st
         "component": component,
         "service": scope.service,
         "source_id": f"otlp:{key}",
+        "summary": body if isinstance(body, str) else event_name,
         "data": {
             "body": body,
             "level": _LEVEL_NAMES.get(rank, "fatal"),
@@ -700,3 +702,15 @@ def read(
     for path in expand(paths, (".json", ".json.gz", *JSON_LINES_SUFFIXES), ctx=ctx):
         for prefix, parts, request in json_values(path, ctx):
             yield from _request(prefix, parts, request, options, ctx)
+
+
+def _span_summary(name: str | None, error: bool, message: Any, duration: float | None) -> str:
+    """``GET /pay failed (timeout) after 1.5 s`` or ``GET /pay slow: 2.6 s``."""
+    what = _text(name) if name else "span"
+    took = ""
+    if duration is not None:
+        took = f"{duration / 1000:.1f} s" if duration >= 1000 else f"{duration:.0f} ms"
+    if error:
+        why = f" ({_text(message)})" if isinstance(message, str) and message else ""
+        return f"{what} failed{why}" + (f" after {took}" if took else "")
+    return f"{what} slow" + (f": {took}" if took else "")

@@ -57,6 +57,7 @@ from ._base import (
     repaired,
     revision,
     stable_id,
+    summary_line,
 )
 
 __all__ = ["ON_DUPLICATE", "read"]
@@ -490,6 +491,7 @@ def _update_event(
             "component": names[worst["name"]] if worst else component_affected,
             "service": service_name,
             "source_id": f"statuspage:{incident_id}:{u.id}",
+            "summary": summary_line(u.body or f"{name}: {u.status}"),
             "data": {
                 "status": u.status,
                 "body": _capped(u.body, MAX_BODY, "body_truncated", ctx),
