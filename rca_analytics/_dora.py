@@ -12,13 +12,14 @@ import pandas as pd
 from . import _data, queries
 from ._data import Data
 from ._linker_config import DEFAULT
+from ._report_render import format_duration
 from .errors import QueryError
 from .models import utc_now
 
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["BANDS", "dora", "dora_sensitivity"]
+__all__ = ["BANDS", "MIN_COMMITS", "MIN_DEPLOYS", "MIN_RECOVERIES", "dora", "dora_sensitivity"]
 
 _DAY = 86400.0
 
@@ -58,8 +59,45 @@ BANDS: dict[str, dict[str, Any]] = {
     },
 }
 
+#: The fewest deploys in the period for any of the four keys to be rated: below ten, one
+#: failed deploy more or less moves the change failure rate by more than ten points, wider
+#: than the elite, high and medium bands (five points each), and a deployment frequency
+#: over a handful of deploys says little of a habit.
+MIN_DEPLOYS = 10
+#: The fewest commits first shipped in the period for the lead time to be rated (a median
+#: of fewer is a few changes' story).
+MIN_COMMITS = 10
+#: The fewest failed deploys that recovered for the recovery time to be rated (a median of
+#: fewer than five is one or two incidents).
+MIN_RECOVERIES = 5
+
 _DEPLOY_TYPES = ("deploy", "deployment")
 _DEFAULT_BRANCHES = ("main", "master")
+
+
+def _minimum(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise QueryError(f"{name}: expected a whole number of 0 or more, got {value!r}")
+    return value
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" if n != 1 else f"1 {what.removesuffix('s')}"
+
+
+def _not_rated(
+    metric: str, value: float, count: int, deploys: int, minimums: dict[str, int]
+) -> str | None:
+    """Why ``metric`` gets no rating (``"2 deploys, needs ≥ 10"``), or None when it gets one."""
+    if value != value:
+        return "not measured"
+    if deploys < minimums["deploys"]:
+        return f"{_count(deploys, 'deploys')}, needs ≥ {minimums['deploys']}"
+    if metric == "lead_time" and count < minimums["commits"]:
+        return f"{_count(count, 'commits')}, needs ≥ {minimums['commits']}"
+    if metric == "recovery_time" and count < minimums["recoveries"]:
+        return f"{_count(count, 'recovered failed deploys')}, needs ≥ {minimums['recoveries']}"
+    return None
 
 
 def _rating(metric: str, value: float) -> str | None:
@@ -215,12 +253,7 @@ def _display(metric: str, value: float) -> str:
         return f"{value:.2f} per day ({value * 7:.1f} per week)"
     if metric == "change_failure_rate":
         return f"{value:.1%}"
-    seconds = value
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * _DAY:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / _DAY:.1f} days"
+    return format_duration(pd.Timedelta(seconds=value))
 
 
 def dora(
@@ -231,8 +264,11 @@ def dora(
     window: Any = "24h",
     as_of: Any = None,
     default_branches: Sequence[str] = _DEFAULT_BRANCHES,
+    min_deploys: int = MIN_DEPLOYS,
+    min_commits: int = MIN_COMMITS,
+    min_recoveries: int = MIN_RECOVERIES,
 ) -> pd.DataFrame:
-    """DORA's four keys over a period, each with its rating and definition.
+    """DORA's four keys over a period, each with its sample size, rating and definition.
 
     - **deployment frequency**: production ``deploy`` events per day (deploys in a
       non-production environment left out, as the linker does). With no deploy events
@@ -253,16 +289,31 @@ def dora(
         as_of: Compute as the data stood then (later events, links to later incidents
             and later recoveries do not count).
         default_branches: The branches whose CI runs stand in for deploys.
+        min_deploys: No metric is rated with fewer deploys in the period (default
+            :data:`MIN_DEPLOYS`, 10: below it one failure moves the change failure rate
+            across a whole band).
+        min_commits: The lead time is not rated over fewer commits (default
+            :data:`MIN_COMMITS`, 10).
+        min_recoveries: The recovery time is not rated over fewer failed deploys that
+            recovered (default :data:`MIN_RECOVERIES`, 5).
 
     Returns:
         One row per metric: ``metric``, ``value`` (per day, seconds or share), ``shown``
-        (for people), ``rating`` (elite/high/medium/low, see :data:`BANDS`), ``n`` (what
-        the value was computed over) and ``definition``. ``attrs["definition"]`` has the
-        period, window and counts; ``attrs["failures"]`` every deploy-investigation
+        (for people; durations as ``format_duration`` writes them), ``rating``
+        (elite/high/medium/low, see :data:`BANDS`; None when not rated), ``not_rated``
+        (why not: ``"2 deploys, needs ≥ 10"``, ``"not measured"``; None when rated),
+        ``n`` (what the value was computed over) and ``definition``.
+        ``attrs["definition"]`` has the period, window, counts and minimums;
+        ``attrs["failures"]`` every deploy-investigation
         link considered, with its delay and whether it fell in the window, as records
         (``pd.DataFrame(frame.attrs["failures"])``): ``attrs`` holds plain values only,
         so that pandas can copy and compare them (``astype``, ``concat``).
     """
+    minimums = {
+        "deploys": _minimum("min_deploys", min_deploys),
+        "commits": _minimum("min_commits", min_commits),
+        "recoveries": _minimum("min_recoveries", min_recoveries),
+    }
     data = _data.of(store)
     start, end, when = _period(data, since, until, as_of)
     span = queries.duration("window", window)
@@ -298,18 +349,21 @@ def dora(
         recovered=len(recoveries),
         unrecovered=unrecovered,
     )
-    rows = [
-        {
-            "metric": metric,
-            "value": value,
-            "shown": _display(metric, value),
-            "rating": _rating(metric, value),
-            "n": count,
-            "definition": definitions[metric],
-        }
-        for metric, (value, count) in values.items()
-    ]
-    out = pd.DataFrame(rows)
+    rows = []
+    for metric, (value, count) in values.items():
+        withheld = _not_rated(metric, value, count, n, minimums)
+        rows.append(
+            {
+                "metric": metric,
+                "value": value,
+                "shown": _display(metric, value),
+                "rating": None if withheld else _rating(metric, value),
+                "not_rated": withheld,
+                "n": count,
+                "definition": definitions[metric],
+            }
+        )
+    out = _with_none(pd.DataFrame(rows), ["rating", "not_rated"])
     out.attrs["definition"] = {
         "since": start,
         "until": end,
@@ -319,9 +373,19 @@ def dora(
         "failed_deploys": len(per_deploy),
         "linked_pairs": len(pairs),
         "bands": "2023 Accelerate State of DevOps clusters (rca_analytics.metrics.BANDS)",
+        "minimums": minimums,
     }
     out.attrs["failures"] = pairs.to_dict("records")
     return out
+
+
+def _with_none(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Text columns whose missing values are None (not NaN): "no rating", also in JSON."""
+    for c in columns:
+        frame[c] = pd.Series(
+            [None if pd.isna(v) else v for v in frame[c]], index=frame.index, dtype=object
+        )
+    return frame
 
 
 def _recovery_per_deploy(failed: pd.DataFrame) -> pd.DataFrame:
@@ -376,8 +440,10 @@ def dora_sensitivity(
 ) -> pd.DataFrame:
     """How the change failure rate, recovery time and ratings move with the window.
 
-    One row per window: ``window``, ``change_failure_rate``, ``failed_deploys``,
-    ``recovery_time`` (Timedelta), and both ratings. ``attrs["classification"]`` has one
+    One row per window: ``window``, ``change_failure_rate``, ``deploys`` (its n),
+    ``failed_deploys``, ``recovery_time`` (Timedelta), ``recovered_deploys`` (its n),
+    and both ratings (None when not rated: see :func:`dora`'s minimums, which
+    ``options`` pass on). ``attrs["classification"]`` has one
     record per deploy-investigation link with one boolean per window (named as given):
     whether that incident counts as the deploy's failure at that window
     (``pd.DataFrame(frame.attrs["classification"])``).
@@ -399,13 +465,15 @@ def dora_sensitivity(
             {
                 "window": span,
                 "change_failure_rate": result.loc["change_failure_rate", "value"],
+                "deploys": result.loc["change_failure_rate", "n"],
                 "failed_deploys": result.attrs["definition"]["failed_deploys"],
                 "recovery_time": pd.Timedelta(seconds=recovery) if recovery == recovery else pd.NaT,
+                "recovered_deploys": result.loc["recovery_time", "n"],
                 "change_failure_rating": result.loc["change_failure_rate", "rating"],
                 "recovery_rating": result.loc["recovery_time", "rating"],
             }
         )
-    out = pd.DataFrame(rows)
+    out = _with_none(pd.DataFrame(rows), ["change_failure_rating", "recovery_rating"])
     out.attrs["classification"] = (
         classification.to_dict("records") if classification is not None else []
     )

@@ -2,7 +2,11 @@
 
 :func:`rca_analytics.report.review` calls them in the order the document reads:
 preamble, incidents, timings and their trend, DORA, repeat incidents, data quality and
-definitions. Every figure is computed as the data stood at the review's ``as_of``.
+definitions. Every figure is computed as the data stood at the review's ``as_of``, shows
+the number of incidents (or deploys) it was computed over, and a figure that was not
+measured says so, and why, rather than reading "0 min": a duration whose two ends the
+source wrote together (``metrics.SAME_TIME``) is left out, and a DORA rating below its
+minimum sample (``metrics.MIN_DEPLOYS`` ...) is withheld.
 """
 
 from __future__ import annotations
@@ -92,22 +96,28 @@ def _top_components(inv: pd.DataFrame) -> pd.DataFrame:
 
 
 def add_timings(doc: Report, store: Store, when: dt.datetime, period: dict[str, Any]) -> list[str]:
-    """Time to detect, mitigate and resolve over the period; returns their definitions."""
+    """Time to detect, mitigate and resolve over the period; returns their definitions.
+
+    One row each, with ``n`` (incidents measured) and ``not measured`` (incidents whose
+    two times the source wrote together); a timing with no measured incident reads
+    "not measured (why)" instead of a figure.
+    """
     doc.blocks.append(Block("heading", "Time to detect, mitigate, resolve"))
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     definitions = []
     for label, fn in (("detect", metrics.mttd), ("mitigate", metrics.mttm),
                       ("resolve", metrics.mttr)):  # fmt: skip
         frame = fn(store, stat=["median", "p90", "mean"], as_of=when, **period)
         d = frame.attrs["definition"]
         definitions.append(f"time to {label}: {d.describe()}")
+        together = d.excluded.get("not_measured", 0)
         if len(frame):
-            rows.append((f"time to {label}", *frame[["n", "median", "p90", "mean"]].iloc[0]))
-    if rows:
-        table = pd.DataFrame(rows, columns=["", "n", "median", "p90", "mean"])
-        doc.blocks.append(Block("table", table))
-    else:
-        doc.blocks.append(Block("text", "No incident of the period has the times to measure."))
+            figures = frame[["n", "median", "p90", "mean"]].iloc[0]
+            rows.append((f"time to {label}", *figures, together))
+        else:
+            rows.append((f"time to {label}", 0, d.not_measured, None, None, together))
+    table = pd.DataFrame(rows, columns=["", "n", "median", "p90", "mean", "not measured"])
+    doc.blocks.append(Block("table", table))
     return definitions
 
 
@@ -132,6 +142,9 @@ def add_trend(
         doc.blocks.append(
             Block("table", trend.rename(columns={"median": "median time to resolve"}))
         )
+    else:
+        why = trend.attrs["definition"].not_measured
+        doc.blocks.append(Block("text", f"Median time to resolve per period: {why}."))
 
 
 def _incident_counts(inv: pd.DataFrame, freq: str) -> pd.DataFrame:
@@ -146,15 +159,27 @@ def _incident_counts(inv: pd.DataFrame, freq: str) -> pd.DataFrame:
 def add_dora(
     doc: Report, store: Store, start: dt.datetime, end: dt.datetime, when: dt.datetime
 ) -> None:
-    """The four DORA metrics of the period, their ratings and definitions."""
+    """The four DORA metrics of the period, their ratings and definitions.
+
+    A rating withheld for want of a sample reads "not rated: 2 deploys, needs ≥ 10".
+    """
     doc.blocks.append(Block("heading", "DORA"))
     dora = metrics.dora(store, since=start, until=end, as_of=when)
-    doc.blocks.append(Block("table", dora[["metric", "shown", "rating", "n", "definition"]]))
+    rating = [
+        r if r is not None else f"not rated: {why}"
+        for r, why in zip(dora["rating"], dora["not_rated"], strict=True)
+    ]
+    table = dora[["metric", "shown", "n", "definition"]].copy()
+    table.insert(2, "rating", pd.Series(rating, index=dora.index, dtype=object))
+    doc.blocks.append(Block("table", table))
     dd = dora.attrs["definition"]
     window = format_duration(pd.Timedelta(dd["window"]))
+    least = dd["minimums"]
     text = (
         f"Deploys: {dd['deploys']}; failures attributed within {window} of a deploy; "
-        f"ratings: {dd['bands']}."
+        f"ratings: {dd['bands']}, given from {least['deploys']} deploys in the period "
+        f"(lead time: also {least['commits']} commits; recovery time: also "
+        f"{least['recoveries']} recovered failed deploys)."
     )
     doc.blocks.append(Block("text", text))
 
@@ -177,10 +202,16 @@ def add_repeats(doc: Report, store: Store, when: dt.datetime, period: dict[str, 
 
 
 def add_data_quality(doc: Report, store: Store, when: dt.datetime) -> None:
-    """How many problems each data-quality check finds in the store."""
+    """How many problems each data-quality check finds in the store.
+
+    Times written together are counted per pair of times ("not measured: detected_at
+    equals impact_started_at").
+    """
     doc.blocks.append(Block("heading", "Data quality"))
     quality = metrics.data_quality(store, as_of=when)
-    table = pd.DataFrame(list(quality.attrs["counts"].items()), columns=["check", "problems"])
+    rows = list(quality.attrs["counts"].items())
+    rows += [(label, n) for label, n in quality.attrs["not_measured"].items() if n]
+    table = pd.DataFrame(rows, columns=["check", "problems"])
     doc.blocks.append(Block("table", table))
 
 

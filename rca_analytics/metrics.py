@@ -8,6 +8,10 @@ how many investigations were used and how many were left out, and why (still ope
 missing a time, negative duration, deleted...). ``Definition.describe()`` writes it as a
 sentence for a report.
 
+A duration whose two ends the source wrote together (at most ``same_time``, one second by
+default, apart: a status page that stamps impact start, detection and acknowledgement in
+one write) was not measured: it is left out as ``not_measured``, never counted as zero.
+
 >>> import rca_analytics as rca
 >>> store = rca.connect(":memory:")
 >>> for minutes in (30, 90):
@@ -36,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from . import _arguments, _data, queries
-from ._dora import BANDS, dora, dora_sensitivity
+from ._dora import BANDS, MIN_COMMITS, MIN_DEPLOYS, MIN_RECOVERIES, dora, dora_sensitivity
 from .errors import QueryError
 from .models import utc_now
 
@@ -46,6 +50,10 @@ if TYPE_CHECKING:
 __all__ = [
     "BANDS",
     "GROUPS",
+    "MIN_COMMITS",
+    "MIN_DEPLOYS",
+    "MIN_RECOVERIES",
+    "SAME_TIME",
     "STATS",
     "TIME_FIELDS",
     "Definition",
@@ -89,6 +97,10 @@ _FREQS = {"D": "D", "W": "W", "M": "M", "Q": "Q", "Y": "Y", "day": "D", "week": 
           "month": "M", "quarter": "Q", "year": "Y"}  # fmt: skip
 _CLOSED = ("resolved", "closed")
 
+#: Two times at most this far apart were written together by the source (one write
+#: stamping several fields): the duration between them was not measured.
+SAME_TIME = dt.timedelta(seconds=1)
+
 #: Why investigations are left out of a duration, in the order they are checked.
 REASONS = {
     "recorded_later": "recorded after the as-of time",
@@ -97,6 +109,7 @@ REASONS = {
     "no_start": "missing {start}",
     "open": "still open",
     "no_end": "closed without {end}",
+    "not_measured": "not measured: {end} written together with {start}",
     "negative": "{end} before {start}",
 }
 
@@ -115,8 +128,11 @@ class Definition:
         filters: The investigation filters used.
         as_of: The time the data is taken as it stood at.
         used: Investigations whose duration went into the figures.
-        excluded: Investigations left out, by reason (see :data:`REASONS`).
+        excluded: Investigations left out, by reason (see :data:`REASONS`);
+            ``not_measured`` counts those whose two times the source wrote together.
         excluded_ids: Their ids, by reason.
+        same_time: How close the two times had to be to count as written together
+            (``None``: not checked).
     """
 
     metric: str
@@ -130,12 +146,32 @@ class Definition:
     used: int
     excluded: Mapping[str, int]
     excluded_ids: Mapping[str, tuple[str, ...]] = field(repr=False)
+    same_time: dt.timedelta | None = SAME_TIME
+
+    @property
+    def not_measured(self) -> str | None:
+        """Why there is no figure (``"not measured (...)"``), or None when there is one."""
+        if self.used:
+            return None
+        together = self.excluded.get("not_measured", 0)
+        if together:
+            return (
+                f"not measured ({together} investigations with {self.end} written together "
+                f"with {self.start}, {_apart(self.same_time)})"
+            )
+        return f"not measured (no investigation with both {self.start} and {self.end})"
 
     def describe(self) -> str:
         """The definition as one sentence, for reports."""
         stats = ", ".join(self.stats)
         text = f"{stats} of {self.end} - {self.start} over {self.used} investigations"
-        left = {k: n for k, n in self.excluded.items() if n}
+        together = self.excluded.get("not_measured", 0)
+        if together:
+            text += (
+                f" ({together} not measured: {self.end} written together with {self.start}, "
+                f"{_apart(self.same_time)})"
+            )
+        left = {k: n for k, n in self.excluded.items() if n and k != "not_measured"}
         if left:
             why = ", ".join(
                 f"{n} {REASONS[k].format(start=self.start, end=self.end)}" for k, n in left.items()
@@ -155,7 +191,24 @@ class Definition:
             k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in self.filters.items()
         }
         out["excluded_ids"] = {k: list(v) for k, v in self.excluded_ids.items()}
+        out["same_time"] = None if self.same_time is None else self.same_time.total_seconds()
         return out
+
+
+def _apart(tolerance: dt.timedelta | None) -> str:
+    """How close two times written together are, for people ("at most 1 s apart")."""
+    if tolerance is None:
+        return "not checked"
+    seconds = tolerance.total_seconds()
+    if seconds == 0:
+        return "equal"
+    if seconds < 1:
+        return f"at most {seconds * 1000:g} ms apart"
+    return f"at most {seconds:g} s apart"
+
+
+def _same_time(value: Any) -> dt.timedelta | None:
+    return None if value is None else queries.duration("same_time", value)
 
 
 def _shown(value: Any) -> str:
@@ -252,15 +305,36 @@ def investigations_as_of(
     return frame[~deleted].copy(), excluded
 
 
+def _written_together(
+    frame: pd.DataFrame, start: str, end: str, same_time: dt.timedelta | None
+) -> pd.Series:
+    """Rows whose ``start`` and ``end`` are at most ``same_time`` apart (either way)."""
+    if same_time is None or start == end:
+        return pd.Series(False, index=frame.index)
+    gap = (frame[end] - frame[start]).abs()
+    together: pd.Series = gap.notna() & (gap <= pd.Timedelta(same_time))
+    return together
+
+
 def _durations(
-    store: Store, start: str, end: str, as_of: dt.datetime, filters: Mapping[str, Any]
+    store: Store,
+    start: str,
+    end: str,
+    as_of: dt.datetime,
+    filters: Mapping[str, Any],
+    same_time: dt.timedelta | None = SAME_TIME,
 ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """Investigations with a usable duration, and the ids left out by reason."""
+    """Investigations with a measured duration, and the ids left out by reason.
+
+    Two ends written together (at most ``same_time`` apart) are ``not_measured``: the
+    source did not record when each happened, so their difference is no duration.
+    """
     frame, excluded = investigations_as_of(store, as_of, filters)
     checks = [
         ("no_start", frame[start].isna()),
         ("open", frame[end].isna() & ~frame["status"].isin(_CLOSED)),
         ("no_end", frame[end].isna()),
+        ("not_measured", _written_together(frame, start, end, same_time)),
         ("negative", frame[end] < frame[start]),
     ]
     left = pd.Series(False, index=frame.index)
@@ -274,7 +348,10 @@ def _durations(
 
 
 def _aggregate(durations: pd.Series, stats: tuple[str, ...]) -> dict[str, Any]:
+    """``n`` and each statistic of measured durations (there is at least one)."""
     seconds = durations.dt.total_seconds().to_numpy(dtype=float)
+    if not len(seconds):
+        raise ValueError("no measured duration to aggregate")
     out: dict[str, Any] = {"n": len(seconds)}
     for s in stats:
         if s == "mean":
@@ -300,6 +377,7 @@ def time_to(
     freq: str | None = None,
     as_of: Any = None,
     metric: str = "time_to",
+    same_time: Any = SAME_TIME,
     **filters: Any,
 ) -> pd.DataFrame:
     """A statistic of ``end - start`` over investigations, grouped as asked.
@@ -317,19 +395,26 @@ def time_to(
             earliest time), times later than it and deletions later than it do not
             count (default: now).
         metric: The name the definition gives (the ``mtt*`` helpers set it).
+        same_time: Two ends at most this far apart (default :data:`SAME_TIME`, one
+            second; a duration, ``"500ms"`` or seconds) were written together by the
+            source: that duration was not measured, and is left out (``not_measured``
+            in the definition) rather than counted as zero. ``0``: only equal times;
+            ``None``: no check.
         **filters: Any filter of :meth:`Store.investigations` (``component=``,
             ``min_impact_severity=``, ``since=`` ...).
 
     Returns:
-        One row per group: the group columns, ``n`` (investigations used) and one
+        One row per group: the group columns, ``n`` (investigations measured) and one
         ``Timedelta`` column per statistic; ``attrs["definition"]`` is the
-        :class:`Definition`. Groups with no usable investigation are left out.
+        :class:`Definition`. Groups with no measured investigation are left out; with
+        none at all the frame is empty and ``definition.not_measured`` says why.
     """
     start, end = _field("start", start), _field("end", end)
     stats = _stats(stat)
     groups, code = _by(by, freq)
     when = _as_of(as_of)
-    used, excluded = _durations(store, start, end, when, filters)
+    tolerance = _same_time(same_time)
+    used, excluded = _durations(store, start, end, when, filters, tolerance)
     if code is not None:
         used["period"] = period_starts(used[start], code)
     columns = [GROUPS[g] for g in groups]
@@ -360,6 +445,7 @@ def time_to(
         used=len(used),
         excluded={k: len(v) for k, v in excluded.items()},
         excluded_ids={k: tuple(v) for k, v in excluded.items()},
+        same_time=tolerance,
     )
     return out
 
@@ -373,6 +459,7 @@ def mttd(
     as_of: Any = None,
     start: str = "impact_started_at",
     end: str = "detected_at",
+    same_time: Any = SAME_TIME,
     **filters: Any,
 ) -> pd.DataFrame:
     """Time to detect: ``impact_started_at`` → ``detected_at`` (arguments as :func:`time_to`)."""
@@ -384,6 +471,7 @@ def mttd(
         by=by,
         freq=freq,
         as_of=as_of,
+        same_time=same_time,
         metric="mttd",
         **filters,
     )
@@ -398,6 +486,7 @@ def mtta(
     as_of: Any = None,
     start: str = "detected_at",
     end: str = "started_at",
+    same_time: Any = SAME_TIME,
     **filters: Any,
 ) -> pd.DataFrame:
     """Time to start work (acknowledge): ``detected_at`` → ``started_at`` (see :func:`time_to`)."""
@@ -409,6 +498,7 @@ def mtta(
         by=by,
         freq=freq,
         as_of=as_of,
+        same_time=same_time,
         metric="mtta",
         **filters,
     )
@@ -423,6 +513,7 @@ def mttm(
     as_of: Any = None,
     start: str = "detected_at",
     end: str = "mitigated_at",
+    same_time: Any = SAME_TIME,
     **filters: Any,
 ) -> pd.DataFrame:
     """Time to mitigate: ``detected_at`` → ``mitigated_at`` (arguments as :func:`time_to`)."""
@@ -434,6 +525,7 @@ def mttm(
         by=by,
         freq=freq,
         as_of=as_of,
+        same_time=same_time,
         metric="mttm",
         **filters,
     )
@@ -448,6 +540,7 @@ def mttr(
     as_of: Any = None,
     start: str = "detected_at",
     end: str = "resolved_at",
+    same_time: Any = SAME_TIME,
     **filters: Any,
 ) -> pd.DataFrame:
     """Time to resolve: ``detected_at`` → ``resolved_at`` (arguments as :func:`time_to`)."""
@@ -459,6 +552,7 @@ def mttr(
         by=by,
         freq=freq,
         as_of=as_of,
+        same_time=same_time,
         metric="mttr",
         **filters,
     )
@@ -467,21 +561,44 @@ def mttr(
 # --- data quality -------------------------------------------------------------------------
 
 _ORDER = ("impact_started_at", "detected_at", "mitigated_at", "resolved_at")
+#: The (start, end) of the durations :func:`mttd`, :func:`mtta`, :func:`mttm` and
+#: :func:`mttr` measure by default.
+_MEASURED = (
+    ("impact_started_at", "detected_at"),
+    ("detected_at", "started_at"),
+    ("detected_at", "mitigated_at"),
+    ("detected_at", "resolved_at"),
+)
 
 
-def data_quality(store: Store, *, as_of: Any = None) -> pd.DataFrame:
+def _gap(seconds: float) -> str:
+    return (
+        "0 ms" if seconds == 0 else f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:g} s"
+    )
+
+
+def data_quality(store: Store, *, as_of: Any = None, same_time: Any = SAME_TIME) -> pd.DataFrame:
     """What would skew the metrics: one row per problem found.
 
     Checks: ``times_out_of_order`` (impact start ≤ detection ≤ mitigation ≤
     resolution), ``closed_without_resolved_at``, ``resolved_at_but_open``,
     ``times_in_the_future`` (after ``as_of``), ``no_events`` (active investigations
-    with no linked event) and ``orphan_links`` (links to a missing or deleted record).
+    with no linked event), ``orphan_links`` (links to a missing or deleted record) and
+    ``times_written_together``: the two ends of a duration :func:`mttd`, :func:`mtta`,
+    :func:`mttm` or :func:`mttr` measure that are at most ``same_time`` (default
+    :data:`SAME_TIME`, one second) apart, written together by the source, so that
+    duration was not measured (detail e.g. ``not measured: detected_at equals
+    impact_started_at (8 ms apart)``).
 
     Returns:
         Columns ``check``, ``record_id``, ``detail``; ``attrs["counts"]`` has the number
-        of problems per check (zero included) and ``attrs["as_of"]`` the time used.
+        of problems per check (zero included), ``attrs["not_measured"]`` the number of
+        investigations per pair of times written together (``"not measured:
+        detected_at equals impact_started_at"``: 124, zero included) and
+        ``attrs["as_of"]`` the time used.
     """
     when = _as_of(as_of)
+    tolerance = _same_time(same_time)
     inv = store.investigations()
     rows: list[tuple[str, str, str]] = []
     for a_i, a in enumerate(_ORDER):
@@ -528,16 +645,29 @@ def data_quality(store: Store, *, as_of: Any = None) -> pd.DataFrame:
             else "investigation missing" if r.no_inv else "investigation deleted"
         )  # fmt: skip
         rows.append(("orphan_links", f"{r.event_id} -> {r.investigation_id}", what))
+    not_measured: dict[str, int] = {}
+    for a, b in _MEASURED:
+        label = f"not measured: {b} equals {a}"
+        together = _written_together(inv, a, b, tolerance)
+        not_measured[label] = int(together.sum())
+        gaps = (inv.loc[together, b] - inv.loc[together, a]).abs().dt.total_seconds()
+        rows += [
+            ("times_written_together", i, f"{label} ({_gap(g)} apart)")
+            for i, g in zip(inv.loc[together, "id"], gaps, strict=True)
+        ]
     out = pd.DataFrame(rows, columns=["check", "record_id", "detail"])
     checks = (
         "times_out_of_order",
         "closed_without_resolved_at",
         "resolved_at_but_open",
         "times_in_the_future",
+        "times_written_together",
         "no_events",
         "orphan_links",
     )
     out.attrs["counts"] = {c: int((out["check"] == c).sum()) for c in checks}
+    out.attrs["not_measured"] = not_measured
+    out.attrs["same_time"] = None if tolerance is None else tolerance.total_seconds()
     out.attrs["as_of"] = when
     return out
 

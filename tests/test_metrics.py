@@ -80,7 +80,7 @@ def test_the_definition_says_what_was_used_and_left_out(
     )
     assert d.excluded == {
         "recorded_later": 0, "later": 0, "deleted": 1, "no_start": 0, "open": 1, "no_end": 1,
-        "negative": 1,
+        "not_measured": 0, "negative": 1,
     }  # fmt: skip
     assert d.excluded_ids["open"] == (ids["d"],) and d.excluded_ids["negative"] == (ids["f"],)
     text = d.describe()
@@ -331,7 +331,17 @@ def deploys(store: rca.Store) -> dict[str, str]:
 
 
 def test_dora_by_hand(store: rca.Store, deploys: dict[str, str]) -> None:
-    d = metrics.dora(store, since=day(0), until=day(10)).set_index("metric")
+    # Four deploys are too few to rate (MIN_DEPLOYS): the figures, without ratings.
+    unrated = metrics.dora(store, since=day(0), until=day(10)).set_index("metric")
+    assert unrated["rating"].tolist() == [None] * 4
+    assert unrated["not_rated"].tolist() == ["4 deploys, needs ≥ 10"] * 4
+    assert unrated.loc["deployment_frequency", "value"] == pytest.approx(0.4)
+    # The bands, with the minimums lowered.
+    d = metrics.dora(
+        store, since=day(0), until=day(10), min_deploys=4, min_commits=4, min_recoveries=1
+    ).set_index("metric")
+    assert d["not_rated"].tolist() == [None] * 4
+    assert d.attrs["definition"]["minimums"] == {"deploys": 4, "commits": 4, "recoveries": 1}
     assert d.loc["deployment_frequency", "value"] == pytest.approx(0.4)  # 4 in 10 days
     assert d.loc["deployment_frequency", "rating"] == "high"
     assert d.loc["lead_time", "n"] == 4  # c1, c2 by d1; c3 by d2; c4 by d3 (its sha)
@@ -340,7 +350,7 @@ def test_dora_by_hand(store: rca.Store, deploys: dict[str, str]) -> None:
     assert d.loc["change_failure_rate", "value"] == pytest.approx(0.25)  # d1 only, within 24 h
     assert d.loc["change_failure_rate", "rating"] == "low"
     assert d.loc["recovery_time", "value"] == pytest.approx(3 * 3600)  # d1 -> A mitigated
-    assert d.loc["recovery_time", "shown"] == "3.0 h"
+    assert d.loc["recovery_time", "shown"] == "3 h 00 min"  # format_duration
     assert "1 of 4 deploys" in d.loc["change_failure_rate", "definition"]
     assert d.attrs["definition"]["deploys"] == "deploy events (production)"
     failures = pd.DataFrame(d.attrs["failures"]).set_index("deploy_id")
@@ -413,8 +423,8 @@ def test_the_mtt_helpers_show_their_keywords(name: str) -> None:
 
     helper = inspect.signature(getattr(metrics, name)).parameters
     general = inspect.signature(metrics.time_to).parameters
-    expected = ["stat", "by", "freq", "as_of", "start", "end", "filters"]
+    expected = ["stat", "by", "freq", "as_of", "start", "end", "same_time", "filters"]
     assert [p for p in helper if p != "store"] == expected
-    for p in ("stat", "by", "freq", "as_of"):
+    for p in ("stat", "by", "freq", "as_of", "same_time"):
         assert helper[p].default == general[p].default
         assert helper[p].kind is inspect.Parameter.KEYWORD_ONLY
