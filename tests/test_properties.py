@@ -63,6 +63,7 @@ EVENTS = st.builds(
     component=maybe(NAME),
     service=maybe(NAME),
     source_id=maybe(NAME),
+    summary=maybe(TEXT),
     data=OBJECTS,
     tags=st.lists(TEXT, max_size=5),
     metadata=OBJECTS,
@@ -124,7 +125,12 @@ def reopened(records: list[Any]) -> tuple[list[rca.Event], list[rca.Investigatio
 )
 def test_events_round_trip_through_a_file(events: list[rca.Event]) -> None:
     got, _ = reopened(events)
-    assert got == events
+    # a summary left out is derived by the store (tests/test_migrations.py pins the words)
+    assert all(back.summary for back in got)
+    assert got == [
+        e.model_copy(update={"summary": b.summary}) if e.summary is None else e
+        for e, b in zip(events, got, strict=True)
+    ]
     for original, back in zip(events, got, strict=True):
         assert back.timestamp == original.timestamp  # same instant...
         assert back.timestamp.utcoffset() == dt.timedelta(0)  # ...in UTC

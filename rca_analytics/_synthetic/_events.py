@@ -32,6 +32,7 @@ class Block:
     source_id: Objs
     data: list[dict[str, Any]]
     tags: Ints  # codes into the tag combinations
+    summary: list[str]  # what the source would have said, in one line
 
 
 class Recorder:
@@ -100,6 +101,7 @@ class Recorder:
             col(source_id),
             data,
             self._tags([col(p) for p in tag_parts], n),
+            [summary_of(str(t), d) for t, d in zip(col(event_type), data, strict=True)],
         )
         assert len(block.data) == n, "one data dict per event"
         self.blocks.append(block)
@@ -157,3 +159,38 @@ def _clock_skew(s: HistorySettings) -> dict[str, float]:
 def _factor_codes(values: Objs) -> tuple[Ints, list[Any]]:
     codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
     return np.asarray(codes, np.int64), list(uniques)
+
+
+def summary_of(event_type: str, d: dict[str, Any]) -> str:
+    """The one-line summary a reader would write for a generated event of this type.
+
+    >>> summary_of("deploy", {"service": "cart", "version": "v2.1.0", "environment": "prod",
+    ...                       "status": "success"})
+    'Deploy cart v2.1.0 to prod (success)'
+    """
+    if event_type == "commit":
+        return f"{d['message']} ({d['sha'][:7]})"
+    if event_type == "deploy":
+        return f"Deploy {d['service']} {d['version']} to {d['environment']} ({d['status']})"
+    if event_type == "config_change":
+        return f"Config {d['key']}: {d['old']} -> {d['new']} ({d['environment']})"
+    if event_type == "build":
+        return f"{d['pipeline']} on {d['branch']}: {d['status']}"
+    if event_type == "test_run":
+        bad = d["failures"]
+        return (
+            f"{d['suite']}: {bad} of {d['tests']} failed"
+            if bad
+            else (f"{d['suite']}: {d['tests']} passed")
+        )
+    if event_type == "alert":
+        return f"{d['alertname']}: {d['summary']}" + (
+            " (resolved)" if d.get("status") == "resolved" else ""
+        )
+    if "duration_ms" in d:  # spans
+        took = f"{d['duration_ms'] / 1000:.1f} s"
+        if d.get("status_code") == "error":
+            return f"{d['name']} failed ({d.get('status_message') or 'error'}) after {took}"
+        return f"{d['name']} slow: {took}"
+    text = d.get("message") or d.get("summary") or d.get("name") or event_type
+    return " ".join(str(text).split())[:200]

@@ -41,6 +41,9 @@ def event_frame(rec: Recorder, ids: Objs) -> tuple[pd.DataFrame, Ints]:
             "component": pd.array(cat("component"), dtype="str"),
             "service": pd.array(cat("service"), dtype="str"),
             "source_id": pd.array(cat("source_id"), dtype="str"),
+            "summary": pd.array(
+                np.array([x for b in blocks for x in b.summary], object)[order], dtype="str"
+            ),
             "data": pd.Series(data[order], dtype=object),
             "tags": pd.Series(pd.arrays.ArrowExtensionArray(tags)),
         }
