@@ -109,3 +109,23 @@ def flush() -> None:
     """Flush stdout, so that a closed pipe or a full disk shows now rather than at exit."""
     with _writing_stdout():
         sys.stdout.flush()
+
+
+def table(rows: list[list[str]], header: list[str], *, right: frozenset[int] = frozenset()) -> str:
+    """Rows as aligned text columns for a terminal: text left, the ``right`` columns right.
+
+    >>> print(table([["0.92", "Deploy v2"], ["0.1", "x"]], ["conf", "what"], right={0}))
+    conf  what
+    0.92  Deploy v2
+     0.1  x
+    """
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        out = [
+            str(c).rjust(w) if i in right else str(c).ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "  ".join(out).rstrip()
+
+    return "\n".join(line(r) for r in [header, *rows])

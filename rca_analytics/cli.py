@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ._terminal import StdoutLost, flush, printable, say, write_data
+from ._terminal import table as text_table
 from ._version import __version__
 from .errors import RcaError
 
@@ -245,16 +246,20 @@ def _print_candidates(frame: object, as_json: bool, extra: Sequence[str] = ()) -
         if "role" in frame
         else [("", pd.Series(True, index=frame.index))]
     )
-    with pd.option_context("display.width", 250, "display.max_colwidth", 80):
-        for title, rows in groups:
-            part = shown[rows.to_numpy()]
-            if part.empty:
-                continue
-            if title:
-                events = int(frame.loc[rows, "count"].sum()) if "count" in frame else len(part)
-                more = f", {events} events" if events != len(part) else ""
-                say(f"{title} ({len(part)}{more})")
-            say(part.to_string(index=False))
+    for title, rows in groups:
+        part = shown[rows.to_numpy()]
+        if part.empty:
+            continue
+        if title:
+            events = int(frame.loc[rows, "count"].sum()) if "count" in frame else len(part)
+            more = f", {events} events" if events != len(part) else ""
+            say(f"{title} ({len(part)}{more})")
+        cells = [[printable(_cut(str(c), 90)) for c in row] for row in part.itertuples(index=False)]
+        say(text_table(cells, list(part.columns), right=frozenset({0})))
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _suggest(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from ._linker_config import LinkerConfig
 from .models import Event, Investigation, Link
 from .store import Store
 
@@ -548,6 +549,25 @@ def _minutes(delta: dt.timedelta) -> str:
     return f"{total // 60} h {total % 60:02d} min" if total >= 60 else f"{total} min"
 
 
+def _linker_line(store: Store, investigation_id: str) -> str:
+    """The linker's top suspect, called so only at or above its threshold."""
+    threshold = LinkerConfig().min_confidence
+    suspects = store.changes_before(investigation_id, window="6h")
+    if suspects.empty:
+        return "      linker: no change in the 6 h before"
+    best = suspects.iloc[0]
+    what = f"{best['summary']} at {best['timestamp']:%H:%M}Z"
+    if best["confidence"] < threshold:
+        return (
+            f"      linker: no suspect (no change reaches its threshold {threshold:.2f}; "
+            f"closest: {what}, confidence {best['confidence']:.2f})"
+        )
+    return (
+        f"      linker's top suspect: {what}, confidence {best['confidence']:.2f} "
+        f"({'; '.join(best['reasons'][:2])})"
+    )
+
+
 def summary(store: Store) -> str:
     """A short plain-text report of a store: counts, then each investigation's story."""
     stats = store.stats()
@@ -578,22 +598,12 @@ def summary(store: Store) -> str:
         if not changes.empty:
             top = changes.sort_values("confidence", ascending=False, kind="stable").iloc[0]
             lines.append(
-                f"      top suspect: {top['event_source']}/{top['event_event_type']} at "
-                f"{top['event_timestamp']:%H:%M}Z ({'; '.join(top['reasons'])}), "
-                f"confidence {top['confidence']:.2f}"
+                f"      linked change: {top['event_summary']} at {top['event_timestamp']:%H:%M}Z "
+                f"({'; '.join(top['reasons'])}), confidence {top['confidence']:.2f}"
             )
         elif inv.detected_at:
             lines.append("      no change linked before detection")
-        suspects = store.changes_before(inv.id, window="6h")
-        if not suspects.empty:
-            best = suspects.iloc[0]
-            lines.append(
-                f"      linker's top suspect: {best['source']}/{best['event_type']} at "
-                f"{best['timestamp']:%H:%M}Z ({best['scope']} "
-                f"{best['component'] or best['service'] or ''}".rstrip()
-                + f"), confidence {best['confidence']:.2f} "
-                f"({'; '.join(best['reasons'][:2])})"
-            )
+        lines.append(_linker_line(store, inv.id))
         if inv.root_cause:
             lines.append(f"      root cause: {inv.root_cause}")
     return "\n".join(lines)
