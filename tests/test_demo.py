@@ -44,6 +44,10 @@ def test_summary_tells_each_incident_story() -> None:
         text = demo.summary(store)
     assert "4 investigations" in text
     assert "P0 critical" in text
-    assert "top suspect: ci/deploy" in text and "47 min before detection" in text
+    assert "linked change: Deploy payments v2.14.0 to production" in text
+    assert "47 min before detection" in text
+    assert "linker's top suspect: Deploy payments v2.14.0 to production" in text
+    # the P3's closest change scores 0.06: below the threshold it is no suspect
+    assert "linker: no suspect (no change reaches its threshold 0.70" in text
     assert "no change linked before detection" in text  # the certificate expiry
     assert "resolved after 50 min" in text

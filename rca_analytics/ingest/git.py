@@ -524,7 +524,7 @@ def _commit(
             "component": constant or (ranked[0] if ranked else None),
             "service": service,
             "source_id": sha,
-            "summary": f"{commit.subject or '(no subject)'} ({sha[:7]})",
+            "summary": f"{one_line(commit.subject or '(no subject)', 190)} ({sha[:7]})",
             "data": _commit_data(commit, merge, ranked, at_commit, repo),
             "tags": _commit_tags(commit.subject, commit.body, merge, at_commit),
         },
