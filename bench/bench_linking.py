@@ -134,12 +134,41 @@ def causes_only(links: pd.DataFrame, h: Any) -> pd.DataFrame:
     return links[links["event_id"].map(kinds).isin(CHANGE_KINDS)]
 
 
+def ranking(store: rca.Store, h: Any) -> dict[str, Any]:
+    """Where the first true culprit stands in suggest_links, by confidence alone and
+    uncollapsed (the order before roles and floods) and as suggest_links orders it now
+    (suspects first, floods collapsed), over the investigations that have a culprit."""
+    causes = h.truth[h.truth["role"] == "cause"]
+    before, after = [], []
+    for inv_id, culprits in causes.groupby("investigation_id")["event_id"]:
+        wanted = set(culprits)
+        full = linking.suggest_links(store, inv_id, collapse=False)
+        old = full.sort_values(["confidence", "event_id"], ascending=[False, True])
+        new = linking.suggest_links(store, inv_id)
+        for frame, out in ((old, before), (new, after)):
+            hits = np.flatnonzero(frame["event_id"].isin(wanted).to_numpy())
+            out.append(int(hits[0]) + 1 if len(hits) else None)
+    return {"investigations": len(before), "before": before, "after": after}
+
+
+def _ranks(positions: list[int | None]) -> str:
+    found = [p for p in positions if p is not None]
+    n = len(positions)
+    at = {k: sum(p <= k for p in found) for k in (1, 5, 10, 20)}
+    median = statistics.median(found) if found else float("nan")
+    return (
+        f"{at[1]}/{n} first, {at[5]}/{n} in the first 5 rows, {at[10]}/{n} in 10, "
+        f"{at[20]}/{n} in 20 (median row {median:g})"
+    )
+
+
 def quality(seed: int, folder: Path) -> dict[str, Any]:
     h = history(seed=seed)
     store = load(folder / f"q{seed}.duckdb", h)
     links, seconds = linker_links(store)
     scores = linking.score_links(store)
     curve = linking.precision_recall(scores, h.truth).curve
+    ranks = ranking(store, h) if seed == SEED else None
     store.close()
     cause_truth = h.truth[h.truth["role"] == "cause"]
     result = {
@@ -153,6 +182,7 @@ def quality(seed: int, folder: Path) -> dict[str, Any]:
         "devlake_all": prf(devlake(h), h.truth),
         "four_keys_all": prf(four_keys(h), h.truth),
         "curve": curve,
+        "ranking": ranks,
     }
     return result
 
@@ -244,6 +274,14 @@ def render(q: dict[str, Any], more: list[dict[str, Any]], big: dict[str, Any] | 
             f"median {statistics.median(f1s):.3f} (min {min(f1s):.3f}); causes median "
             f"{statistics.median(cf1):.3f} (min {min(cf1):.3f}); DevLake causes median "
             f"{statistics.median(dl):.3f}; Four Keys causes median {statistics.median(fk):.3f}.\n"
+        )
+    if q.get("ranking"):
+        r = q["ranking"]
+        lines.append(
+            f"Where the true culprit stands in `suggest_links` on seed {q['seed']} "
+            f"({r['investigations']} investigations with a culprit): by confidence alone, "
+            f"every candidate a row (the order before roles and floods): {_ranks(r['before'])}; "
+            f"suspects first, floods collapsed (now): {_ranks(r['after'])}.\n"
         )
     curve = q["curve"]
     lines.append("Precision/recall curve of the linker's scores on seed 7 (all links):\n")

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Annotated, Any
 
+import pandas as pd
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from . import _validate as v
@@ -168,3 +169,97 @@ SEVERITY = {"critical": 1.0, "high": 0.6, "medium": 0.2, "low": 0.0, "info": -0.
 
 #: Columns of a score frame besides the features.
 KEY = ("investigation_id", "event_id")
+
+
+# --- roles ------------------------------------------------------------------------------
+
+#: What a candidate is to an investigation, in the order people read them: a ``change``
+#: (something that changes the system: a deploy, config change, release, feature flag,
+#: migration, commit...), a ``symptom`` (an error, alert, anomaly, failed request or
+#: span...) or ``context`` (everything else: CI runs, notes, info logs...).
+ROLES: tuple[str, ...] = ("change", "symptom", "context")
+
+#: Code event types that change the system, besides ``change_types``: role ``change``
+#: (the features count them as code events, suspects once shipped). CI runs (build,
+#: job, check, test_run) are context.
+CODE_CHANGES: tuple[str, ...] = ("commit", "push", "merge", "pull_request", "tag")
+
+#: Sources of signals: their events are symptoms by type words or by severity.
+SIGNAL_SOURCES: tuple[str, ...] = ("logs", "metrics", "traces")
+
+#: Words that make the type of a signal-source event a symptom (``error_span``,
+#: ``failed_request``, ``anomaly``, ``alert_firing``...).
+SYMPTOM_WORDS: tuple[str, ...] = (
+    "error",
+    "fail",
+    "alert",
+    "anomal",
+    "exception",
+    "crash",
+    "timeout",
+    "incident",
+    "outage",
+)
+
+#: Severities that make any signal-source event a symptom.
+SYMPTOM_SEVERITIES: tuple[str, ...] = ("critical", "high")
+
+
+def role(source: Any, event_type: Any, severity: Any = None, config: LinkerConfig = DEFAULT) -> str:
+    """The role of an event: ``change``, ``symptom`` or ``context`` (see :data:`ROLES`).
+
+    In this order, the first that holds:
+
+    1. ``change``: the type is one of ``config.change_types`` (deploy, config change,
+       release, rollback, feature flag, migration...) or :data:`CODE_CHANGES` (commit,
+       push, merge, pull request, tag), from any source;
+    2. ``symptom``: the type is one of ``config.symptom_types`` (error, warning, alert,
+       span error, slow span, exception, crash), from any source; or the event comes
+       from logs, metrics or traces and its type contains one of :data:`SYMPTOM_WORDS`
+       (``error_span``, ``failed_request``, ``anomaly``...) or its severity is critical
+       or high (a ``log`` at high severity);
+    3. ``context``: everything else (CI builds, jobs and test runs, notes, status
+       updates, info logs...).
+
+    Types compare in lower case without surrounding space.
+
+    >>> [role("ci", "deploy"), role("git", "commit"), role("ci", "build", "medium")]
+    ['change', 'change', 'context']
+    >>> [role("traces", "error_span", "high"), role("logs", "log", "high"),
+    ...  role("logs", "log", "info"), role("manual", "note")]
+    ['symptom', 'symptom', 'context', 'context']
+    """
+    kind = "" if event_type is None or event_type != event_type else str(event_type)
+    kind = kind.strip().lower()
+    if kind in config.change_types or kind in CODE_CHANGES:
+        return "change"
+    if kind in config.symptom_types:
+        return "symptom"
+    if str(source) in SIGNAL_SOURCES and (
+        any(word in kind for word in SYMPTOM_WORDS)
+        or ("" if severity is None else str(severity)) in SYMPTOM_SEVERITIES
+    ):
+        return "symptom"
+    return "context"
+
+
+def roles(frame: pd.DataFrame, config: LinkerConfig = DEFAULT) -> pd.Series:
+    """:func:`role` of every row of a frame, as a categorical in :data:`ROLES` order.
+
+    The frame has ``source``, ``event_type`` and (optionally) ``severity`` columns.
+    """
+    severity = frame["severity"] if "severity" in frame else pd.Series(None, index=frame.index)
+    cache: dict[tuple[str, str, str], str] = {}
+    out = []
+    for parts in zip(
+        frame["source"].astype(object).tolist(),
+        frame["event_type"].astype(object).tolist(),
+        severity.astype(object).tolist(),
+        strict=True,
+    ):
+        k = (str(parts[0]), str(parts[1]), str(parts[2]))
+        found = cache.get(k)
+        if found is None:
+            found = cache[k] = role(*parts, config=config)
+        out.append(found)
+    return pd.Series(pd.Categorical(out, categories=list(ROLES)), index=frame.index, name="role")

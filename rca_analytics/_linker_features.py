@@ -18,6 +18,7 @@ import pyarrow as pa
 from . import _data
 from ._data import Data, StoreOrData
 from ._linker_config import DEFAULT, FEATURES, KEY, SEVERITY, LinkerConfig, Weights
+from ._names import key_sql
 
 # --- references -------------------------------------------------------------------------
 
@@ -69,6 +70,7 @@ def _tokens_table(rows: Iterable[tuple[str, Sequence[Any]]]) -> pa.Table:
 _INVESTIGATIONS = """
 SELECT i.id AS investigation_id, i.component_affected AS i_component,
        i.service_affected AS i_service, i.tags AS i_tags,
+       <key(i.component_affected)> AS i_component_key, <key(i.service_affected)> AS i_service_key,
        coalesce(i.impact_started_at, i.detected_at, i.started_at, i.created_at) AS anchor,
        CASE WHEN i.impact_started_at IS NOT NULL THEN 'impact start'
             WHEN i.detected_at IS NOT NULL THEN 'detection'
@@ -91,8 +93,9 @@ FROM _rca_inv v JOIN events e
 WHERE e.deleted_at IS NULL AND (
   (e."timestamp" >= v.anchor - $lookback AND (
     e.event_type IN (SELECT unnest($change_types::VARCHAR[]))
-    OR e.component IN (v.i_component, v.i_service) OR e.service IN (v.i_component, v.i_service)
-    OR (v.i_component IS NULL AND v.i_service IS NULL)))
+    OR <key(e.component)> IN (v.i_component_key, v.i_service_key)
+    OR <key(e.service)> IN (v.i_component_key, v.i_service_key)
+    OR (v.i_component_key IS NULL AND v.i_service_key IS NULL)))
   OR ($all_changes AND (e.event_type IN (SELECT unnest($change_types::VARCHAR[]))
                         OR e.event_type IN (SELECT unnest($code_types::VARCHAR[])))))
 """
@@ -105,15 +108,15 @@ _NON_PROD = """(lower(coalesce(e.data->>'environment', '')) IN (SELECT unnest($e
 #: the change's component since that component's previous production change.
 _SHIPPED_PAIRS = """
 WITH d AS (
-  SELECT id, "timestamp" AS ts, component,
-         lag("timestamp") OVER (PARTITION BY component ORDER BY "timestamp", id) AS prev_ts
+  SELECT id, "timestamp" AS ts, <key(component)> AS component,
+         lag("timestamp") OVER (PARTITION BY <key(component)> ORDER BY "timestamp", id) AS prev_ts
   FROM events e
-  WHERE deleted_at IS NULL AND component IS NOT NULL
+  WHERE deleted_at IS NULL AND <key(component)> IS NOT NULL
     AND event_type IN (SELECT unnest($change_types::VARCHAR[])) AND NOT <non_prod>
 )
 SELECT w.investigation_id, k.id AS event_id, arg_min(d.id, d.ts) AS shipped_by
 FROM _rca_window w JOIN d ON d.id = w.event_id JOIN _rca_inv v USING (investigation_id)
-JOIN events k ON k.component = d.component AND k."timestamp" <= d.ts
+JOIN events k ON <key(k.component)> = d.component AND k."timestamp" <= d.ts
   AND k."timestamp" > coalesce(d.prev_ts, d.ts - $lookback)
 WHERE k.deleted_at IS NULL AND k.event_type IN (SELECT unnest($code_types::VARCHAR[]))
   AND d.ts <= v.anchor + $clock_skew
@@ -142,6 +145,7 @@ _FEATURES = """
 WITH c AS (
   SELECT v.*, e.id AS event_id, e."timestamp" AS ts, e.source, e.event_type, e.severity,
          e.component, e.service, e.source_id, e.tags,
+         <key(e.component)> AS component_key, <key(e.service)> AS service_key,
          epoch(v.anchor - e."timestamp") AS before_s,
          epoch(e."timestamp" - v.end_at) AS after_s,
          e.event_type IN (SELECT unnest($change_types::VARCHAR[])) AS is_change,
@@ -175,14 +179,15 @@ WITH c AS (
 SELECT c.investigation_id, c.event_id, c.anchor_name, c.end_name, c.before_s, c.after_s,
        c.source, c.event_type, c.severity, c.is_change, c.is_code, c.is_signal,
        c.component, c.service, c.i_component, c.i_service,
-       coalesce(c.component = c.i_component, false) AS same_component,
-       coalesce(c.service = c.i_service, false) OR coalesce(c.component = c.i_service, false)
-         OR coalesce(c.service = c.i_component, false) AS same_service,
-       coalesce(CASE WHEN c.service = c.i_service THEN c.service END,
-                CASE WHEN c.component = c.i_service THEN c.component END,
-                CASE WHEN c.service = c.i_component THEN c.service END) AS shared_service,
-       (c.component IS NOT NULL OR c.service IS NOT NULL)
-         AND (c.i_component IS NOT NULL OR c.i_service IS NOT NULL) AS both_scoped,
+       coalesce(c.component_key = c.i_component_key, false) AS same_component,
+       coalesce(c.service_key = c.i_service_key, false)
+         OR coalesce(c.component_key = c.i_service_key, false)
+         OR coalesce(c.service_key = c.i_component_key, false) AS same_service,
+       coalesce(CASE WHEN c.service_key = c.i_service_key THEN c.service END,
+                CASE WHEN c.component_key = c.i_service_key THEN c.component END,
+                CASE WHEN c.service_key = c.i_component_key THEN c.service END) AS shared_service,
+       (c.component_key IS NOT NULL OR c.service_key IS NOT NULL)
+         AND (c.i_component_key IS NOT NULL OR c.i_service_key IS NOT NULL) AS both_scoped,
        list_intersect(c.tags, c.i_tags) AS shared_tags,
        len(list_distinct(c.i_tags)) AS i_tag_count,
        c.ref_token, c.ship_token, c.non_prod,
@@ -197,6 +202,11 @@ LEFT JOIN new_fp n ON n.investigation_id = c.investigation_id AND n.fingerprint 
 LEFT JOIN bursts b ON b.investigation_id = c.investigation_id AND b.event_id = c.event_id
 LEFT JOIN events sd ON sd.id = c.shipped_by
 """.replace("<non_prod>", _NON_PROD)
+
+
+def _keys(sql: str) -> str:
+    """``<key(expr)>`` in a query as the SQL of that name's comparison key."""
+    return re.sub(r"<key\(([\w.]+)\)>", lambda m: key_sql(m.group(1)), sql)
 
 
 def _run(data: Data, sql: str, config: LinkerConfig, **extra: Any) -> pa.Table:
@@ -215,6 +225,7 @@ def _run(data: Data, sql: str, config: LinkerConfig, **extra: Any) -> pa.Table:
         "env_tags": [f"{k}:{e}" for e in config.non_production for k in ("env", "environment")],
         **extra,
     }
+    sql = _keys(sql)
     names = set(re.findall(r"\$(\w+)", sql))
     return data.arrow(sql, {k: val for k, val in given.items() if k in names})
 

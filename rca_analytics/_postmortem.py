@@ -9,11 +9,14 @@ definitions.
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from . import metrics, queries
+from ._floods import collapse
+from ._linker_config import DEFAULT
 from ._report_figures import INCIDENT_MARKS, timeline_png
 from ._report_render import Block, Report, format_duration
 
@@ -31,6 +34,7 @@ __all__ = [
     "add_timeline",
     "add_timings",
     "add_write_up",
+    "collapse_timeline",
     "timeline_around",
 ]
 
@@ -101,7 +105,7 @@ def add_timings(doc: Report, inv: Investigation) -> None:
 def add_timeline(
     doc: Report, inv: Investigation, timeline: pd.DataFrame, *, plot: bool, max_events: int
 ) -> None:
-    """The timeline plot (every event) and table (at most ``max_events`` rows)."""
+    """The timeline plot (every event) and table (floods as one row, ``max_events`` rows)."""
     add = doc.blocks.append
     add(Block("heading", "Timeline"))
     if plot and len(timeline):
@@ -111,39 +115,92 @@ def add_timeline(
             "Events by source; the incident window shaded",
         )
     if len(timeline):
-        if len(timeline) > max_events:
-            add(Block("text", f"{max_events} of {len(timeline)} events: the linked ones first, "
-                              "then the nearest to detection."))  # fmt: skip
-        add(Block("table", _timeline_table(timeline, max_events)))
+        rows = collapse_timeline(timeline)
+        notes = []
+        if len(rows) < len(timeline):
+            notes.append(
+                f"{len(timeline)} events in {len(rows)} rows: repeated symptoms of one "
+                "template, alert or summary are one row (events: how many, from its first "
+                "to its last)."
+            )
+        if len(rows) > max_events:
+            notes.append(
+                f"{max_events} of {len(rows)} rows: the linked ones first, then the nearest "
+                "to detection."
+            )
+        if notes:
+            add(Block("text", " ".join(notes)))
+        add(Block("table", _timeline_table(rows, max_events)))
     else:
         add(Block("text", "No events around the incident."))
 
 
-def _timeline_table(timeline: pd.DataFrame, max_events: int) -> pd.DataFrame:
-    """The linked events first, then the nearest to detection, shown in time order."""
-    order = timeline.assign(
-        _linked=timeline["relation"].astype(str) != "linked",
-        _distance=timeline["offset"].abs(),
+def collapse_timeline(timeline: pd.DataFrame) -> pd.DataFrame:
+    """A timeline (:meth:`Store.timeline`) with each flood as one row.
+
+    See :func:`rca_analytics._floods.collapse`: a flood keeps its linked member (the most
+    confident link), else its worst and earliest; ``relation`` is ``linked`` when any
+    member is linked, and ``offset`` is from detection to the flood's first event.
+    """
+    linked = set(timeline.loc[timeline["relation"].astype(str) == "linked", "id"])
+    rows = collapse(timeline)
+    any_linked = [bool(linked.intersection(ids)) for ids in rows["event_ids"]]
+    relation = rows["relation"].astype(object).where(~pd.Series(any_linked), "linked")
+    rows["relation"] = pd.Categorical(relation, categories=timeline["relation"].cat.categories)
+    anchor = timeline.attrs.get("anchor")
+    if anchor is not None:
+        rows["offset"] = rows["first_seen"] - pd.Timestamp(anchor)
+    rows.attrs.update(timeline.attrs)
+    return rows
+
+
+def _timeline_table(rows: pd.DataFrame, max_events: int) -> pd.DataFrame:
+    """The linked rows first, then the nearest to detection, shown in time order."""
+    order = rows.assign(
+        _linked=rows["relation"].astype(str) != "linked",
+        _distance=rows["offset"].abs(),
     ).sort_values(["_linked", "_distance"], kind="stable")
-    shown = order.head(max_events).sort_values(["timestamp", "id"], kind="stable")
+    shown = order.head(max_events).sort_values(["first_seen", "id"], kind="stable")
     return pd.DataFrame(
         {
-            "time (UTC)": shown["timestamp"],
+            "time (UTC)": shown["first_seen"],
             "from detection": shown["offset"],
             "source": shown["source"].astype(str),
             "type": shown["event_type"],
-            "severity": shown["severity"].astype(str),
+            "severity": shown["worst_severity"].astype(str),
             "component": shown["component"].fillna(shown["service"]),
             "relation": shown["relation"].astype(str),
+            "events": [_events(r) for _, r in shown.iterrows()],
             "what": [_summary_of(r) for _, r in shown.iterrows()],
         }
     )
 
 
+def _events(row: pd.Series) -> str:
+    """How many events a row stands for: ``1``, or ``8 over 21 min``."""
+    count = int(row["count"])
+    if count == 1:
+        return "1"
+    return f"{count} over {format_duration(row['last_seen'] - row['first_seen'])}"
+
+
 def _summary_of(event: pd.Series) -> str:
+    """What an event is, in one line: its ``summary``, else its data's words, else its id.
+
+    A flood's words are its template when it has one (``pool exhausted after <*> ms``).
+    """
     data = event.get("data")
+    count = event.get("count")
+    if isinstance(data, dict) and isinstance(count, numbers.Integral) and int(count) > 1:
+        template = data.get("template")
+        if isinstance(template, str) and template:
+            return template[:120]
+    summary = event.get("summary")
+    if isinstance(summary, str) and summary.strip():
+        return summary.strip()[:120]
+    keys = ("message", "summary", "title", "alertname", "name", "version", "key", "span")
     if isinstance(data, dict):
-        for key in ("message", "summary", "title", "alertname", "name", "version", "key"):
+        for key in keys:
             text = data.get(key)
             if isinstance(text, str) and text:
                 return text[:120]
@@ -166,26 +223,66 @@ def add_linked_sources(doc: Report, store: Store, inv: Investigation) -> None:
         doc.blocks.append(Block("text", "No events are linked to this investigation yet."))
 
 
+def _anchor(inv: Investigation) -> tuple[dt.datetime, str]:
+    """The linker's anchor of an investigation and its name (``impact start``...)."""
+    for name, when in (
+        ("impact start", inv.impact_started_at),
+        ("detection", inv.detected_at),
+        ("start", inv.started_at),
+    ):
+        if when is not None:
+            return when, name
+    return inv.created_at, "creation"
+
+
+def _before(when: Any, anchor: dt.datetime, name: str) -> str:
+    """``47 min before impact start`` (or ``after``)."""
+    delta = pd.Timestamp(anchor) - pd.Timestamp(when)
+    side = "before" if delta >= pd.Timedelta(0) else "after"
+    return f"{format_duration(abs(delta))} {side} {name}"
+
+
 def add_suspected_changes(doc: Report, store: Store, inv: Investigation, window: Any) -> None:
-    """The changes of the ``window`` before, with the linker's confidence and reasons."""
+    """The changes of the ``window`` before, suspects first, with confidence and reasons.
+
+    A *suspect* is a change at or above the linker's threshold
+    (:func:`rca_analytics.linking.is_suspect`); CI runs (builds, test runs) are no
+    changes and are left out.
+    """
     add = doc.blocks.append
     add(Block("heading", "Suspected changes"))
-    changes = store.changes_before(inv.id, window=window).head(10)
+    every = store.changes_before(inv.id, window=window)
+    changes = every[every["role"].astype(str) == "change"].head(10)
+    threshold = DEFAULT.min_confidence
     if len(changes):
+        anchor, name = _anchor(inv)
+        top = changes.iloc[0]
+        if bool(top["suspect"]):
+            add(Block("text", f"Top suspect: {_summary_of(top)} ({top['source']}/"
+                              f"{top['event_type']}, {_before(top['timestamp'], anchor, name)}, "
+                              f"confidence {top['confidence']:.2f})."))  # fmt: skip
+        else:
+            add(Block("text", "No change reaches the linker's threshold "
+                              f"({threshold:.2f}): none is a suspect; the changes of the "
+                              "window are listed for completeness."))  # fmt: skip
         add(Block("table", pd.DataFrame({
             "time (UTC)": changes["timestamp"],
+            "when": [_before(t, anchor, name) for t in changes["timestamp"]],
             "change": changes["source"].astype(str) + "/" + changes["event_type"],
+            "what": [_summary_of(r) for _, r in changes.iterrows()],
             "id": changes["source_id"],
             "component": changes["component"].fillna(changes["service"]),
             "scope": changes["scope"].astype(str),
+            "suspect": ["yes" if s else "" for s in changes["suspect"]],
             "confidence": changes["confidence"],
             "why": [list(r[:3]) for r in changes["reasons"]],
         })))  # fmt: skip
         add(Block("text", "Confidence and reasons come from the event linker "
-                          "(docs/linking.md); every change of the window is listed, "
+                          "(docs/linking.md); suspects (changes at or above its threshold, "
+                          f"{threshold:.2f}) first, then every other change of the window, "
                           "those of other components flagged by scope."))  # fmt: skip
     else:
-        add(Block("text", f"No git, CI or deploy events in the {window} before."))
+        add(Block("text", f"No git, deploy or config changes in the {window} before."))
 
 
 def add_write_up(doc: Report, inv: Investigation) -> None:

@@ -236,6 +236,9 @@ def _print_candidates(frame: object, as_json: bool, extra: Sequence[str] = ()) -
             "event_id": frame["event_id"],
         }
     )
+    suspects = frame["suspect"].fillna(False).astype(bool) if "suspect" in frame else None
+    if suspects is not None:
+        shown.loc[suspects.to_numpy(), "conf"] += "*"
     if "count" in frame:
         many = frame["count"].fillna(1).astype(int) > 1
         shown.loc[many, "what"] = (
@@ -256,6 +259,8 @@ def _print_candidates(frame: object, as_json: bool, extra: Sequence[str] = ()) -
             say(f"{title} ({len(part)}{more})")
         cells = [[printable(_cut(str(c), 90)) for c in row] for row in part.itertuples(index=False)]
         say(text_table(cells, list(part.columns), right=frozenset({0})))
+    if suspects is not None and suspects.any():
+        say("* suspect: a change at or above the linker's threshold")
 
 
 def _cut(text: str, limit: int) -> str:

@@ -557,7 +557,7 @@ def _linker_line(store: Store, investigation_id: str) -> str:
         return "      linker: no change in the 6 h before"
     best = suspects.iloc[0]
     what = f"{best['summary']} at {best['timestamp']:%H:%M}Z"
-    if best["confidence"] < threshold:
+    if not best["suspect"]:
         return (
             f"      linker: no suspect (no change reaches its threshold {threshold:.2f}; "
             f"closest: {what}, confidence {best['confidence']:.2f})"

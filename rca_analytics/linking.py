@@ -20,6 +20,14 @@ or service (all events, when the investigation names neither), every change even
 that window whatever its component, and every event the investigation's text names,
 whenever it happened.
 
+Every candidate has a **role** (:func:`role`: ``change``, ``symptom`` or ``context``);
+a change at or above ``min_confidence`` is a **suspect** (:func:`is_suspect`).
+``suggest_links`` and ``changes_before`` rank the suspects first, then the other rows at
+or above the threshold, then the rest, each by confidence; ``suggest_links`` shows each
+flood of repeated symptoms (one template, alert fingerprint or summary) as one row
+(:func:`collapse_floods`, ``collapse=False`` for every row). ``auto_link`` links every
+member of a flood and counts the floods in its report.
+
 The defaults (windows and weights) were chosen by evaluation on labelled synthetic
 histories (``bench/fit_linker.py`` fits them on training seeds;
 ``bench/bench_linking.py`` reports precision and recall on a held-out seed).
@@ -40,28 +48,44 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from . import _arguments, _data, _frames, _links, queries
+from . import _arguments, _data, _floods, _frames, _links, queries
 from ._data import Data, StoreOrData
-from ._linker_config import DEFAULT, FEATURES, KEY, LinkerConfig, Weights
+from ._floods import FLOOD_COLUMNS
+from ._linker_config import (
+    DEFAULT,
+    FEATURES,
+    KEY,
+    ROLES,
+    LinkerConfig,
+    Weights,
+    role,
+    roles,
+)
 from ._linker_features import combine, features, reference_tokens
 from ._linker_quality import LinkerQuality, precision_recall
 from ._linker_reasons import reasons
 from ._loading import progress_bar
+from ._report_render import format_duration
 from ._reports import OperationReport
 from .errors import QueryError
 from .models import Event, Investigation, LinkMethod, utc_now
 
 __all__ = [
     "FEATURES",
+    "ROLES",
     "AutoLinkReport",
     "LinkerConfig",
     "LinkerQuality",
     "Weights",
     "auto_link",
     "changes_before",
+    "collapse_floods",
+    "is_suspect",
     "linker_quality",
     "precision_recall",
     "reference_tokens",
+    "role",
+    "roles",
     "score_links",
     "suggest_links",
 ]
@@ -169,12 +193,92 @@ def _with_reasons(f: pd.DataFrame, cfg: LinkerConfig, min_confidence: float) -> 
             "investigation_id": f["investigation_id"],
             "event_id": f["event_id"],
             "confidence": conf,
+            "role": roles(f, cfg),
             "reasons": pd.Series(reasons(f, contrib), dtype=object),
         }
     )
     for k, name in enumerate(FEATURES):
         out["w_" + name] = contrib[:, k]
     return out
+
+
+#: Where each role sorts among rows of one tier and confidence (changes first).
+_ROLE_ORDER = {r: i for i, r in enumerate(ROLES)}
+
+
+def is_suspect(role: Any, confidence: float, config: LinkerConfig | None = None) -> bool:
+    """Whether a candidate is a *suspect*: a change at or above the linker's threshold.
+
+    The threshold is ``config.min_confidence`` (``auto_link``'s, 0.7 by default): a
+    change the linker would not link is not called a suspect, however it ranks.
+
+    >>> is_suspect("change", 0.85), is_suspect("change", 0.06), is_suspect("symptom", 0.99)
+    (True, False, False)
+    """
+    threshold = (config or DEFAULT).min_confidence
+    return str(role) == "change" and bool(confidence >= threshold)
+
+
+def _rank(scored: pd.DataFrame, cfg: LinkerConfig) -> pd.DataFrame:
+    """Scored rows in the order people read them, with ``suspect`` and ``rank`` (1...).
+
+    Tiers first: the suspects (changes at or above ``cfg.min_confidence``), then every
+    other row at or above it, then the rest; within a tier by confidence, then role
+    (change, symptom, context), then event id.
+    """
+    conf = scored["confidence"].to_numpy(dtype=float)
+    is_change = scored["role"].astype(object).eq("change").to_numpy(dtype=bool)
+    above = conf >= cfg.min_confidence
+    suspect = is_change & above
+    ordered = scored.assign(
+        suspect=suspect,
+        _tier=np.where(suspect, 0, np.where(above, 1, 2)),
+        _conf=-conf,
+        _role=scored["role"].astype(object).map(_ROLE_ORDER).fillna(len(ROLES)).to_numpy(),
+    ).sort_values(["_tier", "_conf", "_role", "event_id"], kind="stable")
+    ordered = ordered.drop(columns=["_tier", "_conf", "_role"]).reset_index(drop=True)
+    ordered.insert(0, "rank", np.arange(1, len(ordered) + 1, dtype="int64"))
+    return ordered
+
+
+def collapse_floods(frame: pd.DataFrame, config: LinkerConfig | None = None) -> pd.DataFrame:
+    """A ``suggest_links`` frame (or any frame of events) with each flood as one row.
+
+    See :mod:`rca_analytics._floods`: repeated symptoms of one source, type, component,
+    service and template (or alert fingerprint, or summary) become their most confident
+    member with ``count``, ``first_seen``, ``last_seen``, ``worst_severity`` and
+    ``event_ids``; a ``reasons`` column gets a last reason ``flood: ...`` and a ``rank``
+    column is renumbered.
+    """
+    cfg = config or DEFAULT
+    out = _floods.collapse(frame, config=cfg)
+    if "reasons" in out:
+        out["reasons"] = [
+            [*r, _flood_reason(row)] if row["count"] > 1 else r
+            for r, (_, row) in zip(out["reasons"], out.iterrows(), strict=True)
+        ]
+    if "rank" in out:
+        out["rank"] = np.arange(1, len(out) + 1, dtype="int64")
+    return out
+
+
+def _flood_reason(row: pd.Series) -> str:
+    data = row.get("data")
+    d = data if isinstance(data, Mapping) else {}
+    what = next(
+        (
+            t
+            for t in (d.get("template"), row.get("summary"), d.get("message"), d.get("alertname"))
+            if isinstance(t, str) and t
+        ),
+        str(row.get("event_type")),
+    )
+    first, last = row["first_seen"], row["last_seen"]
+    return (
+        f"flood: {int(row['count'])} {row['event_type']} events {what[:60]!r} from "
+        f"{first:%H:%M} to {last:%H:%M} UTC ({format_duration(last - first)}), "
+        f"worst severity {row['worst_severity']}"
+    )
 
 
 def _event_columns(data: Data, scored: pd.DataFrame) -> pd.DataFrame:
@@ -198,8 +302,18 @@ def suggest_links(
     min_confidence: float = 0.0,
     limit: int | None = None,
     include_rejected: bool = False,
+    collapse: bool = True,
 ) -> pd.DataFrame:
-    """Candidate events of one investigation, most likely first (see Store.suggest_links)."""
+    """Candidate events of one investigation, suspects first (see Store.suggest_links).
+
+    Order (``rank``): the *suspects* (changes at or above ``config.min_confidence``),
+    then every other candidate at or above it, then the rest; each by confidence, then
+    role (change, symptom, context). With ``collapse`` (the default) each flood of
+    symptoms (one template, fingerprint or summary: :mod:`rca_analytics._floods`) is
+    one row, its most confident member, with ``count``, ``first_seen``, ``last_seen``,
+    ``worst_severity`` and ``event_ids``; ``collapse=False`` gives every candidate.
+    ``limit`` counts rows as returned.
+    """
     data = _data.of(store)
     cfg = _config(config)
     min_confidence = _arguments.confidence("min_confidence", min_confidence)
@@ -209,19 +323,24 @@ def suggest_links(
     if not include_rejected:
         rejected = existing.loc[existing["accepted"].eq(False), "event_id"]
         f = f[~f["event_id"].isin(rejected)].reset_index(drop=True)
-    scored = _with_reasons(f, cfg, min_confidence)
-    scored = scored.sort_values(["confidence", "event_id"], ascending=[False, True])
+    scored = _rank(_with_reasons(f, cfg, min_confidence), cfg)
     if limit is not None:
         _arguments.limit_sql(limit)  # checks it
-        scored = scored.head(limit)
-    out = _event_columns(data, scored.reset_index(drop=True))
+        if not collapse:
+            scored = scored.head(limit)
+    out = _event_columns(data, scored)
     out = out.merge(existing, on=list(KEY), how="left")
+    if collapse:
+        out = collapse_floods(out, cfg)
+        if limit is not None:
+            out = out.head(limit)
     return _order(out)
 
 
 def _order(out: pd.DataFrame) -> pd.DataFrame:
     event_fields = [f for f in Event.model_fields if f != "id"]
-    head = ["event_id", "confidence", "reasons"]
+    head = ["rank", "event_id", "confidence", "role", "suspect", "reasons"]
+    head += [c for c in FLOOD_COLUMNS if c in out]
     state = ["linked_method", "linked_confidence", "accepted"]
     weights = ["w_" + f for f in FEATURES]
     rest = [c for c in out.columns if c not in {*head, *event_fields, *state, *weights}]
@@ -240,7 +359,12 @@ def changes_before(
     window: Any = "6h",
     config: LinkerConfig | Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """Changes (git, CI, deploys, config) before detection, most suspicious first."""
+    """Changes (git, CI, deploys, config) before detection, most suspicious first.
+
+    Ordered and ranked as :func:`suggest_links` (suspects first); ``role`` is
+    ``change`` for deploys, config changes, commits... and ``context`` for CI runs
+    (builds, jobs, test runs), which are listed but never suspects.
+    """
     data = _data.of(store)
     cfg = _config(config)
     span = queries.duration("window", window)
@@ -259,11 +383,10 @@ def changes_before(
     )
     scored["scope"] = pd.Categorical(scope, categories=["component", "service", "other", "unknown"])
     scored["in_scope"] = scored["scope"].isin(["component", "service"])
-    scored = scored.sort_values(["confidence", "event_id"], ascending=[False, True])
-    out = _event_columns(data, scored.reset_index(drop=True))
+    out = _event_columns(data, _rank(scored, cfg))
     out = out.merge(_existing(data, inv_id), on=list(KEY), how="left")
     ordered = _order(out)
-    front = ["event_id", "confidence", "scope", "in_scope", "reasons"]
+    front = ["rank", "event_id", "confidence", "role", "suspect", "scope", "in_scope", "reasons"]
     return ordered[front + [c for c in ordered.columns if c not in front]]
 
 
@@ -273,6 +396,11 @@ class AutoLinkReport(OperationReport):
 
     Attributes:
         stored: New links written (method ``linker``); also ``linked``.
+        floods: Floods among the links written or updated: sets of two or more symptoms
+            of one investigation with one template, alert fingerprint or summary
+            (:mod:`rca_analytics._floods`). Each member is linked (all are evidence);
+            ``suggest_links`` and the postmortem show each flood as one row.
+        flooded: The links written or updated that belong to those floods.
         updated: Earlier linker links whose confidence or reasons changed.
         unchanged: Pairs above the threshold already linked as they are, or linked by a
             person, a rule or an import (those are never overwritten).
@@ -290,6 +418,8 @@ class AutoLinkReport(OperationReport):
 
     investigations: int = 0
     candidates: int = 0
+    floods: int = 0
+    flooded: int = 0
     min_confidence: float = 0.7
     seconds: float = 0.0
     links: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
@@ -319,10 +449,17 @@ class AutoLinkReport(OperationReport):
         )
 
     def _lines(self) -> list[str]:
-        return [
+        lines = [
             f"  links: {self.stored:,} stored, {self.updated:,} updated, "
             f"{self.unchanged:,} unchanged, {self.skipped_rows:,} skipped (judged by a reviewer)"
         ]
+        if self.floods:
+            plural = "s" if self.floods != 1 else ""
+            lines.append(
+                f"  floods: {self.flooded:,} of those links in {self.floods:,} flood{plural} of "
+                "repeated symptoms (each one row in suggest_links and reports)"
+            )
+        return lines
 
     def _repr_fields(self) -> dict[str, Any]:
         return {
@@ -410,8 +547,40 @@ def auto_link(
         if links
         else pd.DataFrame(columns=["investigation_id", "event_id", "confidence", "reasons"])
     )
+    report.floods, report.flooded = _flood_counts(data, report.links, cfg)
     report.seconds = time.perf_counter() - started
     return report
+
+
+#: What ``data`` says about a symptom, for flood keys (see :mod:`rca_analytics._floods`).
+_FLOOD_DATA = ("fingerprint", "template", "message", "status_message", "alertname", "name", "span")
+
+
+def _flood_counts(data: Data, links: pd.DataFrame, cfg: LinkerConfig) -> tuple[int, int]:
+    """Floods (2+ members of one investigation and key) among links, and their links."""
+    if links.empty:
+        return 0, 0
+    summary = "summary" if "summary" in Event.model_fields else "NULL"
+    texts = ", ".join(f"e.data->>'{k}' AS \"{k}\"" for k in _FLOOD_DATA)
+    events = data.frame(
+        "SELECT e.id AS event_id, CAST(e.source AS VARCHAR) AS source, e.event_type, "  # noqa: S608
+        f"CAST(e.severity AS VARCHAR) AS severity, e.component, e.service, {summary} AS summary, "
+        f"{texts} FROM events e WHERE e.id IN (SELECT unnest($ids::VARCHAR[]))",
+        {"ids": links["event_id"].drop_duplicates().tolist()},
+    )
+    events["data"] = pd.Series(
+        [
+            {k: v for k, v in zip(_FLOOD_DATA, values, strict=True) if isinstance(v, str)}
+            for values in zip(*(events[k].tolist() for k in _FLOOD_DATA), strict=True)
+        ],
+        index=events.index,
+        dtype=object,
+    )
+    pairs = links[list(KEY)].merge(events, on="event_id", how="inner")
+    pairs["_key"] = _floods.flood_keys(pairs, cfg)
+    sizes = pairs.dropna(subset=["_key"]).groupby(["investigation_id", "_key"]).size()
+    sizes = sizes[sizes > 1]
+    return len(sizes), int(sizes.sum())
 
 
 def _bar(total: int, enabled: bool | None) -> Any:

@@ -126,9 +126,14 @@ def test_suggestions_rank_the_cause_and_its_symptoms_above_look_alikes(
     store: rca.Store, scene: Scene
 ) -> None:
     inv, ids = scene
-    s = named(store.suggest_links(inv.id), ids)
+    s = named(linking.suggest_links(store, inv.id, collapse=False), ids)
     conf = s["confidence"]
-    assert conf.is_monotonic_decreasing
+    assert s["rank"].tolist() == list(range(1, len(s) + 1))
+    # Suspects (changes at or above the threshold) first, then the rest by confidence.
+    suspects = s["suspect"].to_numpy()
+    assert suspects.sum() >= 1 and not suspects[suspects.sum() :].any()
+    assert set(s.index[suspects]) <= {"cause", "named_commit", "other_deploy", "commit"}
+    assert conf[suspects].is_monotonic_decreasing and conf[~suspects].is_monotonic_decreasing
     assert conf["cause"] > max(conf["other_deploy"], conf["old_deploy"], conf["fix_deploy"])
     assert conf["cause"] > conf["commit"]
     new_errors = conf[[f"new{i}" for i in range(20)]]
@@ -145,7 +150,7 @@ def test_reasons_name_the_features_and_add_up_to_the_confidence(
     store: rca.Store, scene: Scene
 ) -> None:
     inv, ids = scene
-    s = named(store.suggest_links(inv.id), ids)
+    s = named(linking.suggest_links(store, inv.id, collapse=False), ids)
     cause = s.loc["cause"]
     text = " | ".join(cause["reasons"])
     assert "change_before: deploy 12 min before impact start" in text
@@ -173,8 +178,8 @@ def test_suggestions_carry_the_event_and_the_pairs_state(store: rca.Store, scene
     store.link(ids["alert"], inv.id, reasons=["paged"])
     store.label_link(ids["commit"], inv.id, accepted=False)
     assert ids["commit"] not in set(store.suggest_links(inv.id)["event_id"])  # rejected
-    s = named(store.suggest_links(inv.id, include_rejected=True), ids)
-    assert list(s.columns[:5]) == ["event_id", "confidence", "reasons", "timestamp", "source"]
+    s = named(linking.suggest_links(store, inv.id, include_rejected=True, collapse=False), ids)
+    assert list(s.columns[:6]) == ["rank", "event_id", "confidence", "role", "suspect", "reasons"]
     assert str(s["timestamp"].dtype) == "datetime64[us, UTC]"
     assert s.loc["alert", "linked_method"] == "manual"
     assert not s.loc["commit", "accepted"]
@@ -243,9 +248,13 @@ def test_changes_before_lists_changes_in_scope_and_flags_the_rest(
 ) -> None:
     inv, ids = scene
     c = named(store.changes_before(inv.id, window="6h"), ids)
-    assert list(c.columns[:5]) == ["event_id", "confidence", "scope", "in_scope", "reasons"]
+    assert list(c.columns[:8]) == [
+        "rank", "event_id", "confidence", "role", "suspect", "scope", "in_scope", "reasons"
+    ]  # fmt: skip
     assert set(c.index) == {"cause", "other_deploy", "commit", "named_commit"}
     assert set(c.index[:2]) == {"cause", "named_commit"}  # the deploy and what it shipped
+    assert (c["role"] == "change").all() and c.loc["cause", "suspect"]
+    assert c["rank"].tolist() == [1, 2, 3, 4]
     assert c.loc["other_deploy", "scope"] == "other" and not c.loc["other_deploy", "in_scope"]
     assert c.loc["cause", "scope"] == "component" and c.loc["cause", "in_scope"]
     wider = named(store.changes_before(inv.id, window="1d"), ids)
@@ -261,7 +270,9 @@ def test_linker_quality_counts_against_verdicts(store: rca.Store, scene: Scene) 
         store.label_link(ids[name], inv.id, accepted=True)
     for name in ("other_deploy", "bg40", "bg41"):
         store.label_link(ids[name], inv.id, accepted=False)
-    scores = named(store.suggest_links(inv.id, include_rejected=True), ids)["confidence"]
+    scores = named(
+        linking.suggest_links(store, inv.id, include_rejected=True, collapse=False), ids
+    )["confidence"]
     q = store.linker_quality(min_confidence=0.5)
     accepted = [scores[n] >= 0.5 for n in ("cause", "new3", "alert")]
     rejected = [scores[n] >= 0.5 for n in ("other_deploy", "bg40", "bg41")]
@@ -336,7 +347,8 @@ def test_a_read_only_store_suggests_but_does_not_link(store_path: Path) -> None:
     with rca.connect(store_path) as store:
         inv, _ids = build(store)
     with rca.connect(store_path, read_only=True) as store:
-        assert len(store.suggest_links(inv.id)) > 20
+        assert len(linking.suggest_links(store, inv.id, collapse=False)) > 20
+        assert len(store.suggest_links(inv.id)) < 20  # each flood one row
         with pytest.raises(rca.ReadOnlyStore):
             store.auto_link(inv.id)
 
@@ -424,7 +436,9 @@ def test_reviewed_pairs_do_not_change_the_other_pairs_scores(store: rca.Store) -
     data = {"message": "boom", "template": "boom", "fingerprint": "t1"}
     errors = [event(store, "error", m, data=data).id for m in (1, 2, 3, 4)]
     old = event(store, "error", -4 * 24 * 60, data=data)
-    before = store.suggest_links(inv.id).set_index("event_id")["confidence"]
+    before = linking.suggest_links(store, inv.id, collapse=False).set_index("event_id")[
+        "confidence"
+    ]
     store.link(old.id, inv.id)  # by hand: a labelled pair far outside the window
     store.label_link(errors[0], inv.id, accepted=True)
     scores = linking.score_links(
@@ -475,3 +489,22 @@ def test_a_verdict_straight_from_a_dataframe(store: rca.Store, scene: Scene) -> 
     inv, ids = scene
     verdict = pd.Series([True])[0]  # numpy.bool_
     assert store.label_link(ids["cause"], inv.id, accepted=verdict).accepted is True
+
+
+def test_names_compare_in_any_case_and_spacing(store: rca.Store) -> None:
+    inv = store.add_investigation(
+        {"title": "Checkout 500s", "component_affected": "Payments ",
+         "service_affected": "Checkout  API", "impact_started_at": at(0)}
+    )  # fmt: skip
+    deploy = store.add_event(
+        {"source": "ci", "event_type": "deploy", "severity": "info", "timestamp": at(-10),
+         "component": "payments", "service": "checkout api"}
+    )  # fmt: skip
+    log = store.add_event(  # no change: a candidate only by its scope
+        {"source": "logs", "event_type": "error", "severity": "high", "timestamp": at(2),
+         "component": "PAYMENTS", "service": None}
+    )  # fmt: skip
+    rows = linking.suggest_links(store, inv.id, collapse=False).set_index("event_id")
+    assert rows.loc[deploy.id, "w_component"] > 0 and rows.loc[log.id, "w_component"] > 0
+    assert any(r.startswith("component: same component") for r in rows.loc[deploy.id, "reasons"])
+    assert rows.loc[deploy.id, "w_other_scope"] == 0

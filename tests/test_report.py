@@ -195,7 +195,7 @@ def test_a_reliability_review(store: rca.Store, incident: str) -> None:
         "# Reliability review 2026-02-01 to 2026-04-01",
         "2 incidents, by impact severity and status:",  # and the earlier one
         "| time to resolve | 2 | 40 min |",  # 50 and 30 min
-        "| deployment_frequency | 0.02 per day (0.1 per week) | low | 1 |",
+        "| deployment_frequency | 0.02 per day (0.1 per week) | not rated: 1 deploy, needs ≥ 10 | 1 |",
         "## Repeat incidents",
         "| no_events | 1 |",
         "time to resolve: median, p90, mean of resolved_at - detected_at over 2 investigations",
@@ -239,3 +239,37 @@ def test_hostile_text_is_shown_literally(store: rca.Store) -> None:
     page = doc.to_html()
     assert "<script>" not in page and "<img src=https" not in page
     assert "one<br>" in page  # line breaks of the root cause kept
+
+
+def _demo_report(store: rca.Store, priority: str) -> str:
+    invs = store.investigations(columns=["id", "priority"])
+    inv_id = invs.loc[invs["priority"].astype(str) == priority, "id"].iloc[0]
+    return plain(report.postmortem(store, inv_id, as_of="2026-03-20", plot=False).to_markdown())
+
+
+def _section(text: str, heading: str) -> str:
+    return text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+@pytest.mark.slow
+def test_the_demo_p0_names_its_deploy_first_and_collapses_its_flood(
+    demo_store: rca.Store,
+) -> None:
+    text = _demo_report(demo_store, "P0")
+    changes = _section(text, "Suspected changes")
+    assert "Top suspect: " in changes and "ci/deploy, 47 min before detection" in changes
+    first_row = next(line for line in changes.splitlines() if line.startswith("| 2026"))
+    assert "| ci/deploy |" in first_row and "deploy-incident-0" in first_row
+    assert "| yes |" in first_row
+    timeline = _section(text, "Timeline")
+    rows = [line for line in timeline.splitlines() if line.startswith("| 2026")]
+    errors = [r for r in rows if "| logs | error |" in r and "upstream failed" in r]
+    assert len(errors) == 1 and " over " in errors[0]  # 14-24 errors: one row
+    assert "events in" in timeline and len(rows) < 15
+
+
+@pytest.mark.slow
+def test_a_change_below_the_threshold_is_no_suspect(demo_store: rca.Store) -> None:
+    changes = _section(_demo_report(demo_store, "P3"), "Suspected changes")
+    assert "Top suspect" not in changes
+    assert "No change reaches the linker's threshold (0.70): none is a suspect" in changes
