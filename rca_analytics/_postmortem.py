@@ -164,7 +164,7 @@ def _timeline_table(rows: pd.DataFrame, max_events: int) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "time (UTC)": shown["first_seen"],
-            "from detection": shown["offset"],
+            "from detection": [_side(o) for o in shown["offset"]],
             "source": shown["source"].astype(str),
             "type": shown["event_type"],
             "severity": shown["worst_severity"].astype(str),
@@ -233,6 +233,16 @@ def _anchor(inv: Investigation) -> tuple[dt.datetime, str]:
         if when is not None:
             return when, name
     return inv.created_at, "creation"
+
+
+def _side(offset: Any) -> str:
+    """An offset from detection as people say it: ``47 min before``, ``3 min after``."""
+    if offset is None or pd.isna(offset):
+        return ""
+    shown = format_duration(abs(pd.Timedelta(offset)))
+    if shown == "0 min":
+        return "at detection"
+    return f"{shown} {'before' if offset < pd.Timedelta(0) else 'after'}"
 
 
 def _before(when: Any, anchor: dt.datetime, name: str) -> str:
