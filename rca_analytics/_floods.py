@@ -9,8 +9,10 @@ set of symptoms (role ``symptom``, see :func:`rca_analytics.linking.role`) with 
 1. ``data.fingerprint`` (the logs reader's digest of the message template; an alert's
    Alertmanager fingerprint);
 2. ``data.template`` (a log message's template);
-3. ``summary`` (the event's one-line summary);
-4. ``data.message``, ``data.status_message``, ``data.alertname``, ``data.name`` or
+3. a span's operation and outcome (``data.name`` or ``data.span``, and its status: the
+   durations of failing spans differ, the operation does not);
+4. ``summary`` (the event's one-line summary);
+5. ``data.message``, ``data.status_message``, ``data.alertname``, ``data.name`` or
    ``data.span``.
 
 Changes and context never collapse, nor do symptoms with nothing of the above.
@@ -62,12 +64,24 @@ def _text(value: Any) -> str | None:
     return None
 
 
+def _operation(d: Mapping[str, Any]) -> str | None:
+    """A span's operation and outcome (its duration differs from span to span)."""
+    if "duration_ms" not in d:
+        return None
+    name = _text(d.get("name")) or _text(d.get("span")) or _text(d.get("operation"))
+    if name is None:
+        return None
+    outcome = _text(d.get("status_code")) or _text(d.get("status")) or ""
+    return f"{name} {outcome.lower()}".rstrip()
+
+
 def _what(data: Any, summary: Any) -> str | None:
     """What a symptom says, for its flood key (None: nothing to compare)."""
     d: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
     for name, text in (
         ("fingerprint", _text(d.get("fingerprint"))),
         ("template", _text(d.get("template"))),
+        ("operation", _operation(d)),
         ("summary", _text(summary)),
         *((n, _text(d.get(n))) for n in _DATA_TEXT),
     ):

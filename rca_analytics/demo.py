@@ -471,7 +471,7 @@ def _failing_spans(rng: random.Random, inc: _Incident, first_alert: dt.datetime)
         ev = _event(
             ts,
             "traces",
-            "error_span",
+            "span_error",
             "high",
             comp,
             f"{rng.getrandbits(64):016x}",

@@ -186,6 +186,25 @@ def test_the_summary_is_the_key_when_nothing_else_says_what() -> None:
     assert collapse(frame)["count"].tolist() == [2, 1]
 
 
+def test_failing_spans_of_one_operation_are_one_flood_whatever_their_durations() -> None:
+    spans = [("GET /pay", "error", 1520.0), ("GET /pay", "ERROR", 28300.0),
+             ("GET /pay", "error", 7400.0), ("POST /refund", "error", 900.0)]  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "source": ["traces"] * 4,
+            "event_type": ["span_error"] * 4,
+            "severity": ["high"] * 4,
+            "component": ["payments"] * 4,
+            "service": [None] * 4,
+            "timestamp": pd.to_datetime(["2026-03-03 09:00"] * 4, utc=True),
+            "summary": [f"{n} failed after {ms / 1000:.1f} s" for n, _s, ms in spans],
+            "data": [{"name": n, "status_code": s, "duration_ms": ms} for n, s, ms in spans],
+        }
+    )
+    assert sorted(collapse(frame)["count"].tolist()) == [1, 3]
+
+
 # --- the demo's incidents ----------------------------------------------------------------
 
 
