@@ -32,6 +32,7 @@ from .errors import (
     StoreError,
     StoreLocked,
     TransactionAborted,
+    UnknownNameWarning,
     ValidationFailed,
     WriteFailed,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "StoreError",
     "StoreLocked",
     "TransactionAborted",
+    "UnknownNameWarning",
     "ValidationFailed",
     "WriteFailed",
     "__version__",

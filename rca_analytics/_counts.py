@@ -1,4 +1,9 @@
-"""Record counts grouped by columns and/or time periods (see :meth:`Store.counts`)."""
+"""Record counts grouped by columns and/or time periods (see :meth:`Store.counts`).
+
+Component and service groups are the names as the team writes them (through the
+store's aliases), so ``Payments`` and ``payments-api`` count as ``payments`` once an
+alias says so.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,9 @@ import pandas as pd
 
 from . import _arguments as arg
 from . import _validate as v
+from ._aliases import Vocabulary
 from ._data import Data
-from ._filters import EVENT_FILTERS, INVESTIGATION_FILTERS, QUERIES
+from ._filters import EVENT_FILTERS, INVESTIGATION_FILTERS
 from ._frames import CATEGORIES, to_frame
 from ._where import Where, column_sql, investigation_time, where
 from .errors import QueryError
@@ -168,8 +174,10 @@ def counts(
     w = Where()
     if not include_deleted:
         w.add(f"{a}.deleted_at IS NULL")
-    where(w, a, QUERIES[table], filters)
+    names = Vocabulary(data)
+    where(w, a, table, filters, names=names)
     keys, inner, outer = [], ["1 AS one"], []
+    params: list[Any] = []
     if freq is not None:
         bucket, as_time, every = _bucket(freq, time_col)
         inner.append(f"{bucket} AS period")
@@ -178,6 +186,9 @@ def counts(
     for name in groups:
         column = COUNT_BY[table][name]
         expr = f"unnest({a}.tags)" if name == "tags" else f"{a}.{quote(column)}"
+        if name in ("component", "service"):
+            expr, shown = names.group_sql(table, column, expr)
+            params += shown
         inner.append(f"{expr} AS {quote(name)}")
         outer.append(quote(name))
         keys.append(quote(name))
@@ -188,7 +199,7 @@ def counts(
         f"SELECT {', '.join(keys) + ', ' if keys else ''}count(*) AS count FROM ("
         f"SELECT {', '.join(inner)} FROM {table} {a} WHERE {w.sql()}){group}){order}"
     )
-    frame = _typed(to_frame(data.arrow(sql, w.params), {}), groups)
+    frame = _typed(to_frame(data.arrow(sql, [*params, *w.params]), {}), groups)
     if freq is not None:
         frame["period"] = frame["period"].astype("datetime64[us, UTC]")
         if fill:
@@ -199,7 +210,7 @@ def counts(
                     f"freq: the periods of this span reach past the last storable time ({err})"
                 ) from None
     frame.attrs.update({"table": table, "by": groups, "freq": freq})
-    return frame
+    return names.finish(frame)
 
 
 def _typed(frame: pd.DataFrame, groups: list[str]) -> pd.DataFrame:

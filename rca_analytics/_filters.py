@@ -34,15 +34,18 @@ __all__ = [
 ]
 
 #: How a filter tests its column:
-#: ``in`` one value or a list (``column IN (...)``); ``at_least`` one enum value and
+#: ``in`` one value or a list (``column IN (...)``); ``name`` one component or service
+#: name or a list, compared by key (any case and spacing) and through the store's
+#: aliases (:mod:`._names`); ``at_least`` one enum value and
 #: every worse / more urgent one; ``tags`` a tag or a list, any or all of them as
 #: ``match`` says; ``match`` that choice (no condition of its own); ``since`` / ``until``
 #: a time bound, inclusive / exclusive; ``linked`` events linked to one of the given
 #: investigations.
-Op = Literal["in", "at_least", "tags", "match", "since", "until", "linked"]
+Op = Literal["in", "name", "at_least", "tags", "match", "since", "until", "linked"]
 
 _ANNOTATION: dict[Op, str] = {
     "in": "str | Iterable[str] | None",
+    "name": "str | Iterable[str] | None",
     "at_least": "str | None",
     "tags": "str | Iterable[str] | None",
     "match": "str",
@@ -62,7 +65,8 @@ class Filter:
         help: The docstring's ``Args`` text for it, and the flag's help.
         columns: The model fields it tests (several: the first that is not null).
         enum: The values allowed, for an enum column.
-        rule: How a name is read and checked (``in`` and ``linked`` without ``enum``).
+        rule: How a name is read and checked (``in``, ``name`` and ``linked`` without
+            ``enum``).
         metavar: The value's name on the command line.
     """
 
@@ -77,7 +81,7 @@ class Filter:
     @property
     def many(self) -> bool:
         """Whether it takes a list (on the command line: several values)."""
-        return self.op in ("in", "tags", "linked")
+        return self.op in ("in", "name", "tags", "linked")
 
     @property
     def annotation(self) -> str:
@@ -95,6 +99,7 @@ class Filter:
         return "--" + self.name.replace("_", "-")
 
 
+_NAMES = "any case or spacing; an alias stands for its name"
 _TAGS = "A tag or a list; ``match`` says whether any or all of them must be there."
 _MATCH = "How ``tags`` combine: ``any`` (the default) or ``all``."
 
@@ -132,8 +137,8 @@ EVENTS: tuple[Filter, ...] = (
         rule=v.event_type_name,
         metavar="TYPE",
     ),
-    Filter("component", "in", "One component or a list (exact match).", ("component",)),
-    Filter("service", "in", "One service or a list (exact match).", ("service",)),
+    Filter("component", "name", f"One component or a list ({_NAMES}).", ("component",)),
+    Filter("service", "name", f"One service or a list ({_NAMES}).", ("service",)),
     Filter(
         "source_id",
         "in",
@@ -214,14 +219,14 @@ INVESTIGATIONS: tuple[Filter, ...] = (
     ),
     Filter(
         "component",
-        "in",
-        "One component or a list (exact match on ``component_affected``).",
+        "name",
+        f"One component or a list, of ``component_affected`` ({_NAMES}).",
         ("component_affected",),
     ),
     Filter(
         "service",
-        "in",
-        "One service or a list (exact match on ``service_affected``).",
+        "name",
+        f"One service or a list, of ``service_affected`` ({_NAMES}).",
         ("service_affected",),
     ),
     Filter("assigned_to", "in", "Assigned to this person (or any of a list).", ("assigned_to",)),

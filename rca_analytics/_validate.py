@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
+from ._names import key as name_of
 from ._reasons import Reason
 from .errors import Failure
 
@@ -431,7 +432,7 @@ def name_key(value: Any) -> str:
     >>> name_key("  Payments   API ")
     'payments api'
     """
-    return " ".join(required_name(value).split()).lower()
+    return name_of(required_name(value)) or ""
 
 
 def event_type_name(value: Any) -> str:

@@ -1,21 +1,28 @@
 """WHERE clauses built from the filter tables of :mod:`._filters`.
 
 Identifiers come only from the tables (model fields, quoted) and the aliases the
-queries pass; every value is a parameter, checked by :mod:`._arguments` first.
+queries pass; every value is a parameter, checked by :mod:`._arguments` first. Name
+filters (``component``, ``service``) ask the query's :class:`Names` for the spellings
+stored of the names asked for (any case and spacing, through the store's aliases), so
+the test is a plain list lookup on the column. That lookup reads the store, so it is a
+:class:`Later` parameter: it runs when the statement does, after every argument of the
+query has been checked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, assert_never
+from typing import Any, Protocol, assert_never
 
 from . import _arguments as arg
-from ._filters import EVENTS, INVESTIGATION_TIME, INVESTIGATIONS, Filter
+from ._filters import INVESTIGATION_TIME, QUERIES, Filter
 from .errors import QueryError
 from .schema import quote
 
 __all__ = [
+    "Later",
+    "Names",
     "Where",
     "column_sql",
     "event_where",
@@ -25,17 +32,30 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class Later:
+    """A parameter found when the statement runs (after every argument is checked)."""
+
+    get: Callable[[], Any]
+
+
 @dataclass
 class Where:
     """Conditions and their parameters; identifiers are always whitelisted."""
 
     clauses: list[str] = field(default_factory=list)
-    params: list[Any] = field(default_factory=list)
+    #: The parameters, :class:`Later` ones as given (:attr:`params` finds them).
+    given: list[Any] = field(default_factory=list)
+
+    @property
+    def params(self) -> list[Any]:
+        """The parameters, in order (:class:`Later` ones found now)."""
+        return [p.get() if isinstance(p, Later) else p for p in self.given]
 
     def add(self, clause: str, *params: Any) -> None:
         """One condition with its parameters."""
         self.clauses.append(clause)
-        self.params.extend(params)
+        self.given.extend(params)
 
     def one_of(self, column: str, values: Sequence[Any]) -> None:
         """``column IN (?, ...)``."""
@@ -45,6 +65,14 @@ class Where:
     def sql(self) -> str:
         """The conditions joined with AND (``TRUE`` when there are none)."""
         return " AND ".join(self.clauses) if self.clauses else "TRUE"
+
+
+class Names(Protocol):
+    """What a name filter asks of the store (see :class:`._aliases.Vocabulary`)."""
+
+    def stored(self, table: str, column: str, label: str, names: Sequence[str]) -> list[str]:
+        """The spellings in ``table.column`` of the ``names`` (``label`` for notes)."""
+        ...
 
 
 def column_sql(a: str, columns: Sequence[str]) -> str:
@@ -58,26 +86,37 @@ def investigation_time(a: str) -> str:
     return column_sql(a, INVESTIGATION_TIME)
 
 
-def event_where(w: Where, a: str, filters: Mapping[str, Any], prefix: str = "") -> None:
+def event_where(
+    w: Where, a: str, filters: Mapping[str, Any], prefix: str = "", *, names: Names
+) -> None:
     """Event-side conditions on alias ``a``; ``prefix`` names the arguments in errors."""
-    where(w, a, EVENTS, filters, prefix)
+    where(w, a, "events", filters, prefix, names=names)
 
 
-def investigation_where(w: Where, a: str, filters: Mapping[str, Any], prefix: str = "") -> None:
+def investigation_where(
+    w: Where, a: str, filters: Mapping[str, Any], prefix: str = "", *, names: Names
+) -> None:
     """Investigation-side conditions on alias ``a`` (see :func:`event_where`)."""
-    where(w, a, INVESTIGATIONS, filters, prefix)
+    where(w, a, "investigations", filters, prefix, names=names)
 
 
 def where(
-    w: Where, a: str, table: Sequence[Filter], filters: Mapping[str, Any], prefix: str = ""
+    w: Where,
+    a: str,
+    query: str,
+    filters: Mapping[str, Any],
+    prefix: str = "",
+    *,
+    names: Names,
 ) -> None:
-    """Add the conditions of ``filters`` (names of ``table``) on alias ``a`` to ``w``.
+    """Add the conditions of ``filters`` (of ``QUERIES[query]``) on alias ``a`` to ``w``.
 
     None means "no filter". Values are checked in table order (``match`` with
-    ``tags``, before it), so the first bad argument is the one reported.
+    ``tags``, before it), so the first bad argument is the one reported. ``query`` is
+    also the table the names of name filters are looked up in.
     """
     given = {k: val for k, val in filters.items() if val is not None}
-    for f in table:
+    for f in QUERIES[query]:
         if f.name not in given:
             continue
         value, name = given[f.name], prefix + f.name
@@ -88,6 +127,10 @@ def where(
                 arg.enum_values(name, value, f.enum)
                 if f.enum is not None
                 else arg.name_values(name, value, f.rule),
+            )
+        elif f.op == "name":
+            w.add(
+                f"list_contains(?::VARCHAR[], {column})", _spellings(names, query, f, name, value)
             )
         elif f.op == "at_least":
             assert f.enum is not None
@@ -110,6 +153,13 @@ def where(
             )
         else:
             assert_never(f.op)
+
+
+def _spellings(names: Names, query: str, f: Filter, label: str, value: Any) -> Later:
+    """The spellings stored of the names asked for (checked now, looked up later)."""
+    asked = arg.name_values(label, value, f.rule)
+    [column] = f.columns
+    return Later(lambda: names.stored(query, column, label, asked))
 
 
 def _match(prefix: str, given: Mapping[str, Any]) -> str:

@@ -469,7 +469,10 @@ def _frame_out(frame: Any, *, fmt: str, output: str | None, raw_csv: bool) -> No
 
 
 def _query(args: argparse.Namespace) -> int:
+    import warnings
+
     from ._filters import QUERIES
+    from .errors import UnknownNameWarning
     from .store import connect
 
     filters: dict[str, Any] = {}
@@ -487,11 +490,14 @@ def _query(args: argparse.Namespace) -> int:
         say(f"rca: query {args.table} takes no {unused[0]}", err=True)
         return 2
     columns = args.columns.split(",") if args.columns else None
-    with connect(args.db, read_only=True) as store:
+    with connect(args.db, read_only=True) as store, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownNameWarning)  # its words are in the notes
         query = store.events if args.table == "events" else store.investigations
         frame = query(
             columns=columns, limit=args.limit, include_deleted=args.include_deleted, **filters
         )
+    for note in frame.attrs.get("notes", ()):
+        say(f"rca: {note}", err=True)
     _frame_out(frame, fmt=args.format, output=args.output, raw_csv=args.raw_csv)
     return 0
 

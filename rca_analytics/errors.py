@@ -21,6 +21,13 @@ Every error the package raises on purpose derives from :class:`RcaError`, so one
         │                       caught), so nothing of the block was stored
         └── SchemaVersionError  the file was written by a newer rca_analytics
 
+One warning, also an ``RcaError`` (so ``except rca.RcaError`` catches it when warnings
+are made errors)::
+
+    RcaError, UserWarning
+    └── UnknownNameWarning      a query's ``component=`` or ``service=`` names nothing
+                                in the store while a near name exists
+
 Messages say what went wrong, where (record id, row or file:line, field) and how
 to fix it.
 
@@ -54,6 +61,7 @@ __all__ = [
     "StoreError",
     "StoreLocked",
     "TransactionAborted",
+    "UnknownNameWarning",
     "ValidationFailed",
     "WriteFailed",
 ]
@@ -226,3 +234,25 @@ class SchemaVersionError(StoreError):
         super().__init__(message)
         self.found = found
         self.supported = supported
+
+
+class UnknownNameWarning(RcaError, UserWarning):
+    """A query filtered on a component or service name the store does not have.
+
+    Issued when a near name exists (``"paymnts"`` while ``"payments"`` is stored), so a
+    typo does not pass for "no such events". The frame comes back as usual (empty, or
+    without that name's rows) and its ``attrs["notes"]`` says the same. Silence it with
+    ``warnings.simplefilter("ignore", rca.UnknownNameWarning)``; make it an error with
+    ``"error"``.
+
+    Attributes:
+        keyword: The filter (``component``, ``investigation_service``...).
+        name: The name asked for.
+        suggestion: The near name in the store.
+    """
+
+    def __init__(self, message: str, *, keyword: str, name: str, suggestion: str) -> None:
+        super().__init__(message)
+        self.keyword = keyword
+        self.name = name
+        self.suggestion = suggestion

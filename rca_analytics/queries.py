@@ -17,6 +17,13 @@ numpy arrays; the ``.list`` accessor works), JSON columns
 (``data``, ``metadata``) as Python dicts, and text as pandas' ``str`` dtype. Empty
 results have the same columns and dtypes.
 
+Names: ``component=`` and ``service=`` match any case and spacing, and through the
+store's aliases (an alias stands for its name); frames show component and service
+names as the team writes them when an alias is declared (records keep the spelling
+stored). A name filter that matches no name in the store leaves a note in the frame's
+``attrs["notes"]``, and an :class:`~rca_analytics.errors.UnknownNameWarning` when a
+near name exists (:mod:`._aliases`).
+
 Time filters: ``since`` is inclusive, ``until`` exclusive. Bounds may be aware
 datetimes, ISO strings with an offset, epoch seconds, or dates / naive datetimes /
 naive strings, which are read as UTC (a convenience for people typing in notebooks;
@@ -36,6 +43,7 @@ import pyarrow.compute as pc
 from . import _arguments as arg
 from . import _frames
 from . import _validate as v
+from ._aliases import NAME_FIELDS, Vocabulary
 from ._arguments import duration as duration
 from ._arguments import utc_bound as utc_bound
 from ._counts import counts as counts
@@ -146,13 +154,15 @@ def events(
     w = Where()
     if not include_deleted:
         w.add("e.deleted_at IS NULL")
-    event_where(w, "e", filters)
+    names = Vocabulary(data)
+    event_where(w, "e", filters, names=names)
     select, derived = event_select(data, "e", wanted, include_deleted)
     sql = (
         f"SELECT {select} FROM events e {derived} WHERE {w.sql()} "  # noqa: S608 - whitelisted
         f"ORDER BY e.timestamp, e.id{arg.limit_sql(limit)}"
     )
-    return to_frame(data.arrow(sql, w.params), _frames.kinds(Event))
+    table = names.show(data.arrow(sql, w.params), NAME_FIELDS[Event])
+    return names.finish(to_frame(table, _frames.kinds(Event)))
 
 
 def investigations(
@@ -169,13 +179,15 @@ def investigations(
     w = Where()
     if not include_deleted:
         w.add("i.deleted_at IS NULL")
-    investigation_where(w, "i", filters)
+    names = Vocabulary(data)
+    investigation_where(w, "i", filters, names=names)
     select, joins = _investigation_select(data, "i", wanted, include_deleted)
     sql = (
         f"SELECT {select} FROM investigations i {joins} WHERE {w.sql()} "  # noqa: S608
         f"ORDER BY {investigation_time('i')}, i.id{arg.limit_sql(limit)}"
     )
-    return to_frame(data.arrow(sql, w.params), _frames.kinds(Investigation))
+    table = names.show(data.arrow(sql, w.params), NAME_FIELDS[Investigation])
+    return names.finish(to_frame(table, _frames.kinds(Investigation)))
 
 
 def event_investigations(
@@ -200,8 +212,9 @@ def event_investigations(
     w = Where()
     if not include_deleted:
         w.add("e.deleted_at IS NULL AND i.deleted_at IS NULL")
-    event_where(w, "e", event_filters)
-    investigation_where(w, "i", inv_filters, prefix="investigation_")
+    names = Vocabulary(data)
+    event_where(w, "e", event_filters, names=names)
+    investigation_where(w, "i", inv_filters, prefix="investigation_", names=names)
     if filters.get("investigation_id") is not None:
         w.one_of(
             "i.id", arg.name_values("investigation_id", filters["investigation_id"], v.record_id)
@@ -225,7 +238,9 @@ def event_investigations(
         | _frames.kinds(Investigation, "investigation_")
         | _frames.kinds(Link)
     )
-    return to_frame(data.arrow(sql, w.params), kinds)
+    shown = [*("event_" + n for n in NAME_FIELDS[Event])]
+    shown += ["investigation_" + n for n in NAME_FIELDS[Investigation]]
+    return names.finish(to_frame(names.show(data.arrow(sql, w.params), shown), kinds))
 
 
 def reviews(data: Data, investigation_id: Any = None) -> pd.DataFrame:
@@ -273,15 +288,20 @@ def timeline(
     # events), and the links of its events, from the store's link index.
     index = link_index(data)
     own = index.own(data, inv["id"])
+    names = Vocabulary(data)
+    # the investigation's component and service, as the events spell them
+    same_c = names.same("events", "component", inv["component_affected"])
+    same_s = names.same("events", "service", inv["service_affected"])
     w = Where()
     w.add("e.timestamp >= ? AND e.timestamp < ?", start, end)
     if not include_deleted:
         w.add("e.deleted_at IS NULL")
     if not include_unrelated:
         w.add(
-            "(e.component = ? OR e.service = ? OR list_contains(?::VARCHAR[], e.id))",
-            inv["component_affected"],
-            inv["service_affected"],
+            "(list_contains(?::VARCHAR[], e.component) OR list_contains(?::VARCHAR[], "
+            "e.service) OR list_contains(?::VARCHAR[], e.id))",
+            same_c,
+            same_s,
             list(own),
         )
     stored = ", ".join(data.column(Event, c, "e") for c in Event.stored_fields())
@@ -293,14 +313,9 @@ def timeline(
     linked = index.of(data, ids, include_deleted=include_deleted)
     comps = table.column("component").to_pylist()
     svcs = table.column("service").to_pylist()
+    in_c, in_s = set(same_c), set(same_s)
     relation = [
-        0
-        if i in own
-        else 1
-        if c is not None and c == inv["component_affected"]
-        else 2
-        if s_ is not None and s_ == inv["service_affected"]
-        else 3
+        0 if i in own else 1 if c in in_c else 2 if s_ in in_s else 3
         for i, c, s_ in zip(ids, comps, svcs, strict=True)
     ]
     anchor_us = (anchor - v.EPOCH) // dt.timedelta(microseconds=1)
@@ -315,6 +330,6 @@ def timeline(
     }
     for name, column in extra.items():
         table = table.append_column(name, column)
-    frame = to_frame(table, _frames.kinds(Event))
+    frame = to_frame(names.show(table, NAME_FIELDS[Event]), _frames.kinds(Event))
     frame.attrs.update({"investigation_id": inv["id"], "anchor": anchor, "window": (start, end)})
     return frame

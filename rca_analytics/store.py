@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from . import (
+    _aliases,
     _connection,
     _data,
     _importing,
@@ -558,17 +559,26 @@ class Store:
         limit: int | None = None,
         config: LinkerConfig | Mapping[str, Any] | None = None,
         include_rejected: bool = False,
+        collapse: bool = True,
     ) -> pd.DataFrame:
         """Candidate events for an investigation with a confidence and the reasons for it.
 
-        One row per candidate event, most likely first: ``event_id``, ``confidence``
-        (0..1), ``reasons`` (``"feature: detail (+weight)"``, strongest first), the
-        event's fields, the pair's current state (``linked_method``,
+        One row per candidate, suspects first: ``rank``, ``role`` (``change``,
+        ``symptom`` or ``context``), ``suspect`` (a change at or above the linker's
+        threshold), ``event_id``, ``confidence`` (0..1), ``reasons`` (``"feature:
+        detail (+weight)"``, strongest first), the event's fields (``summary`` says
+        what it was), the pair's current state (``linked_method``,
         ``linked_confidence``, ``accepted``) and each feature's contribution in
-        log-odds (``w_<feature>``). Pairs a reviewer rejected are left out unless
-        ``include_rejected``. Nothing is written. See :mod:`rca_analytics.linking`
-        for the features and :class:`~rca_analytics.linking.LinkerConfig` for
-        ``config``.
+        log-odds (``w_<feature>``). After the suspects come the other candidates at or
+        above the threshold, then the rest, each group by confidence.
+
+        With ``collapse`` (the default) repeated symptoms of one template or
+        fingerprint are one row, its most confident event, with ``count``,
+        ``first_seen``, ``last_seen``, ``worst_severity`` and ``event_ids``;
+        ``collapse=False`` gives every event its own row. Pairs a reviewer rejected
+        are left out unless ``include_rejected``. Nothing is written. See
+        :mod:`rca_analytics.linking` for the features and
+        :class:`~rca_analytics.linking.LinkerConfig` for ``config``.
 
         >>> store = connect(":memory:")
         >>> inv = store.add_investigation({"title": "Checkout 500s", "component_affected":
@@ -586,6 +596,7 @@ class Store:
             min_confidence=min_confidence,
             limit=limit,
             include_rejected=include_rejected,
+            collapse=collapse,
         )
 
     def auto_link(
@@ -862,8 +873,10 @@ class Store:
             source: One source or a list: ``git``, ``ci``, ``logs``, ``metrics``,
                 ``traces``, ``manual``.
             event_type: One event type or a list (``deploy``, ``error``...).
-            component: One component or a list (exact match).
-            service: One service or a list (exact match).
+            component: One component or a list (any case or spacing; an alias stands for
+                its name).
+            service: One service or a list (any case or spacing; an alias stands for its
+                name).
             source_id: One identifier in the source (commit SHA, build id...) or a list.
             tags: A tag or a list; ``match`` says whether any or all of them must be there.
             match: How ``tags`` combine: ``any`` (the default) or ``all``.
@@ -938,8 +951,10 @@ class Store:
                 ``critical``.
             min_impact_severity: This impact severity or worse (``high`` gives high and
                 critical).
-            component: One component or a list (exact match on ``component_affected``).
-            service: One service or a list (exact match on ``service_affected``).
+            component: One component or a list, of ``component_affected`` (any case or
+                spacing; an alias stands for its name).
+            service: One service or a list, of ``service_affected`` (any case or spacing;
+                an alias stands for its name).
             assigned_to: Assigned to this person (or any of a list).
             created_by: Created by this person (or any of a list).
             tags: A tag or a list; ``match`` says whether any or all of them must be there.
@@ -1100,6 +1115,65 @@ class Store:
             include_deleted=include_deleted,
             **filters,
         )
+
+    # --- component and service names ------------------------------------------------------
+
+    def alias(self, name: str, *aliases: str) -> None:
+        """Declare other ways of writing a component or service name, once per store.
+
+        Filters match ``name`` and its aliases alike, and frames (hence metrics and
+        reports) show them all as ``name``, written as given here. Names compare in any
+        case and spacing, so ``alias("payments")`` alone makes ``Payments`` and
+        ``PAYMENTS`` show as ``payments``. Declaring again is harmless. The records keep
+        the spelling they were stored with.
+
+        Args:
+            name: The name as the team writes it.
+            *aliases: Other names for it (``"payments-api"``, ``"pay"``).
+
+        Raises:
+            ValidationFailed: A blank name, or an alias that stands for another name
+                already, or ``name`` is itself an alias of another name (code
+                ``duplicate_id``; :meth:`remove_alias` first); nothing is stored.
+            ReadOnlyStore: The store was opened read-only.
+
+        >>> store = connect(":memory:")
+        >>> _ = store.add_events([{"source": "ci", "event_type": "deploy", "severity": "info",
+        ...     "timestamp": "2026-03-01T09:28:00Z", "component": c}
+        ...     for c in ("Payments", "payments-api", "checkout")])
+        >>> store.alias("payments", "payments-api")
+        >>> store.events(component="PAYMENTS")["component"].tolist()
+        ['payments', 'payments']
+        """
+        _aliases.declare(self._data, name, aliases)
+
+    def aliases(self) -> pd.DataFrame:
+        """The store's aliases: ``alias`` (lower case, single spaces), ``name``, ``created_at``.
+
+        A name with aliases is listed as an alias of itself too (every spelling of it
+        shows as written here).
+
+        >>> store = connect(":memory:")
+        >>> store.alias("payments", "Payments-API")
+        >>> store.aliases()[["alias", "name"]].values.tolist()
+        [['payments', 'payments'], ['payments-api', 'payments']]
+        """
+        return _aliases.frame(self._data)
+
+    def remove_alias(self, *aliases: str) -> None:
+        """Remove aliases (any case or spacing); removing a name removes all its aliases.
+
+        Raises:
+            NotFound: One of them is not an alias (nothing is removed).
+            ReadOnlyStore: The store was opened read-only.
+
+        >>> store = connect(":memory:")
+        >>> store.alias("payments", "payments-api", "pay")
+        >>> store.remove_alias("PAY")
+        >>> store.aliases()["alias"].tolist()
+        ['payments', 'payments-api']
+        """
+        _aliases.remove(self._data, aliases)
 
     # --- SQL escape hatch --------------------------------------------------------------------
 

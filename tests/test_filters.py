@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import rca_analytics as rca
-from rca_analytics import _counts, _filters, _where, cli, linking, queries
+from rca_analytics import _aliases, _counts, _data, _filters, _where, cli, linking, queries
 from rca_analytics._filters import EVENTS, INVESTIGATIONS, QUERIES, Filter
 
 #: Keywords of Store.events / Store.investigations that are not filters.
@@ -199,6 +199,7 @@ def test_a_name_in_both_tables_has_one_flag_metavar_and_arity() -> None:
 
 VALUES: dict[str, Callable[[Filter], Any]] = {
     "in": lambda f: next(iter(f.enum)).value if f.enum else "x",
+    "name": lambda f: "x",
     "at_least": lambda f: next(iter(f.enum or ())).value,
     "tags": lambda f: "db",
     "match": lambda f: "all",
@@ -210,10 +211,12 @@ VALUES: dict[str, Callable[[Filter], Any]] = {
 
 @pytest.mark.parametrize("query", list(QUERIES))
 def test_every_filter_becomes_one_parameterised_condition(query: str) -> None:
+    store = rca.connect(":memory:")
+    names = _aliases.Vocabulary(_data.of(store))
     for f in QUERIES[query]:
         w = _where.Where()
         value = VALUES[f.op](f)
-        _where.where(w, "a", QUERIES[query], {f.name: value})
+        _where.where(w, "a", query, {f.name: value}, names=names)
         if f.op == "match":
             assert w.clauses == []
             continue
@@ -222,6 +225,18 @@ def test_every_filter_becomes_one_parameterised_condition(query: str) -> None:
         assert all(f'a."{c}"' in clause for c in f.columns), (f.name, clause)
         assert clause.count("?") == len(w.params) >= 1, (f.name, clause)
         assert f"'{value}'" not in clause, clause
+    store.close()
+
+
+@pytest.mark.parametrize("query", list(QUERIES))
+def test_name_filters_compare_names_by_key(query: str) -> None:
+    """Every name filter (and only those) goes through the store's names."""
+    names = [f.name for f in QUERIES[query] if f.op == "name"]
+    assert names == ["component", "service"]
+    for f in QUERIES[query]:
+        if f.op == "name":
+            assert f.enum is None and len(f.columns) == 1 and f.many
+            assert "any case or spacing" in f.help and "alias" in f.help
 
 
 def test_count_groups_use_the_filter_columns() -> None:

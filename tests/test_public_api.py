@@ -46,6 +46,7 @@ PUBLIC = {
     "StoreError",
     "StoreLocked",
     "TransactionAborted",
+    "UnknownNameWarning",
     "ValidationFailed",
     "WriteFailed",
     "__version__",
@@ -58,6 +59,9 @@ PUBLIC = {
 
 STORE_METHODS = {
     "add_event",
+    "alias",
+    "aliases",
+    "remove_alias",
     "add_events",
     "add_investigations",
     "import_sqlite",

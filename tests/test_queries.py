@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rca_analytics as rca
+from rca_analytics._names import key
+from rca_analytics.errors import UnknownNameWarning
 
 T0 = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
 COMPONENTS = ["payments", "search", "auth"]
@@ -143,6 +146,8 @@ def test_derived_lists_are_in_the_frames(loaded: tuple[rca.Store, dict[str, Any]
         ({"source": ["git", "ci"]}, lambda f: f.source.isin(["git", "ci"])),
         ({"event_type": "Deploy"}, lambda f: f.event_type == "deploy"),
         ({"component": "payments"}, lambda f: f.component == "payments"),
+        ({"component": " PAYMENTS\t"}, lambda f: f.component == "payments"),  # any case, space
+        ({"component": ["Search", "AUTH"]}, lambda f: f.component.isin(["search", "auth"])),
         (
             {"service": ["identity", "search-api"]},
             lambda f: f.service.isin(["identity", "search-api"]),
@@ -197,6 +202,20 @@ def test_event_filters_match_pandas(
     assert len(got) > 0
 
 
+def test_name_filters_note_names_the_store_lacks(loaded: tuple[rca.Store, dict[str, Any]]) -> None:
+    store, _ = loaded
+    with pytest.warns(UnknownNameWarning, match=r"did you mean 'payments'\?"):
+        frame = store.events(component="paymnets")
+    assert frame.empty and frame.dtypes.equals(store.events().dtypes)
+    assert frame.attrs["notes"] == [
+        "component: no component 'paymnets' in the store; did you mean 'payments'?"
+    ]
+    with pytest.warns(UnknownNameWarning, match="'identiy'"):
+        frame = store.events(service=["identiy", "search-api"])
+    assert set(frame["service"]) == {"search-api"}
+    assert "notes" not in store.events(component="Payments").attrs
+
+
 def test_since_is_inclusive_and_until_exclusive(loaded: tuple[rca.Store, dict[str, Any]]) -> None:
     store, _ = loaded
     at = T0 + dt.timedelta(minutes=70)
@@ -224,6 +243,8 @@ def test_investigation_id_and_include_deleted(loaded: tuple[rca.Store, dict[str,
         ({"impact_severity": "critical", "service": "checkout-api"}, ["Checkout 500s"]),
         ({"min_impact_severity": "high"}, ["Checkout 500s", "Search slow"]),
         ({"component": "search", "tags": ["timeout"]}, ["Search slow"]),
+        ({"component": "SEARCH ", "service": "Checkout-API"}, []),
+        ({"component": ["Payments", "search"]}, ["Checkout 500s", "Search slow"]),
         ({"since": T0 + dt.timedelta(hours=4)}, ["Search slow"]),
         ({}, ["Old one", "Checkout 500s", "Search slow"]),
     ],
@@ -321,13 +342,16 @@ def test_hostile_filter_values_are_just_values(values: list[str], data: st.DataO
         )
         pick = data.draw(st.sampled_from(values))
         full = store.events()
-        assert store.events(component=pick)["component"].tolist() == [pick]
+        same = [v for v in values if key(v) == key(pick)]  # names compare by key
+        assert store.events(component=pick)["component"].tolist() == same
         has_pick = [pick in tags for tags in full["tags"].tolist()]  # cells as Python lists
         assert store.events(tags=pick)["source_id"].tolist() == list(full["source_id"][has_pick])
         like = pick.replace("_", "%")
-        assert store.events(component=like)["component"].tolist() == (
-            [like] if like in values else []
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnknownNameWarning)  # "%" is no wildcard: a typo
+            found = store.events(component=like)
+        assert found["component"].tolist() == [v for v in values if key(v) == key(like)]
+        assert ("notes" in found.attrs) == found.empty
         assert store.stats()["events"] == len(values)
 
 

@@ -195,7 +195,8 @@ def test_a_reliability_review(store: rca.Store, incident: str) -> None:
         "# Reliability review 2026-02-01 to 2026-04-01",
         "2 incidents, by impact severity and status:",  # and the earlier one
         "| time to resolve | 2 | 40 min |",  # 50 and 30 min
-        "| deployment_frequency | 0.02 per day (0.1 per week) | not rated: 1 deploy, needs ≥ 10 | 1 |",
+        "| deployment_frequency | 0.02 per day (0.1 per week) | not rated: 1 deploy, "
+        "needs ≥ 10 | 1 |",
         "## Repeat incidents",
         "| no_events | 1 |",
         "time to resolve: median, p90, mean of resolved_at - detected_at over 2 investigations",

@@ -115,10 +115,12 @@ def test_a_read_only_version_3_file_has_no_reviews(tmp_path: Path) -> None:
     rca.connect(path).close()
     with duckdb.connect(str(path)) as con:  # what schema version 3 looked like
         con.execute("DROP TABLE link_reviews")
+        con.execute("DROP TABLE name_aliases")  # and what came after it
+        con.execute("ALTER TABLE events DROP COLUMN summary")
         con.execute("UPDATE rca_meta SET value = '3' WHERE key = 'schema_version'")
     with rca.connect(path, read_only=True) as store:
         assert store.reviews().empty
         assert list(store.reviews().columns) == list(rca.Review.model_fields)
         assert store.get_links() == []
     with rca.connect(path) as store:  # and a writable open migrates it
-        assert store.schema_version == 4 and store.reviews().empty
+        assert store.schema_version == 5 and store.reviews().empty
