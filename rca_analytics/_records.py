@@ -83,15 +83,37 @@ def fetch(data: Data, model: type[E], record_id: Any, *, include_deleted: bool) 
 
 
 def insert(data: Data, model: type[Record], record: Record) -> None:
-    """Insert one validated record (its stored fields)."""
+    """Insert one validated record (its stored fields).
+
+    An event without a summary gets the one loads derive for it.
+    """
+    if isinstance(record, Event) and record.summary is None:
+        record = record.model_copy(update={"summary": derived_summary(data, record)})
     names = model.stored_fields()
     values = [_param(getattr(record, n)) for n in names]
     cols = ", ".join(quote(n) for n in names)
     marks = ", ".join("?" for _ in names)
     sql = f"INSERT INTO {_data.TABLE_OF[model]} ({cols}) VALUES ({marks})"  # noqa: S608 - whitelisted
     data.execute(sql, values)
-    if isinstance(record, Event) and record.summary is None:  # derived, as loads do
-        data.execute(f"UPDATE events e SET summary = {derive_sql('e')} WHERE id = ?", [record.id])  # noqa: S608
+
+
+def derived_summary(data: Data, event: Event) -> str | None:
+    """The summary the store derives for an event (no table is read)."""
+    row = data.rows(
+        f"SELECT {derive_sql('b')} AS summary FROM (SELECT ?::VARCHAR AS event_type, "  # noqa: S608
+        "?::VARCHAR AS source, ?::VARCHAR AS component, ?::VARCHAR AS service, "
+        "?::VARCHAR AS source_id, ?::JSON AS data) b",
+        [
+            event.event_type,
+            event.source.value,
+            event.component,
+            event.service,
+            event.source_id,
+            _param(event.data),
+        ],
+    )
+    summary = row[0]["summary"]
+    return summary if isinstance(summary, str) else None
 
 
 def require_new(data: Data, model: type[E], record: E) -> None:

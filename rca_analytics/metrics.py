@@ -406,7 +406,7 @@ def time_to(
     Returns:
         One row per group: the group columns, ``n`` (investigations measured) and one
         ``Timedelta`` column per statistic; ``attrs["definition"]`` is the
-        :class:`Definition`. Groups with no measured investigation are left out; with
+        :class:`Definition`. Groups with no measured investigation are left out. With
         none at all the frame is empty and ``definition.not_measured`` says why.
     """
     start, end = _field("start", start), _field("end", end)

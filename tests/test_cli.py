@@ -155,8 +155,8 @@ def test_linking_from_the_shell(store_path: Path, capsys: pytest.CaptureFixture[
     assert main(["suggest", inv.id, *db, "--limit", "5"]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    titles = ("changes (", "symptoms (", "context (", "conf ")
-    assert len([line for line in lines if not line.startswith(titles)]) == 5
+    titles = ("changes (", "symptoms (", "context (", "conf ", "* suspect:")
+    assert len([line for line in lines if not line.strip().startswith(titles)]) == 5
     assert lines[0].startswith("changes (") and lines[1].split() == [
         "conf", "when", "what", "where", "why", "event_id"
     ]  # fmt: skip
