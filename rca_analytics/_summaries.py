@@ -42,8 +42,8 @@ def derive_sql(a: str, *, data: str | None = None) -> str:
     d = data or f"{a}.data"
     t = f"{a}.event_type"
 
-    def j(key: str) -> str:
-        return _one_line(f"({d}) ->> '{key}'")
+    def j(key: str) -> str:  # white space is folded once, at the end
+        return f"nullif(trim(({d}) ->> '{key}'), '')"
 
     where = f"coalesce({a}.service, {a}.component, {j('repo')})"
     sha = (
@@ -89,7 +89,5 @@ def derive_sql(a: str, *, data: str | None = None) -> str:
                     {j("title")}, {j("change")}, {j("name")})
     END"""
     text = _one_line(f"coalesce(nullif(trim({case}), ''), concat_ws(' ', {t}, {where}))")
-    return (
-        f"CASE WHEN length({text}) > {MAX_SUMMARY} "
-        f"THEN left({text}, {MAX_SUMMARY - 1}) || '…' ELSE {text} END"
-    )
+    # one evaluation of the text: cut to the limit with "…" by a pattern, not length()
+    return f"regexp_replace({text}, '^(.{{{MAX_SUMMARY - 1}}}).{{2,}}$', '\\1…')"
