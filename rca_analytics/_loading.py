@@ -25,7 +25,7 @@ from . import _bulk, _links
 from ._data import Data
 from ._reasons import Reason
 from ._reports import OperationReport, rejects_frame
-from ._summaries import derive_sql
+from ._summaries import derived_sql
 from .errors import DuplicateRecord, Failure
 from .models import Event, Investigation, LinkMethod, Record, utc_now
 from .schema import quote
@@ -267,6 +267,8 @@ def _store_batch(
         if rejects:
             bad = pa.array(sorted({f.row for f in rejects if f.row is not None}), pa.int64())
             table = table.filter(pc.invert(pc.is_in(table.column("_row"), value_set=bad)))
+    if model is Event:
+        table = _with_summaries(data, table)
     with data.registered(_rca_batch=table):
         repeats = data.frame(_repeats_sql(model))["n"].iloc[0] > 0
         data.execute(_plan_sql(model, name, on_duplicate, repeats=bool(repeats)))
@@ -461,6 +463,21 @@ def _plan_sql(
     """  # noqa: S608 - table names from the schema whitelist
 
 
+def _with_summaries(data: Data, table: pa.Table) -> pa.Table:
+    """The batch with a derived summary on each row that came without one.
+
+    One statement for the whole batch; the insert and the update then write the
+    column as it is (a large expression in them would be planned again each time).
+    """
+    given = table.column("summary")
+    if given.null_count == 0:
+        return table
+    with data.registered(_rca_batch=table):
+        derived = data.arrow(derived_sql("_rca_batch")).column("summary")
+    summary = pc.coalesce(given, derived)
+    return table.set_column(table.schema.get_field_index("summary"), "summary", summary)
+
+
 def _columns(model: type[Record]) -> list[str]:
     return list(model.stored_fields())
 
@@ -484,8 +501,6 @@ def _insert(data: Data, model: type[Record], table: str, count: int, in_order: b
 
 
 def _cast(model: type[Record], column: str) -> str:
-    if model is Event and column == "summary":  # derived when the row has none
-        return f"coalesce(b.summary, {derive_sql('b', data='b.data::JSON')})"
     if column in _bulk.json_fields(model):
         return f"b.{quote(column)}::JSON"
     return f"b.{quote(column)}"

@@ -20,7 +20,7 @@ from . import _data, _links
 from . import _validate as v
 from ._data import Data
 from ._reasons import Reason
-from ._summaries import derive_sql
+from ._summaries import derived_sql
 from .errors import DuplicateRecord, Failure, NotFound, ValidationFailed
 from .models import (
     Event,
@@ -100,9 +100,10 @@ def insert(data: Data, model: type[Record], record: Record) -> None:
 def derived_summary(data: Data, event: Event) -> str | None:
     """The summary the store derives for an event (no table is read)."""
     row = data.rows(
-        f"SELECT {derive_sql('b')} AS summary FROM (SELECT ?::VARCHAR AS event_type, "  # noqa: S608
-        "?::VARCHAR AS source, ?::VARCHAR AS component, ?::VARCHAR AS service, "
-        "?::VARCHAR AS source_id, ?::JSON AS data) b",
+        derived_sql(
+            "(SELECT ?::VARCHAR AS event_type, ?::VARCHAR AS source, ?::VARCHAR AS component, "
+            "?::VARCHAR AS service, ?::VARCHAR AS source_id, ?::VARCHAR AS data)"
+        ),
         [
             event.event_type,
             event.source.value,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from ._summaries import derive_sql
+from ._summaries import derived_sql
 from ._version import __version__
 from .errors import CorruptStore, SchemaVersionError
 from .schema import META_TABLE, SCHEMA_VERSION
@@ -132,7 +132,10 @@ def _to_v5(con: duckdb.DuckDBPyConnection) -> None:
     the package doing the upgrade (:mod:`rca_analytics._summaries`).
     """
     con.execute('ALTER TABLE events ADD COLUMN "summary" VARCHAR')
-    con.execute(f"UPDATE events AS e SET summary = {derive_sql('e')}")  # noqa: S608 - no input
+    con.execute(
+        "UPDATE events AS e SET summary = d.summary "  # noqa: S608 - no input
+        f"FROM ({derived_sql('events', keep='id')}) d WHERE d.id = e.id"
+    )
     con.execute(_NAME_ALIASES_V5)
 
 

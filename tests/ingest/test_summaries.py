@@ -131,3 +131,25 @@ def test_a_store_derives_summaries_for_rows_without_one(tmp_path: Path) -> None:
         again = store.add_events(rows)  # derived summaries are no change
         assert (again.stored, again.updated, again.unchanged) == (0, 0, 2)
         assert json.loads(store.events(columns=["summary"]).to_json())  # plain text
+
+
+def test_blank_values_give_way_to_the_next_and_both_paths_agree(tmp_path: Path) -> None:
+    """A value of only white space (tabs, newlines too) counts as missing."""
+    rows = [
+        {"timestamp": 0, "source": "metrics", "event_type": "alert", "severity": "high",
+         "source_id": "a", "data": {"alertname": "\t", "name": "Down",
+                                    "summary": "\n\t ", "description": "cart  is\ndown"}},
+        {"timestamp": 0, "source": "git", "event_type": "commit", "severity": "info",
+         "source_id": "c", "service": "cart", "data": {"message": " \r\nsecond line"}},
+        {"timestamp": 0, "source": "traces", "event_type": "span_error", "severity": "high",
+         "source_id": "s", "service": "cart", "data": {"name": " ", "duration_ms": 1500}},
+        {"timestamp": 0, "source": "traces", "event_type": "span_error", "severity": "high",
+         "source_id": "t", "service": "cart", "data": {"status": " "}},
+    ]  # fmt: skip
+    expected = ["Down: cart is down", "second line", "1.5 s", "span_error cart"]
+    with rca.connect(tmp_path / "bulk.duckdb") as store:
+        store.add_events(rows)
+        got = store.events(columns=["source_id", "summary"]).set_index("source_id")["summary"]
+        assert [got[r["source_id"]] for r in rows] == expected
+    with rca.connect(tmp_path / "single.duckdb") as store:
+        assert [store.add_event(r).summary for r in rows] == expected
