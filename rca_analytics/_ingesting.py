@@ -13,7 +13,7 @@ import gc
 import os
 import warnings
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,17 @@ PROGRESS_UNITS = {"B": 32 << 20, "commits": 20_000}
 Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 
 
+#: Notes of an ingest (or a reading) that read nothing: no input file found, or files
+#: that gave no record, no reject and nothing skipped. Not errors (the Python API never
+#: raises for them); ``rca ingest`` exits 1 on them unless ``--allow-empty``.
+NOTHING_READ = ("no_input_files", "nothing_read")
+#: What readers without a :data:`SUFFIXES` constant take (from folders).
+_LOOKS_FOR = {
+    "git": "the commits of a git repository in the range asked for",
+    "logs": "log files from folders: *.log, *.jsonl, *.ndjson, *.json, *.txt, *.out, *.err, "
+    "*.logfmt, rotated ones such as app.log.1, syslog, messages, and .gz of them",
+}
+
 #: Keys of the per-model counts in earlier releases (still answered).
 _RENAMED_COUNTS = {"duplicates": "unchanged", "rejected": "rejected_rows"}
 
@@ -59,7 +70,10 @@ class IngestReport(OperationReport):
         investigations: The same for investigations.
         skipped: Input left out on purpose, by reason (e.g. ``below_min_level``).
         notes: Things done to records that the caller should know, by kind (e.g.
-            ``naive_time_as_utc``: times without an offset taken in the reader's ``tz``).
+            ``naive_time_as_utc``: times without an offset taken in the reader's ``tz``;
+            ``zero_time_as_missing``: an "unset" time read as absent). ``no_input_files``
+            (no file found) or ``nothing_read`` (no record, reject or skip) when nothing
+            was read: never an exception; :attr:`nothing_read` says it in words.
         rejects: One row per problem: ``where`` (``file:line``, ``file#/json/path``),
             ``record``, ``field``, ``code``, ``message``, ``value``. Everything else was
             stored.
@@ -71,6 +85,16 @@ class IngestReport(OperationReport):
     investigations: Counts
     skipped: dict[str, int] = field(default_factory=dict)
     notes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def nothing_read(self) -> str | None:
+        """Why the ingest read nothing, for people; None when it read something.
+
+        It names the paths and what the reader looks for. The notes say it too
+        (``no_input_files``, ``nothing_read``); ``rca ingest`` prints it and exits 1,
+        unless ``--allow-empty``.
+        """
+        return _nothing_message(self.kind, self.inputs, self.notes)
 
     def _title(self) -> str:
         return f"ingest {self.kind}: {', '.join(self.inputs)}"
@@ -90,7 +114,10 @@ class IngestReport(OperationReport):
         for reason, n in sorted(self.skipped.items()):
             lines.append(f"  skipped: {n:,} × {reason}")
         for what, n in sorted(self.notes.items()):
-            lines.append(f"  note: {n:,} × {what}")
+            if what not in NOTHING_READ:
+                lines.append(f"  note: {n:,} × {what}")
+        if self.nothing_read is not None:
+            lines.append(f"  {self.nothing_read}")
         return lines
 
 
@@ -104,18 +131,56 @@ class Reading:
         skipped: Input left out on purpose, by reason.
         rejects: ``where``, ``record``, ``field``, ``code``, ``message``, ``value`` of what
             could not be read (the columns of every report's rejects).
+        notes: Things done to records that the caller should know, by kind, as in
+            :attr:`IngestReport.notes` (``naive_time_as_utc``, ``zero_time_as_missing``
+            ...); ``no_input_files`` or ``nothing_read`` when nothing was read.
     """
 
     events: pd.DataFrame
     investigations: pd.DataFrame
     skipped: dict[str, int]
     rejects: pd.DataFrame
+    notes: dict[str, int] = field(default_factory=dict)
 
     def __repr__(self) -> str:
+        notes = "".join(f" {what}={n}" for what, n in sorted(self.notes.items()))
         return (
             f"<Reading events={len(self.events)} investigations={len(self.investigations)} "
-            f"rejects={len(self.rejects)}>"
+            f"rejects={len(self.rejects)}{' notes:' + notes if notes else ''}>"
         )
+
+
+def _note_nothing_read(ctx: Context, *, records: int, rejects: int) -> None:
+    """Note an input that gave nothing.
+
+    ``no_input_files``: no file found (git, which reads a repository, never says so);
+    ``nothing_read``: no record, no reject and nothing skipped.
+    """
+    if ctx.unit == "B" and ctx.files == 0:
+        ctx.note("no_input_files")
+    elif not records and not rejects and not ctx.skipped:
+        ctx.note("nothing_read")
+
+
+def _looks_for(kind: str) -> str:
+    """What the ``kind`` reader takes from a folder, for people."""
+    suffixes = getattr(reader(kind), "SUFFIXES", None)
+    if suffixes:
+        return "files named " + ", ".join(f"*{s}" for s in suffixes) + " from folders"
+    return _LOOKS_FOR.get(kind, "input files")
+
+
+def _nothing_message(kind: str, inputs: list[str], notes: Mapping[str, int]) -> str | None:
+    """What a ``no_input_files`` or ``nothing_read`` note means, naming the inputs."""
+    paths = ", ".join(inputs) or "(no paths)"
+    if notes.get("no_input_files"):
+        return f"no input files in {paths}: the {kind} reader takes {_looks_for(kind)}"
+    if notes.get("nothing_read"):
+        return (
+            f"nothing read from {paths}: no record, no reject, nothing skipped; "
+            f"the {kind} reader takes {_looks_for(kind)}"
+        )
+    return None
 
 
 def _records(kind: str, paths: Paths, ctx: Context, options: dict[str, Any]) -> Iterator[Parsed]:
@@ -147,17 +212,22 @@ def read(kind: str, paths: Paths, **options: Any) -> Reading:
 
     Returns:
         A :class:`Reading`: the records as DataFrames (with a ``where`` column naming
-        ``file:line`` or ``file#/json/path``), what was skipped and what was rejected.
+        ``file:line`` or ``file#/json/path``), what was skipped, what was rejected and
+        the notes (``no_input_files`` or ``nothing_read`` when nothing was read: never
+        an exception).
     """
     ctx = Context()
     rows: dict[str, list[dict[str, Any]]] = {"event": [], "investigation": []}
     for parsed in _records(kind, paths, ctx, options):
         rows[parsed.model].append({**parsed.record, "where": parsed.where})
+    records = len(rows["event"]) + len(rows["investigation"])
+    _note_nothing_read(ctx, records=records, rejects=len(ctx.rejects))
     return Reading(
         _records_frame(rows["event"]),
         _records_frame(rows["investigation"]),
         dict(ctx.skipped),
         _frame(ctx.rejects),
+        dict(ctx.notes),
     )
 
 
@@ -373,6 +443,9 @@ def ingest(
             gc.enable()
         bar.close()
     both = (events, investigations)
+    _note_nothing_read(
+        ctx, records=events.read + investigations.read, rejects=len(ctx.rejects) + len(problems)
+    )
     return IngestReport(
         stored=sum(m.stored for m in both),
         updated=sum(m.updated for m in both),

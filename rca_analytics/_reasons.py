@@ -87,7 +87,8 @@ class Reason(enum.StrEnum):
     BAD_LOGFMT = "bad_logfmt"
     #: A line that is not syslog.
     BAD_SYSLOG = "bad_syslog"
-    #: A record a tool printed that could not be parsed (git).
+    #: A record that could not be parsed: a line of a log that does not match the file's
+    #: line format, a record git printed.
     BAD_RECORD = "bad_record"
     #: Bytes that are not UTF-8 text.
     NOT_UTF8 = "not_utf8"

@@ -20,7 +20,7 @@ from . import _data, _links
 from . import _validate as v
 from ._data import Data
 from ._reasons import Reason
-from ._summaries import derived_sql
+from ._summaries import derive
 from .errors import DuplicateRecord, Failure, NotFound, ValidationFailed
 from .models import (
     Event,
@@ -88,7 +88,7 @@ def insert(data: Data, model: type[Record], record: Record) -> None:
     An event without a summary gets the one loads derive for it.
     """
     if isinstance(record, Event) and record.summary is None:
-        record = record.model_copy(update={"summary": derived_summary(data, record)})
+        record = record.model_copy(update={"summary": derived_summary(record)})
     names = model.stored_fields()
     values = [_param(getattr(record, n)) for n in names]
     cols = ", ".join(quote(n) for n in names)
@@ -97,24 +97,16 @@ def insert(data: Data, model: type[Record], record: Record) -> None:
     data.execute(sql, values)
 
 
-def derived_summary(data: Data, event: Event) -> str | None:
-    """The summary the store derives for an event (no table is read)."""
-    row = data.rows(
-        derived_sql(
-            "(SELECT ?::VARCHAR AS event_type, ?::VARCHAR AS source, ?::VARCHAR AS component, "
-            "?::VARCHAR AS service, ?::VARCHAR AS source_id, ?::VARCHAR AS data)"
-        ),
-        [
-            event.event_type,
-            event.source.value,
-            event.component,
-            event.service,
-            event.source_id,
-            _param(event.data),
-        ],
+def derived_summary(event: Event) -> str | None:
+    """The summary the store derives for an event without one (:mod:`._summaries`)."""
+    return derive(
+        event.event_type,
+        event.source.value,
+        event.component,
+        event.service,
+        event.source_id,
+        event.data,
     )
-    summary = row[0]["summary"]
-    return summary if isinstance(summary, str) else None
 
 
 def require_new(data: Data, model: type[E], record: E) -> None:

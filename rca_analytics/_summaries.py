@@ -24,9 +24,15 @@ White space runs become one space and the text is cut to 200 characters, as
 
 from __future__ import annotations
 
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
 from ._validate import MAX_SUMMARY
 
-__all__ = ["derived_sql"]
+__all__ = ["derive", "derived_sql"]
 
 
 # The data keys the derivation reads, taken out of each row's JSON in one parse.
@@ -121,3 +127,136 @@ def _derive(a: str) -> str:
     text = f"trim(regexp_replace({text}, '\\s+', ' ', 'g'))"
     # one evaluation of the text: cut to the limit with "…" by a pattern, not length()
     return f"regexp_replace({text}, '^(.{{{MAX_SUMMARY - 1}}}).{{2,}}$', '\\1…')"
+
+
+# --- the same derivation in Python, for one event at a time ---------------------------
+# (planning the SQL above costs tens of milliseconds: too much for a single add_event;
+# tests/test_summaries.py holds the two to the same words on generated events.)
+
+_PY_WS = " \t\n\x0b\x0c\r"
+_RE2_SPACE = re.compile(r"[\t\n\x0c\r ]+")  # what RE2's \s matches
+_HEX_SHA = re.compile(r"[0-9a-f]{7,64}")
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def _text(value: Any) -> str | None:
+    """A data value as json_transform reads it into VARCHAR (JSON text unless a string)."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
+
+
+def _round(x: float, digits: int = 0) -> float:
+    """DuckDB's round(): halves away from zero."""
+    scale = 10.0**digits
+    return math.copysign(math.floor(abs(x) * scale + 0.5), x) / scale
+
+
+def _number_text(x: float) -> str:
+    return repr(x) if math.isfinite(x) else ("nan" if x != x else ("inf" if x > 0 else "-inf"))
+
+
+def derive(
+    event_type: str | None,
+    source: str | None,
+    service: str | None,
+    component: str | None,
+    source_id: str | None,
+    data: Mapping[str, Any] | None,
+) -> str | None:
+    """The derived summary of one event, in the words of :func:`derived_sql`.
+
+    >>> derive("alert", "metrics", None, "cart", None, {"alertname": "Down", "summary": "x"})
+    'Down: x'
+    """
+    if event_type is None:
+        return None
+    d = data if isinstance(data, Mapping) else {}
+    t = event_type
+
+    def raw(key: str) -> str | None:
+        return _text(d.get(key))
+
+    def j(key: str) -> str | None:
+        value = raw(key)
+        return (value.strip(_PY_WS) or None) if value is not None else None
+
+    def first_line(value: str | None) -> str | None:
+        return None if value is None else (value.split("\n", 1)[0].strip(_PY_WS) or None)
+
+    def ws(*parts: str | None, sep: str = " ") -> str:
+        return sep.join(p for p in parts if p is not None)
+
+    where = service or component or j("repo")
+    if _HEX_SHA.fullmatch(source_id or ""):
+        sha: str | None = (source_id or "")[:7]
+    else:
+        given = j("sha")
+        sha = None if given is None else given[:7]
+    subject = first_line(j("subject") or raw("message"))
+    note = first_line(raw("text"))
+    case: str | None
+    if t == "commit" and subject is not None:
+        case = subject + (f" ({sha})" if sha is not None else "")
+    elif t in ("deploy", "deployment", "rollback"):
+        env = j("environment")
+        state = j("state") or j("status")
+        case = ws(
+            "Rollback" if t == "rollback" else "Deploy",
+            where,
+            j("version") or j("tag") or sha,
+            None if env is None else "to " + env,
+        ) + (f" ({state})" if state is not None else "")
+    elif t in ("build", "job", "check", "test_run", "pipeline", "workflow"):
+        run = j("run_number")
+        conclusion = j("conclusion")
+        failed = j("failed_total") or j("failures")
+        tests = j("tests")
+        case = ws(
+            j("workflow") or j("check") or j("suite") or j("name")
+            or t + (" " + where if where is not None else ""),
+            j("job"),
+            None if run is None else "#" + run,
+        )  # fmt: skip
+        case += f": {conclusion}" if conclusion is not None else ""
+        if failed is not None and _INTEGER.fullmatch(failed) and int(failed) > 0:
+            case += f", {failed} failed" + (f" of {tests}" if tests is not None else "")
+    elif t == "alert":
+        case = ws(
+            j("alertname") or j("name") or "alert",
+            j("summary") or j("description") or j("message"),
+            sep=": ",
+        ) + (" (resolved)" if j("status") == "resolved" else "")
+    elif t == "note" and note is not None:
+        case = note
+    else:
+        case = None
+        traces = source == "traces"
+        if traces:
+            duration = None
+            ms_text = j("duration_ms")
+            try:
+                ms = None if ms_text is None else float(ms_text)
+            except ValueError:
+                ms = None
+            if ms is not None and ms >= 1000:
+                duration = _number_text(_round(ms / 1000, 1)) + " s"
+            elif ms is not None:
+                duration = _number_text(_round(ms)) + " ms"
+            name = j("name") or j("span") or j("operation")
+            status, code = j("status"), j("status_code")
+            if any(v is not None for v in (name, status, code, duration)):
+                case = ws(
+                    name,
+                    None if status is None else status.upper(),
+                    None if code is None else code.upper(),
+                    duration,
+                )
+        if case is None:
+            case = (
+                j("summary") or j("message") or j("body") or j("text") or j("title")
+                or j("change") or j("name")
+            )  # fmt: skip
+    text = case if case is not None else t + (" " + where if where is not None else "")
+    text = _RE2_SPACE.sub(" ", text).strip(" ")
+    return text if len(text) <= MAX_SUMMARY else text[: MAX_SUMMARY - 1] + "…"

@@ -27,8 +27,9 @@ __all__ = ["main"]
 #: What each exit status of ``rca`` means (``rca --help`` shows it; the README too).
 _EXIT_STATUS = {
     0: "success",
-    1: "an error the message on stderr explains: an rca_analytics error, or a file or disk "
-    "the system refused (the path, the reason and what to do)",
+    1: "an error the message on stderr explains: an rca_analytics error, a file or disk "
+    "the system refused (the path, the reason and what to do), or an ingest that read "
+    "nothing (--allow-empty makes this 0)",
     2: "a usage error",
     3: "records were rejected (listed on stderr; the good ones are stored; "
     "--allow-rejects makes this 0)",
@@ -127,8 +128,12 @@ _READER_FLAGS: dict[str, tuple[str, dict[str, object]]] = {
                            "help": "git: every branch and tag"}),
     "--since": ("since", {"metavar": "TIME", "help": "git: commits after TIME (ISO 8601)"}),
     "--until": ("until", {"metavar": "TIME", "help": "git: commits before TIME (ISO 8601)"}),
-    "--format": ("format", {"metavar": "FMT", "help": "logs: json, logfmt, syslog or plain "
-                            "(default: detected per file)"}),
+    "--format": ("format", {"metavar": "FMT", "help": "logs: json, logfmt, plain, a line "
+                            "format (apache_error, access, syslog, log4j, klog ... see "
+                            "docs/readers/logs.md), a pattern with named groups, or a "
+                            ".toml/.json format file (default: detected per file)"}),
+    "--time-format": ("time_format", {"metavar": "STRPTIME", "help": "logs: time format of "
+                                      "the time group of --format PATTERN (default ISO 8601)"}),
     "--min-level": ("min_level", {"metavar": "LEVEL", "help": "logs, otlp: keep records at or "
                                   "above LEVEL (default warning)"}),
     "--tz": ("tz", {"metavar": "ZONE", "help": "logs, junit: zone of times without an offset "
@@ -196,6 +201,11 @@ def _ingest(args: argparse.Namespace) -> int:
         write_data(json.dumps(report.to_dict(), indent=2))
     else:
         say(report.summary())
+    empty = report.nothing_read
+    if empty is not None:
+        allowed = "" if args.allow_empty else " (--allow-empty makes this exit 0)"
+        say(f"rca: ingest {args.kind}: {empty}; nothing stored{allowed}", err=True)
+        return 0 if args.allow_empty else 1
     if report.ok:
         return 0
     for row in report.rejects.itertuples(index=False):
@@ -727,6 +737,12 @@ def _parser() -> argparse.ArgumentParser:
         "--allow-rejects",
         action="store_true",
         help="exit 0 even when records were rejected (they are listed on stderr)",
+    )
+    ingest.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="exit 0 even when nothing was read: no input file found (none named as the "
+        "reader takes them, an empty folder), or files that gave no record, reject or skip",
     )
     options = ingest.add_argument_group("reader options (each reader takes some)")
     for flag, (name, settings) in _READER_FLAGS.items():

@@ -145,6 +145,36 @@ def test_ingest_refuses_options_its_reader_does_not_take(
     assert "missing.xml: no such file" in capsys.readouterr().err
 
 
+def test_ingest_that_reads_nothing_says_so_and_fails_unless_allowed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "s.duckdb")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("not a report")  # a name the junit reader passes over
+    assert main(["ingest", "junit", str(empty), str(other), "--db", db]) == 1
+    out, err = capsys.readouterr()
+    message = (
+        f"no input files in {empty}, {other}: the junit reader takes files named *.xml, "
+        "*.xml.gz from folders"
+    )
+    assert f"  {message}\n" in out
+    assert err == (
+        f"rca: ingest junit: {message}; nothing stored (--allow-empty makes this exit 0)\n"
+    )
+    assert main(["ingest", "junit", str(empty), "--db", db, "--allow-empty", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["notes"] == {"no_input_files": 1}
+    assert "no input files in" in err and "--allow-empty" not in err
+    (other / "empty.json").write_text("[]")  # a file, but nothing in it
+    assert main(["ingest", "statuspage", str(other), "--db", db]) == 1
+    assert "rca: ingest statuspage: nothing read from " in capsys.readouterr().err
+    with rca.connect(db, read_only=True) as store:
+        assert store.stats()["events"] == 0
+
+
 @pytest.mark.slow
 def test_linking_from_the_shell(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from test_linking import build

@@ -122,6 +122,67 @@ def test_read_shows_records_without_a_store(tmp_path: Path) -> None:
     assert (len(reading.investigations), len(reading.events)) == (1, 2)
     assert reading.events["where"].str.startswith(f"{tmp_path}/i.json#/").all()
     assert repr(reading) == "<Reading events=2 investigations=1 rejects=0>"
+    assert reading.notes == {}
+
+
+def test_read_returns_the_notes_and_shows_them(tmp_path: Path) -> None:
+    incident = json.loads(json.dumps(INCIDENT))
+    incident["incident"]["created_at"] = "2026-03-01T11:05:00"  # no offset: taken as UTC
+    incident["incident"]["resolved_at"] = "0001-01-01T00:00:00Z"  # unset: from the update
+    reading = rca.read("statuspage", write(tmp_path / "i.json", incident))
+    assert reading.notes == {
+        "naive_time_as_utc": 1,
+        "zero_time_as_missing": 1,
+        "resolved_at_from_update": 1,
+    }
+    assert repr(reading) == (
+        "<Reading events=2 investigations=1 rejects=0 notes: naive_time_as_utc=1 "
+        "resolved_at_from_update=1 zero_time_as_missing=1>"
+    )
+
+
+def test_an_ingest_that_finds_no_input_files_says_so_in_its_report(
+    store: rca.Store, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "report.txt").write_text("<testsuite/>")  # not named *.xml
+    for folder in (empty, tmp_path / "other"):
+        report = store.ingest("junit", folder)  # not an exception: the report says it
+        assert report.ok and report.notes == {"no_input_files": 1}
+        assert report.nothing_read == (
+            f"no input files in {folder}: the junit reader takes files named *.xml, *.xml.gz "
+            "from folders"
+        )
+        assert report.summary().endswith(f"\n  {report.nothing_read}")
+        assert "note:" not in report.summary()
+        reading = rca.read("junit", folder)
+        assert reading.notes == {"no_input_files": 1} and reading.events.empty
+    report = store.ingest("otlp", [empty, tmp_path / "other"])
+    assert report.nothing_read is not None
+    assert report.nothing_read.startswith(f"no input files in {empty}, {tmp_path / 'other'}: ")
+    assert "*.jsonl" in report.nothing_read
+
+
+def test_files_that_yield_nothing_say_so_but_skips_and_rejects_are_something(
+    store: rca.Store, tmp_path: Path
+) -> None:
+    nothing = write(tmp_path / "nothing.json", [])
+    report = store.ingest("statuspage", nothing)
+    assert report.notes == {"nothing_read": 1}
+    assert report.nothing_read == (
+        f"nothing read from {nothing}: no record, no reject, nothing skipped; "
+        "the statuspage reader takes files named *.json, *.json.gz from folders"
+    )
+    assert rca.read("alerts", nothing).notes == {"nothing_read": 1}
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    assert rca.read("statuspage", bad).notes == {}  # a reject: something was read
+    empty_report = tmp_path / "r.xml"
+    empty_report.write_text("<testsuites/>")
+    assert rca.read("junit", empty_report).notes == {}  # skipped (empty_report)
+    assert store.ingest("junit", empty_report).nothing_read is None
 
 
 def test_progress_is_shown_on_request_and_for_large_inputs_only(

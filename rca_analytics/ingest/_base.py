@@ -41,6 +41,7 @@ __all__ = [
     "MAX_DOCUMENT",
     "MAX_LINE",
     "READ_ERRORS",
+    "ZERO_TIME_NOTE",
     "Context",
     "Input",
     "Parsed",
@@ -51,6 +52,7 @@ __all__ = [
     "check_rule",
     "digest",
     "expand",
+    "is_zero_time",
     "json_document",
     "json_lines",
     "json_values",
@@ -65,6 +67,7 @@ __all__ = [
     "stable_id",
     "summary_line",
     "where",
+    "zero_as_missing",
 ]
 
 #: Longest line a line reader keeps (16 MiB: collectors write whole batches on one line);
@@ -84,6 +87,7 @@ Model = Literal["event", "investigation"]
 #: A caller's mapping rule: a dict (exact key, or glob pattern → value), a callable, or
 #: one name for everything.
 Rule = Mapping[str, str | None] | Callable[[str], str | None] | str
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +177,11 @@ class Context:
         """Count something done to records that the caller should know (``naive_time_as_utc``)."""
         self.notes[what] = self.notes.get(what, 0) + count
 
+    @property
+    def files(self) -> int:
+        """Files announced so far (:meth:`add_file`): the input files the reader found."""
+        return len(self._announced)
+
     def add_file(self, path: Path) -> int:
         """Announce a file's size as work to do, once however often it is announced.
 
@@ -261,6 +270,64 @@ def revision(time: dt.datetime | None) -> str | None:
     if time is None or time.tzinfo is None:
         return None
     return time.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# --- zero ("unset") times ----------------------------------------------------------------
+
+#: The note of a time read as absent because it is its producer's "unset" value.
+ZERO_TIME_NOTE = "zero_time_as_missing"
+#: The year of a time written as text (``0001-01-01T00:00:00Z``, ``0000-12-31 19:03:58``).
+_TEXT_YEAR = re.compile(r"\s*(\d{4})-\d{1,2}-\d{1,2}(?:$|[T t\s])")
+#: Zero as text: ``0``, ``00``, ``0.0`` (``"0"`` is how OTLP/JSON writes an unset time).
+_TEXT_ZERO = re.compile(r"\s*0+(?:\.0*)?\s*")
+
+
+def is_zero_time(value: object, *, unix: bool = False) -> bool:
+    """Whether ``value`` is a producer's "unset" time rather than a time.
+
+    Text dated in year 1 or earlier is: Go's zero ``time.Time``
+    (``0001-01-01T00:00:00Z``, with any fraction or offset, and as Go prints it in a
+    zone west of UTC: ``0000-12-31T19:03:58-04:56``), .NET's ``DateTime.MinValue``
+    (``0001-01-01T00:00:00``), ``0001-01-01 00:00:00``, MySQL's zero date
+    ``0000-00-00 00:00:00``. No event of interest is that old. With ``unix`` (a field of
+    Unix time), zero is too, as a number or text (``0``, ``"0"``): OTLP defines a
+    ``*UnixNano`` of 0 as unset. None and ``""`` are not zero times but absent ones.
+
+    >>> [is_zero_time(t) for t in ("0001-01-01T00:00:00Z", "0001-01-01 00:00:00.000+00:00",
+    ...                            "0000-12-31T19:03:58-04:56", "2026-03-01T10:00:00Z")]
+    [True, True, True, False]
+    >>> is_zero_time("0", unix=True), is_zero_time(0, unix=True), is_zero_time(0)
+    (True, True, False)
+    """
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return unix and value == 0
+    if not isinstance(value, str):
+        return False
+    if unix and _TEXT_ZERO.fullmatch(value):
+        return True
+    m = _TEXT_YEAR.match(value)
+    return m is not None and int(m.group(1)) <= 1
+
+
+def zero_as_missing(value: _T, ctx: Context, *, unix: bool = False) -> _T | None:
+    """``value``, or None (noted ``zero_time_as_missing``) when it is a zero time.
+
+    A reader calls it on a raw time before its own parsing, so that an "unset" time
+    (see :func:`is_zero_time`) follows the reader's rule for a missing one: another
+    time stands in, or the record is rejected (``missing``), never stored as year 1.
+
+    >>> ctx = Context()
+    >>> zero_as_missing("0001-01-01T00:00:00Z", ctx), zero_as_missing("2026-03-01", ctx)
+    (None, '2026-03-01')
+    >>> ctx.notes
+    {'zero_time_as_missing': 1}
+    """
+    if is_zero_time(value, unix=unix):
+        ctx.note(ZERO_TIME_NOTE)
+        return None
+    return value
 
 
 def check_rule(option: str, rule: object) -> None:
@@ -762,7 +829,6 @@ def kind_of(value: Any) -> str:
 
 _BLANKS = re.compile(r"\s+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_T = TypeVar("_T")
 
 
 def one_line(text: str, limit: int = 200) -> str:

@@ -14,11 +14,14 @@ from pydantic_core import PydanticCustomError
 from .._reasons import Reason
 from .._validate import to_utc
 from ._base import (
+    ZERO_TIME_NOTE,
     Context,
     Refused,
+    is_zero_time,
     one_line,
     pointer,
     where,
+    zero_as_missing,
 )
 
 CONCLUSION_SEVERITY = {
@@ -173,8 +176,20 @@ def need_ident(body: Body, *parts: str) -> str:
 
 
 def need_time(body: Body, ctx: Context, *parts: str) -> dt.datetime:
-    """A required time: ISO 8601 text (``Z`` or offset) or epoch seconds."""
+    """A required time: ISO 8601 text (``Z`` or offset) or epoch seconds.
+
+    A zero time (``0001-01-01T00:00:00Z``, epoch 0) is unset: refused as ``missing``
+    (noted ``zero_time_as_missing``).
+    """
     value = need(body, parts, (str, int, float))
+    if zero_as_missing(value, ctx, unix=True) is None:
+        raise Refused(
+            Reason.MISSING,
+            f"{str(value)[:60]!r} is a zero time (unset)",
+            where=body.at(*parts),
+            field=field_path(parts),
+            value=value,
+        )
     moment = to_time(value, ctx)
     if moment is None:
         raise Refused(
@@ -188,8 +203,16 @@ def need_time(body: Body, ctx: Context, *parts: str) -> dt.datetime:
 
 
 def to_time(value: Any, ctx: Context | None = None) -> dt.datetime | None:
-    """``value`` as an aware time, or None; offset-less text is taken as UTC (noted)."""
+    """``value`` as an aware time, or None; offset-less text is taken as UTC (noted).
+
+    A zero time (``0001-01-01T00:00:00Z``, epoch 0) is None too (noted
+    ``zero_time_as_missing``).
+    """
     if value is None or isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    if is_zero_time(value, unix=True):
+        if ctx is not None:
+            ctx.note(ZERO_TIME_NOTE)
         return None
     try:
         return to_utc(value)

@@ -24,6 +24,7 @@ from ._base import (
     revision,
     stable_id,
     summary_line,
+    zero_as_missing,
 )
 from ._github_common import (
     CONCLUSION_SEVERITY,
@@ -181,7 +182,9 @@ class EventMapper:
         ended = need_time(body, self.ctx, "workflow_run", "updated_at")
         conclusion = short_text(run.get("conclusion"))
         workflow = short_text(run.get("name")) or short_text(dig(body.data, "workflow", "name"))
-        started = to_time(run.get("run_started_at")) or to_time(run.get("created_at"))
+        started = to_time(run.get("run_started_at"), self.ctx) or to_time(
+            run.get("created_at"), self.ctx
+        )
         prs = run.get("pull_requests")
         data = {
             "workflow": workflow,
@@ -243,7 +246,7 @@ class EventMapper:
             "head_branch": short_text(job.get("head_branch")),
             "head_sha": short_text(job.get("head_sha")),
             "html_url": short_text(job.get("html_url"), 1000),
-            "duration_s": seconds_between(to_time(job.get("started_at")), ended),
+            "duration_s": seconds_between(to_time(job.get("started_at"), self.ctx), ended),
             "runner": short_text(job.get("runner_name")),
             "runner_labels": [x for x in labels if isinstance(x, str)][:20]
             if isinstance(labels, list)
@@ -286,7 +289,7 @@ class EventMapper:
             "output_title": short_text(dig(check, "output", "title"), MESSAGE_LIMIT),
             "html_url": short_text(check.get("html_url"), 1000),
             "details_url": short_text(check.get("details_url"), 1000),
-            "duration_s": seconds_between(to_time(check.get("started_at")), ended),
+            "duration_s": seconds_between(to_time(check.get("started_at"), self.ctx), ended),
             "pull_requests": pull_request_numbers(prs),
         }
         return self._event(
@@ -310,7 +313,7 @@ class EventMapper:
         after = need(body, ("after",), str)
         repo = self._repo(body)
         head = body.data.get("head_commit")
-        pushed = body.data["repository"].get("pushed_at")
+        pushed = zero_as_missing(body.data["repository"].get("pushed_at"), self.ctx, unix=True)
         if pushed is not None:
             when = need_time(body, self.ctx, "repository", "pushed_at")
         elif isinstance(head, dict) and head.get("timestamp") is not None:
@@ -365,7 +368,8 @@ class EventMapper:
         if release.get("draft") is True:
             self.ctx.skip("draft_release")
             return None
-        field = "published_at" if release.get("published_at") is not None else "created_at"
+        published = zero_as_missing(release.get("published_at"), self.ctx)
+        field = "published_at" if published is not None else "created_at"
         when = need_time(body, self.ctx, "release", field)
         tag = short_text(release.get("tag_name"))
         data = {

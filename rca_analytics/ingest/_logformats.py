@@ -14,21 +14,20 @@ import datetime as dt
 import email.utils
 import json
 import re
-from collections.abc import Iterable
 from pathlib import Path
 
 from ._base import Input
 
 __all__ = [
     "FACILITIES",
-    "FORMATS",
     "LEVEL_WORDS",
     "PLAIN",
     "SYSLOG_LEVELS",
     "Syslog",
     "classify",
-    "detect",
     "epoch",
+    "head",
+    "is_level_word",
     "logfmt",
     "month_day_time",
     "plain_header",
@@ -36,11 +35,8 @@ __all__ = [
     "syslog",
     "template",
     "text_time",
-    "vote",
 ]
 
-#: The formats ``format=`` accepts.
-FORMATS = ("json", "logfmt", "syslog", "plain")
 #: Bytes of a file read to detect its format, and lines of it looked at.
 HEAD_BYTES = 64 << 10
 HEAD_LINES = 20
@@ -162,6 +158,11 @@ LEVEL_WORDS = frozenset(
     }
 )  # fmt: skip
 _PUNCT = "[]()<>:|"
+
+
+def is_level_word(token: str) -> bool:
+    """Whether a header token names a level (``ERROR``, ``[warn]``, ``level=error``)."""
+    return _level_word(token) is not None
 
 
 def _level_word(token: str) -> str | None:
@@ -432,7 +433,8 @@ def classify(text: str) -> str | None:
     return None
 
 
-def _head(path: Path) -> bytes:
+def head(path: Path) -> bytes:
+    """The first bytes of a file (decompressed), to tell its format from."""
     with Input(path) as f:
         return f.read(HEAD_BYTES)
 
@@ -455,31 +457,6 @@ def sample(raw: bytes) -> list[str]:
             if len(out) >= HEAD_LINES:
                 break
     return out
-
-
-def vote(texts: Iterable[str]) -> str | None:
-    """The format most of ``texts`` look like (ties: json, syslog, logfmt, plain), or None."""
-    counts = dict.fromkeys(("json", "syslog", "logfmt", "plain"), 0)
-    for text in texts:
-        kind = classify(text)
-        if kind is not None:
-            counts[kind] += 1
-    best = max(counts, key=lambda k: counts[k])
-    return best if counts[best] else None
-
-
-def detect(path: Path) -> tuple[str | None, int]:
-    """(format of the file, or None; number of non-blank lines looked at, -1 when blank).
-
-    Raises:
-        Refused: The file is not a regular file (``not_regular_file``).
-        OSError: The file cannot be read (``EOFError``/``gzip.BadGzipFile`` for bad gzip).
-    """
-    head = _head(path)
-    if not head.removeprefix(b"\xef\xbb\xbf").strip():
-        return None, -1
-    lines = sample(head)
-    return vote(lines), len(lines)
 
 
 # --- templates -------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ class LogFile:
         self.name = os.fspath(path)
         self.fmt = fmt
         self.below = self.no_level = self.unknown_level = 0
-        self.naive = self.truncated = self.inferred = 0
+        self.naive = self.truncated = self.inferred = self.level_assumed = 0
         self.window: dict[dt.datetime, dict[str, int]] = {}
         self.services: dict[str | None, str | None] = {}
         self.components: dict[tuple[str | None, str | None, str | None], str | None] = {}

@@ -41,7 +41,6 @@ _JSON_VALUE = re.compile(r'\s*:\s*(?:"([^"\\]{1,24})"|(-?\d{1,3})(?=\s*[,}]))')
 class LineReaders(EventBuilder):
     """The readers of each line format; the logs reader's base class."""
 
-    format: str | None
     min_rank: int
     default_level: str | None
     default_rank: int | None

@@ -45,16 +45,21 @@ from ._base import (
     level_rank,
     pointer,
     severity_for_level,
+    zero_as_missing,
 )
 
 __all__ = [
     "COMPONENT_LABELS",
     "ON_DUPLICATE",
     "SERVICE_LABELS",
+    "SUFFIXES",
     "fingerprint",
     "read",
     "revision",
 ]
+
+#: Names of the files taken from folders (a file named as input is read whatever its name).
+SUFFIXES = (".json", ".json.gz", *JSON_LINES_SUFFIXES)
 
 #: A resolved notification knows more than the firing one stored before it (records
 #: carry a ``revision``: only a greater one replaces the stored record).
@@ -142,8 +147,10 @@ def revision(status: str, ends_at: str | None) -> str:
 # --- times -------------------------------------------------------------------------------------
 
 
-def _parse_time(text: str) -> tuple[dt.datetime | None, bool]:
-    """RFC 3339 text → (aware UTC datetime or None for Go's zero time, fraction cut).
+def _parse_time(text: str) -> tuple[dt.datetime, bool]:
+    """RFC 3339 text → (aware UTC datetime, fraction cut).
+
+    Go's zero time is no time: :func:`_time` takes it as absent before parsing.
 
     Raises:
         ValueError: Not an RFC 3339 time.
@@ -152,8 +159,6 @@ def _parse_time(text: str) -> tuple[dt.datetime | None, bool]:
     if m is None:
         raise ValueError("not an RFC 3339 time")
     year, month, day, hour, minute, second = (int(g) for g in m.group(1, 2, 3, 4, 5, 6))
-    if year <= 1:  # Go's zero time.Time: "0001-01-01T00:00:00Z"
-        return None, False
     fraction = m.group(7) or ""
     micro = int((fraction + "000000")[:6])
     cut = bool(fraction[6:].strip("0"))
@@ -282,6 +287,11 @@ def _time(
             ctx.reject(at, Reason.MISSING, f"the alert has no {key}", field=key)
             return None, False
         return None, True
+    if zero_as_missing(raw, ctx) is None:  # Go's zero time.Time: "0001-01-01T00:00:00Z"
+        if required:
+            ctx.reject(at, Reason.MISSING, f"{key} is Go's zero time (unset)", field=key, value=raw)
+            return None, False
+        return None, True
     if not isinstance(raw, str):
         ctx.reject(
             at,
@@ -301,11 +311,6 @@ def _time(
             f"{key} {shown!r} is not an RFC 3339 time",
             field=key,
             value=raw,
-        )
-        return None, False
-    if when is None and required:
-        ctx.reject(
-            at, Reason.INVALID_DATETIME, f"{key} is the zero time (unset)", field=key, value=raw
         )
         return None, False
     if cut:
@@ -533,7 +538,7 @@ def read(
         raise ReaderError("severity must be a mapping or a callable on the labels")
     rules = (component, service, severity)
     found: list[_Alert] = []
-    for path in expand(paths, (".json", ".json.gz", *JSON_LINES_SUFFIXES), ctx=ctx):
+    for path in expand(paths, SUFFIXES, ctx=ctx):
         for prefix, parts, body in json_values(path, ctx):
             found.extend(_body(prefix, parts, body, ctx, rules))
     for a in _merged(found, ctx):

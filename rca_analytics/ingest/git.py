@@ -4,7 +4,14 @@ The reader runs ``git`` (2.31 or later) on each repository: one ``git log`` proc
 whose output is parsed as it streams (NUL-separated fields between random markers, so
 no message or file name can break a record), plus three quick calls to check the
 repository and the revisions (``rev-parse``), count the commits (``rev-list --count``)
-and list the tags (``for-each-ref``). Nothing is ever run through a shell.
+and list the tags (``for-each-ref``). Nothing is ever run through a shell, and git never
+fetches: a partial clone's missing objects stay missing.
+
+When ``git log`` stops midway because an object it needs is missing (a partial clone, a
+lost blob), every commit is still read: a second ``git log`` that needs no file contents
+lists the rest, ``git cat-file`` finds which of their diffs lack an object and
+``git diff-tree`` counts the others; commits whose diffs cannot be counted get unknown
+file statistics (``None``, never 0), noted as ``stats_unknown_missing_objects``.
 Mappings, options and what is noted or rejected: ``docs/readers/git.md``.
 
 >>> import os, subprocess, tempfile
@@ -38,7 +45,7 @@ import secrets
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -54,6 +61,10 @@ MAX_BODY = 2000
 MAX_SUBJECT = 500
 #: Commits between two progress updates.
 _ADVANCE_EVERY = 500
+#: Commits checked for missing objects and counted together after ``git log`` failed.
+_BATCH = 1000
+#: The note of commits whose file statistics could not be computed.
+_STATS_UNKNOWN = "stats_unknown_missing_objects"
 _CHUNK = 1 << 20
 #: Variables that would make git read another repository than the one named (what
 #: ``git rev-parse --local-env-vars`` lists, and the namespace).
@@ -93,6 +104,29 @@ _LOG_FLAGS = (
     "--no-textconv",
     "--no-relative",
 )
+#: ``git log`` flags of the recovery pass: the changed files' object ids, no contents read.
+_RAW_FLAGS = (
+    "-z",
+    "--root",
+    "--raw",
+    "--no-abbrev",
+    "--no-renames",
+    "--diff-merges=first-parent",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--no-relative",
+)
+#: Variables set for every git run: no lazy fetch of a partial clone's missing objects
+#: (``GIT_NO_LAZY_FETCH``, honoured by the git releases of May 2024 on; for older ones, a
+#: fetch is refused at once by allowing no transport), no prompt for credentials, no
+#: optional locks.
+_QUIET_ENV = {
+    "GIT_NO_LAZY_FETCH": "1",
+    "GIT_ALLOW_PROTOCOL": "",
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_OPTIONAL_LOCKS": "0",
+}
 _COMMIT_FIELDS = "%H%x00%P%x00%aN%x00%aE%x00%aI%x00%cN%x00%cE%x00%cI%x00%B"
 _TAG_FIELDS = (
     "%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)%00"
@@ -120,6 +154,7 @@ class _Repo:
     revs: list[str]
     count: int
     shallow: frozenset[str]
+    objects: Path
 
 
 def read(
@@ -176,7 +211,7 @@ def read(
         raise ReaderError(f"since ({since}) is after until ({until}): no commit can match")
     refs = ["--branches", "--tags", "--remotes"] if all_refs else []
     env = {k: v for k, v in os.environ.items() if k not in _LOCAL_ENV}
-    env["GIT_OPTIONAL_LOCKS"] = "0"
+    env.update(_QUIET_ENV)
     repos = [_open_repo(p, revs, window + refs, env, all_refs) for p in paths]
     ctx.add_total(sum(r.count for r in repos), "commits")
     for repo in repos:
@@ -269,6 +304,8 @@ def _open_repo(
             "--is-inside-git-dir",
             "--git-path",
             "shallow",
+            "--git-path",
+            "objects",
             "--show-cdup",
         ],
         env,
@@ -279,7 +316,8 @@ def _open_repo(
     git_dir = Path(answer[0])
     inside_git_dir = answer[1] == "true"
     shallow_file = folder / answer[2]
-    cdup = answer[3] if len(answer) > 3 else ""
+    objects = (folder / answer[3]).absolute()
+    cdup = answer[4] if len(answer) > 4 else ""
     if inside_git_dir:
         if folder.resolve() != git_dir.resolve():
             raise ReaderError(
@@ -297,7 +335,7 @@ def _open_repo(
     revs = list(revs)
     if revs == ["HEAD"] and _unborn(shown, env):
         if not all_refs:
-            return _Repo(shown, name, [], 0, frozenset())  # no commit yet: nothing to read
+            return _Repo(shown, name, [], 0, frozenset(), objects)  # no commit yet: nothing to read
         revs = []
     count = _git(shown, ["rev-list", "--count", *flags, "--end-of-options", *revs, "--"], env)
     if count.returncode != 0:
@@ -307,7 +345,7 @@ def _open_repo(
         )
     # the oldest commits of a shallow clone: git shows them without their parents
     shallow = frozenset(shallow_file.read_text().split()) if shallow_file.is_file() else frozenset()
-    return _Repo(shown, name, revs, int(count.stdout.strip() or 0), shallow)
+    return _Repo(shown, name, revs, int(count.stdout.strip() or 0), shallow, objects)
 
 
 def _unborn(repo: str, env: dict[str, str]) -> bool:
@@ -322,8 +360,12 @@ def _marker() -> str:
     return "\x1erca-" + secrets.token_hex(12) + "\x1f"
 
 
-def _records(cmd: list[str], env: dict[str, str], marker: bytes) -> Iterator[bytes]:
+def _records(
+    cmd: list[str], env: dict[str, str], marker: bytes, feed: IO[bytes] | None = None
+) -> Iterator[bytes]:
     """Run ``cmd``; yield its output's records (the text after each ``marker``) as they come.
+
+    ``feed`` (a file, so nothing waits on a pipe) is git's standard input; none by default.
 
     A record is yielded once the next marker arrives (or git ended well), so a record
     cut short by git failing is never yielded.
@@ -336,7 +378,7 @@ def _records(cmd: list[str], env: dict[str, str], marker: bytes) -> Iterator[byt
         try:
             proc = subprocess.Popen(
                 cmd,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL if feed is None else feed,
                 stdout=subprocess.PIPE,
                 stderr=errors,
                 env=env,
@@ -425,6 +467,43 @@ def _decode(raw: bytes, ctx: Context) -> str:
 # --- reading commits -------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class _Job:
+    """What reading one repository's commits needs, whichever way git is asked."""
+
+    repo: _Repo
+    flags: list[str]
+    env: dict[str, str]
+    ctx: Context
+    rule: Rule | None
+    cache: dict[str, str | None]
+    service: str | None
+    max_files: int
+    tags: dict[str, list[_Tag]]
+    marker: str
+    end: str
+    read: int = 0
+    #: Settings added once something is found missing (``mailmap.blob``).
+    config: list[str] = field(default_factory=list)
+
+    def log(self, flags: Sequence[str]) -> list[str]:
+        """A ``git log`` of the commits to read, with ``flags`` and the reader's format."""
+        return [
+            "git",
+            "-C",
+            self.repo.where,
+            *_CONFIG,
+            *self.config,
+            "log",
+            *flags,
+            f"--format={self.marker}{_COMMIT_FIELDS}%x00{self.end[1:]}",
+            *self.flags,
+            "--end-of-options",
+            *self.repo.revs,
+            "--",
+        ]
+
+
 def _read_repo(
     repo: _Repo,
     flags: list[str],
@@ -434,45 +513,261 @@ def _read_repo(
     service: Rule | None,
     max_files: int,
 ) -> Iterator[Parsed]:
+    """The events of one repository: one ``git log --numstat``, and what it could not print.
+
+    The common case is that one process, parsed as it streams. Should git stop midway
+    (an object missing), the commits it printed stand and :func:`_recover` reads the rest.
+    """
     tags = _tags(repo, env, ctx)
     named = service if isinstance(service, str) else apply_rule(service, repo.name)
-    marker = _marker()
     end = "\0" + _marker()
-    cmd = [
-        "git",
-        "-C",
-        repo.where,
-        *_CONFIG,
-        "log",
-        *_LOG_FLAGS,
-        f"--format={marker}{_COMMIT_FIELDS}%x00{end[1:]}",
-        *flags,
-        "--end-of-options",
-        *repo.revs,
-        "--",
-    ]
-    components: dict[str, str | None] = {}
+    job = _Job(repo, flags, env, ctx, component, {}, named, max_files, tags, _marker(), end)
+    seen: set[str] = set()
+    failed: Refused | None = None
     pending = 0
-    read = 0
     try:
-        for raw in _records(cmd, env, marker.encode()):
-            read += 1
+        for raw in _records(job.log(_LOG_FLAGS), env, job.marker.encode()):
+            seen.add(_sha(raw))
+            job.read += 1
             pending += 1
             if pending >= _ADVANCE_EVERY:
                 ctx.advance(pending)
                 pending = 0
-            yield from _commit(raw, repo, end, tags, ctx, component, components, named, max_files)
+            yield from _commit(raw, job, known=True)
     except Refused as err:
-        if not read:
-            raise ReaderError(f"{repo.where}: git log failed: {err}") from None
-        ctx.reject(repo.where, err.code, f"git log stopped after {read:,} commits: {err}")
+        failed = err
     finally:
         ctx.advance(pending)
+    if failed is not None:  # a missing object, most likely: read the rest another way
+        yield from _recover(job, seen, failed)
+
+
+def _sha(raw: bytes) -> str:
+    """The sha a commit record of ``git log`` or ``git diff-tree`` begins with."""
+    return raw[: raw.find(b"\0")].decode("ascii", "replace")
+
+
+# --- when git log stops: missing objects ----------------------------------------------
+
+
+def _recover(job: _Job, seen: set[str], failed: Refused) -> Iterator[Parsed]:
+    """The commits a failed ``git log --numstat`` did not print, each with what is known.
+
+    A ``git log --raw`` (commits and trees only, no file contents) lists them with the
+    objects each one's diff reads; ``git cat-file`` says which of those are missing, and
+    ``git diff-tree`` counts the files of the commits that miss none. When even the trees
+    are missing, a ``git log`` without diffs lists the rest with unknown statistics.
+    Only a commit git cannot print at all is lost (``git_failed``).
+    """
+    ctx = job.ctx
+    batch: list[bytes] = []
+    with tempfile.TemporaryDirectory(prefix="rca-git-") as sandbox:
+        if _mailmap_missing(job, Path(sandbox)):  # every git log would die reading it
+            job.config = ["-c", "mailmap.blob="]
+            ctx.note("mailmap_missing")
+        try:
+            for raw in _records(job.log(_RAW_FLAGS), job.env, job.marker.encode()):
+                if _fresh(raw, seen):
+                    batch.append(raw)
+                    if len(batch) >= _BATCH:
+                        yield from _counted(job, batch, Path(sandbox))
+                        batch = []
+            yield from _counted(job, batch, Path(sandbox))
+            return
+        except Refused as err:
+            failed = err
+        yield from _counted(job, batch, Path(sandbox))
+    batch = []
+    try:  # not even the trees: what the commits themselves say
+        for raw in _records(job.log(("-z", "--no-color")), job.env, job.marker.encode()):
+            if _fresh(raw, seen):
+                batch.append(raw)
+                if len(batch) >= _ADVANCE_EVERY:
+                    yield from _unknown(job, batch)
+                    batch = []
+    except Refused as err:
+        failed = err
+    else:
+        yield from _unknown(job, batch)
+        return
+    yield from _unknown(job, batch)
+    if not job.read:
+        raise ReaderError(f"{job.repo.where}: git log failed: {failed}")
+    ctx.reject(job.repo.where, failed.code, f"git log stopped after {job.read:,} commits: {failed}")
+
+
+def _mailmap_missing(job: _Job, sandbox: Path) -> bool:
+    """Whether the ``.mailmap`` git reads from an object (``mailmap.blob``) is missing.
+
+    A bare repository reads ``HEAD:.mailmap`` by default: in a bare partial clone, that
+    blob is usually missing, and git dies on every ``%aN`` it would map.
+    """
+    where = job.repo.where
+    spec = _git(where, ["config", "--get", "mailmap.blob"], job.env).stdout.strip()
+    if not spec:
+        bare = _git(where, ["rev-parse", "--is-bare-repository"], job.env).stdout.strip()
+        if bare != b"true":
+            return False
+        spec = b"HEAD:.mailmap"
+    if spec.startswith(b"-"):  # a revision, never an option
+        return False
+    # resolving a path in a tree reads trees only, never the blob itself
+    found = _git(where, ["rev-parse", "--verify", "-q", os.fsdecode(spec)], job.env)
+    oid = found.stdout.decode("ascii", "replace").strip()
+    return found.returncode == 0 and bool(oid) and bool(_missing(job, {oid}, sandbox))
+
+
+def _fresh(raw: bytes, seen: set[str]) -> bool:
+    """Whether the commit of ``raw`` was not read yet (and remember it)."""
+    sha = _sha(raw)
+    if sha in seen:
+        return False
+    seen.add(sha)
+    return True
+
+
+def _unknown(job: _Job, batch: list[bytes]) -> Iterator[Parsed]:
+    """The commits of ``batch`` without file statistics."""
+    if not batch:
+        return
+    job.ctx.note(_STATS_UNKNOWN, len(batch))
+    job.read += len(batch)
+    for raw in batch:
+        yield from _commit(raw, job, known=False)
+    job.ctx.advance(len(batch))
+
+
+def _counted(job: _Job, batch: list[bytes], sandbox: Path) -> Iterator[Parsed]:
+    """The commits of ``batch`` (``git log --raw`` records), counted where git can."""
+    if not batch:
+        return
+    end = job.end.encode()
+    needs = {_sha(raw): _objects(raw[raw.find(end) + len(end) :]) for raw in batch}
+    missing = _missing(job, {oid for oids in needs.values() for oid in oids}, sandbox)
+    complete = [sha for sha, oids in needs.items() if missing.isdisjoint(oids)]
+    counted = _diff_tree(job, complete)
+    unknown = 0
+    for raw in batch:
+        full = counted.get(_sha(raw))
+        if full is None:
+            unknown += 1
+            yield from _commit(raw, job, known=False)
+        else:
+            yield from _commit(full, job, known=True)
+    if unknown:
+        job.ctx.note(_STATS_UNKNOWN, unknown)
+    job.read += len(batch)
+    job.ctx.advance(len(batch))
+
+
+def _objects(raw: bytes) -> set[str]:
+    r"""The blob ids a commit's diff reads, from ``git log --raw -z --no-renames`` output.
+
+    >>> sorted(_objects(b"\0\n:000000 100644 " + b"0" * 40 + b" " + b"b" * 40 + b" A\0x\0"
+    ...                 b":160000 160000 " + b"c" * 40 + b" " + b"d" * 40 + b" M\0sub\0"))
+    ['bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb']
+    """
+    oids: set[str] = set()
+    tokens = raw.split(b"\0")
+    i = 0
+    while i < len(tokens):
+        token = tokens[i].lstrip(b"\n")
+        i += 1
+        if not token.startswith(b":"):
+            continue
+        fields = token[1:].split(b" ")
+        if len(fields) < 5:
+            continue
+        i += 2 if fields[4][:1] in (b"R", b"C") else 1  # the path(s) follow
+        for mode, oid in ((fields[0], fields[2]), (fields[1], fields[3])):
+            if mode not in (b"000000", b"160000") and oid.strip(b"0"):  # none, a submodule
+                oids.add(oid.decode("ascii", "replace"))
+    return oids
+
+
+def _missing(job: _Job, oids: set[str], sandbox: Path) -> set[str]:
+    """Which of ``oids`` the repository does not have.
+
+    ``git cat-file`` runs in ``sandbox``, an empty repository borrowing the objects of the
+    one read (``objects/info/alternates``): it is no partial clone, so git answers
+    "missing" where the repository itself would try to fetch and die.
+    """
+    if not oids:
+        return set()
+    if not (sandbox / "HEAD").exists():
+        (sandbox / "objects" / "info").mkdir(parents=True)
+        (sandbox / "refs").mkdir()
+        (sandbox / "HEAD").write_text("ref: refs/heads/main\n")
+        where = os.fsencode(job.repo.objects)
+        if b"\n" in where:  # git reads a line in double quotes C-style
+            escaped = where.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
+            where = b'"' + escaped.replace(b"\n", b"\\n") + b'"'
+        (sandbox / "objects" / "info" / "alternates").write_bytes(where + b"\n")
+        sha256 = len(next(iter(oids))) == 64
+        (sandbox / "config").write_text(
+            "[core]\n\trepositoryformatversion = 1\n\tbare = true\n"
+            + ("[extensions]\n\tobjectformat = sha256\n" if sha256 else "")
+        )
+    try:
+        done = subprocess.run(
+            ["git", f"--git-dir={sandbox}", "cat-file", "--batch-check=%(objectname)"],
+            input="".join(f"{oid}\n" for oid in oids).encode(),
+            capture_output=True,
+            env=job.env,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise ReaderError("git is not installed (or not on PATH)") from None
+    if done.returncode != 0:
+        return set()  # cannot tell: git diff-tree finds out, one failure at a time
+    return {
+        line.split(" ", 1)[0]
+        for line in done.stdout.decode("ascii", "replace").splitlines()
+        if line.endswith(" missing")
+    }
+
+
+def _diff_tree(job: _Job, shas: list[str]) -> dict[str, bytes]:
+    """Records like ``git log``'s (message and ``--numstat``) of ``shas``, by sha.
+
+    ``git diff-tree --stdin`` prints them in the order given; when it dies on one (an
+    object missing after all), that one is left out and the rest is asked again.
+    """
+    found: dict[str, bytes] = {}
+    cmd = [
+        "git",
+        "-C",
+        job.repo.where,
+        *_CONFIG,
+        *job.config,
+        "diff-tree",
+        "--stdin",
+        "--always",
+        *_LOG_FLAGS,
+        f"--format={job.marker}{_COMMIT_FIELDS}%x00{job.end[1:]}",
+    ]
+    todo = shas
+    while todo:
+        with tempfile.TemporaryFile() as feed:
+            feed.write("".join(f"{sha}\n" for sha in todo).encode())
+            feed.seek(0)
+            try:
+                for raw in _records(cmd, job.env, job.marker.encode(), feed):
+                    found[_sha(raw)] = raw
+            except Refused:
+                rest = [sha for sha in todo if sha not in found]
+                todo = rest[1:]  # the first one not printed is the one git died on
+                continue
+        break
+    return found
+
+
+# --- reading commits -------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class _Commit:
-    """One commit as git printed it, parsed."""
+    """One commit as git printed it, parsed; the file statistics ``None`` when unknown."""
 
     sha: str
     parents: list[str]
@@ -485,30 +780,26 @@ class _Commit:
     subject: str
     body: str
     cut: bool
-    files: list[dict[str, Any]]
-    n_files: int
-    added: int
-    deleted: int
+    files: list[dict[str, Any]] | None
+    n_files: int | None
+    added: int | None
+    deleted: int | None
     counted: dict[str, int]
 
 
-def _commit(
-    raw: bytes,
-    repo: _Repo,
-    end: str,
-    tags: dict[str, list[_Tag]],
-    ctx: Context,
-    rule: Rule | None,
-    cache: dict[str, str | None],
-    service: str | None,
-    max_files: int,
-) -> Iterator[Parsed]:
-    commit = _parse_commit(raw, repo, end, ctx, rule, cache, max_files)
+def _commit(raw: bytes, job: _Job, *, known: bool) -> Iterator[Parsed]:
+    """The ``commit`` event of one record, and the ``tag`` events of its tags.
+
+    ``known``: whether the record's diff statistics are there (else they are unknown).
+    """
+    repo = job.repo
+    rule = job.rule
+    commit = _parse_commit(raw, job, known)
     if commit is None:
         return
     sha = commit.sha
     merge = len(commit.parents) > 1
-    at_commit = tags.get(sha, [])
+    at_commit = job.tags.get(sha, [])
     ranked = sorted(
         commit.counted, key=commit.counted.__getitem__, reverse=True
     )  # ties: first seen
@@ -522,7 +813,7 @@ def _commit(
             "event_type": "commit",
             "severity": "info",
             "component": constant or (ranked[0] if ranked else None),
-            "service": service,
+            "service": job.service,
             "source_id": sha,
             "summary": f"{one_line(commit.subject or '(no subject)', 190)} ({sha[:7]})",
             "data": _commit_data(commit, merge, ranked, at_commit, repo),
@@ -531,19 +822,14 @@ def _commit(
         f"{repo.where}@{sha}",
     )
     for tag in at_commit:
-        yield _tag_event(tag, sha, timestamp, constant, service, repo, ctx)
+        yield _tag_event(tag, sha, timestamp, constant, job.service, repo, job.ctx)
 
 
-def _parse_commit(
-    raw: bytes,
-    repo: _Repo,
-    end: str,
-    ctx: Context,
-    rule: Rule | None,
-    cache: dict[str, str | None],
-    max_files: int,
-) -> _Commit | None:
+def _parse_commit(raw: bytes, job: _Job, known: bool) -> _Commit | None:
     """One commit of ``git log``'s output; ``None`` (after rejecting it) if unreadable."""
+    repo = job.repo
+    ctx = job.ctx
+    end = job.end
     text = _decode(raw, ctx)
     head = text.split("\0", 8)
     if len(head) != 9 or end not in head[8]:
@@ -555,12 +841,12 @@ def _parse_commit(
         return None
     sha, parents, author, email, authored, committer, committer_email, committed, rest = head
     message, _, stats = rest.partition(end)
-    if sha in repo.shallow:  # its diff would be against nothing: every file "added"
+    if known and sha in repo.shallow:  # its diff would be against nothing: every file "added"
         ctx.note("shallow_boundary_files_left_out")
         stats = ""
     try:
         committed_at = dt.datetime.fromisoformat(committed)
-        files, n_files, added, deleted, counted = _files(stats, max_files, rule, cache)
+        counts = _files(stats, job.max_files, job.rule, job.cache) if known else None
     except (ValueError, IndexError) as err:
         ctx.reject(
             f"{repo.where}@{sha}",
@@ -569,6 +855,7 @@ def _parse_commit(
         )
         return None
     subject, body, cut = _message(message, ctx)
+    files, n_files, added, deleted, counted = counts or (None, None, None, None, {})
     return _Commit(
         sha,
         parents.split(),
@@ -610,7 +897,7 @@ def _commit_data(
         "files_total": commit.n_files,
         "insertions": commit.added,
         "deletions": commit.deleted,
-        "components": ranked,
+        "components": None if commit.files is None else ranked,
         "tags": [t.name for t in at_commit],
         "repository": repo.name,
     }

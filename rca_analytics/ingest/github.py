@@ -50,7 +50,10 @@ from ._github_common import MAX_DESCRIPTION as MAX_DESCRIPTION
 from ._github_common import Body, type_name
 from ._github_events import EventMapper
 
-__all__ = ["ON_DUPLICATE", "SUPPORTED_EVENTS", "read"]
+__all__ = ["ON_DUPLICATE", "SUFFIXES", "SUPPORTED_EVENTS", "read"]
+
+#: Names of the files taken from folders (a file named as input is read whatever its name).
+SUFFIXES = (".json", ".json.gz")
 
 #: A later delivery of an issue (closed, relabelled) overwrites the investigation made
 #: of an earlier one; events are facts and the first stored wins.
@@ -201,7 +204,7 @@ def read(
         impact=impact,
         priority=priority,
     )
-    for path in expand(paths, (".json", ".json.gz"), ctx=ctx):
+    for path in expand(paths, SUFFIXES, ctx=ctx):
         rejected = len(ctx.rejects)
         doc = json_document(path, ctx)
         if doc is None:

@@ -57,11 +57,24 @@ from ._base import (
     check_rule,
     digest,
     expand,
+    is_zero_time,
     one_line,
     where,
+    zero_as_missing,
 )
 
-__all__ = ["MAX_DEPTH", "MAX_FAILED", "MAX_MARKUP", "MAX_PROPERTIES", "SeverityRule", "read"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_FAILED",
+    "MAX_MARKUP",
+    "MAX_PROPERTIES",
+    "SUFFIXES",
+    "SeverityRule",
+    "read",
+]
+
+#: Names of the files taken from folders (a file named as input is read whatever its name).
+SUFFIXES = (".xml", ".xml.gz")
 
 #: Failed test cases listed in an event's ``data.failed_tests`` (``failed_total`` counts all).
 MAX_FAILED = 50
@@ -171,14 +184,18 @@ def read(
             returning a severity (None for the default).
         tz: Time zone of suite timestamps written without an offset (most of them).
         timestamp: Time of suites that carry none (aware ``datetime`` or ISO text
-            with an offset); else the file's modification time is used.
+            with an offset); else the file's modification time is used. A zero
+            time (Go's ``0001-01-01T00:00:00Z``, which gotestsum writes) is none:
+            the enclosing suite's time stands in, else this (noted
+            ``zero_time_as_missing``).
         tags: Tags of every event.
         properties: Names or glob patterns of suite ``<property>`` entries to keep
             in ``data.properties`` (``["*"]`` for all, at most 50); none by default.
 
     Raises:
         ReaderError: A path does not exist, ``tz`` is no known time zone,
-            ``timestamp`` is not an aware time, or ``component``/``service`` is no rule.
+            ``timestamp`` is not an aware time (or is a zero time), or
+            ``component``/``service`` is no rule.
     """
     check_rule("component", component)
     check_rule("service", service)
@@ -197,7 +214,7 @@ def read(
         [tags] if isinstance(tags, str) else list(tags),
         (properties,) if isinstance(properties, str) else tuple(properties),
     )
-    for path in expand(paths, (".xml", ".xml.gz"), ctx=ctx):
+    for path in expand(paths, SUFFIXES, ctx=ctx):
         yield from _File(path, ctx, options).read()
 
 
@@ -205,6 +222,8 @@ def _option_time(value: dt.datetime | str | None) -> dt.datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
+        if is_zero_time(value):
+            raise ReaderError(f"timestamp={value!r} is the zero time (unset): give a time")
         parsed = _parse_time(value)
         if parsed is None:
             raise ReaderError(f"timestamp={value!r} is not an ISO time")
@@ -213,6 +232,8 @@ def _option_time(value: dt.datetime | str | None) -> dt.datetime | None:
         raise ReaderError(
             f"timestamp={value!r} must be an aware datetime or ISO text with an offset"
         )
+    if value.year <= 1:
+        raise ReaderError(f"timestamp={value!r} is the zero time (unset): give a time")
     return value
 
 
@@ -422,7 +443,7 @@ class _File:
     def _open_suite(
         self, kind: str, attrs: dict[str, str], line: int, depth: int, parent: _Suite | None
     ) -> None:
-        own_time = (attrs.get("timestamp") or "").strip() or None
+        own_time = zero_as_missing((attrs.get("timestamp") or "").strip() or None, self.ctx)
         if own_time is not None:
             stamp, time_from = own_time, "suite"
         elif parent is not None and parent.timestamp is not None:

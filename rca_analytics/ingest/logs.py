@@ -30,11 +30,12 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .._reasons import Reason
 from ..errors import ReaderError
-from . import _logformats as lf
+from . import _logpatterns as lp
 from ._base import (
     READ_ERRORS,
     Context,
@@ -58,14 +59,19 @@ from ._logs_fields import (
     split_keys,
 )
 from ._logs_lines import LineReaders
+from ._logs_text import TextLines
 
 __all__ = ["event_type_of", "read"]
 
-_FORMATS = {
-    "json": "json", "jsonl": "json", "ndjson": "json", "logfmt": "logfmt",
-    "syslog": "syslog", "rfc5424": "syslog", "rfc3164": "syslog", "plain": "plain",
-    "text": "plain",
+#: Other names of formats.
+_ALIASES = {
+    "jsonl": "json", "ndjson": "json", "rfc5424": "syslog5424", "rfc3164": "syslog",
+    "text": "plain", "apache": "apache_error", "nginx": "nginx_error", "logback": "log4j",
+    "hadoop": "hdfs", "oslo": "openstack", "glog": "klog", "logcat": "android",
+    "mariadb": "mysql", "postgresql": "postgres",
 }  # fmt: skip
+#: The names ``format=`` takes (and the aliases above).
+FORMAT_NAMES = ("json", "logfmt", *lp.FORMATS, "plain")
 #: File names taken from folders (before ``.gz`` and rotation numbers like ``.1``).
 _SUFFIXES = (".log", ".jsonl", ".ndjson", ".json", ".txt", ".out", ".err", ".logfmt")
 _ROTATION = re.compile(r"(?:[.-]\d+)+$")
@@ -75,7 +81,8 @@ def read(
     paths: list[str | os.PathLike[str]],
     ctx: Context,
     *,
-    format: str | None = None,
+    format: str | Mapping[str, Any] | lp.LineFormat | None = None,
+    time_format: str | list[str] | None = None,
     min_level: str = "warning",
     tz: str = "UTC",
     year: int | None = None,
@@ -93,8 +100,18 @@ def read(
             ``*.logfmt``, rotated ``app.log.1``/``app.0``/``app.log-20240101`` and
             ``.gz`` of these).
         ctx: Where rejects, skips, notes and progress go.
-        format: ``json``, ``logfmt``, ``syslog`` or ``plain`` for every file; None
-            detects the format of each file from its first 20 non-blank lines.
+        format: For every file: a format's name (``json``, ``logfmt``, ``plain`` or a
+            built-in line format: ``apache_error``, ``access``, ``nginx_error``,
+            ``redis``, ``postgres``, ``mysql``, ``klog``, ``android``, ``openstack``,
+            ``hdfs``, ``spark``, ``log4j``, ``python``, ``syslog5424``, ``syslog``,
+            ``golog``); a format of your own: a regular expression with named groups
+            (``time`` required; ``level``, ``logger``, ``thread``, ``pid``, ``host``,
+            ``message``; any other into ``data``), a dict of
+            :meth:`LineFormat.custom` arguments, or a ``.toml``/``.json`` file of
+            them. None detects the format of each file from its first 20 non-blank
+            lines.
+        time_format: ``strptime`` format(s) of the ``time`` group of a pattern of
+            your own (default: ISO 8601 in any precision).
         min_level: Lines below this level are skipped (``below_min_level``).
         tz: Zone of times without an offset (noted ``naive_time_as_<tz>``).
         year: Year of times that have none (RFC 3164 ``Mar  1 10:00:00``); inferred
@@ -114,6 +131,7 @@ def read(
     reader = _Reader(
         ctx,
         format=format,
+        time_format=time_format,
         min_level=min_level,
         tz=tz,
         year=year,
@@ -125,6 +143,35 @@ def read(
     )
     for path in _files(paths, ctx):
         yield from reader.file(path)
+
+
+def _format(
+    value: str | Mapping[str, Any] | lp.LineFormat | None, time_format: str | list[str] | None
+) -> str | lp.LineFormat | None:
+    """What ``format=`` names: json, logfmt, a line format; None to detect it per file.
+
+    Raises:
+        ReaderError: Not a format, or ``time_format`` without a pattern of your own.
+    """
+    if value is None:
+        if time_format is not None:
+            raise ReaderError("time_format= goes with format= (a pattern of your own)")
+        return None
+    if isinstance(value, str) and "(?P<" not in value:
+        name = _ALIASES.get(value.lower(), value.lower())
+        if name in ("json", "logfmt", "plain") or name in lp.FORMATS:
+            if time_format is not None:
+                raise ReaderError(
+                    f"time_format= goes with a pattern of your own, not the {name} format"
+                )
+            return name if name in ("json", "logfmt") else lp.FORMATS.get(name, lp.PLAIN)
+    own = lp.user_format(value, time_format)
+    if own is None:
+        raise ReaderError(
+            f"format {value!r} is not a format: one of {', '.join(FORMAT_NAMES)}, a pattern "
+            "with named groups ((?P<time>...) at least), or a .toml/.json format file"
+        )
+    return own
 
 
 def _files(paths: list[str | os.PathLike[str]], ctx: Context) -> list[Path]:
@@ -150,14 +197,15 @@ def _is_log_name(name: str) -> bool:
     return bare != low or bare.endswith(_SUFFIXES) or bare in ("syslog", "messages")
 
 
-class _Reader(LineReaders):
+class _Reader(LineReaders, TextLines):
     """The options, checked once, and what is cached across files."""
 
     def __init__(
         self,
         ctx: Context,
         *,
-        format: str | None,
+        format: str | Mapping[str, Any] | lp.LineFormat | None,
+        time_format: str | list[str] | None,
         min_level: str,
         tz: str,
         year: int | None,
@@ -174,9 +222,7 @@ class _Reader(LineReaders):
             ("severity", severity),
         ):
             check_rule(option, rule)
-        if format is not None and str(format).lower() not in _FORMATS:
-            raise ReaderError(f"format {format!r} is not one of json, logfmt, syslog, plain")
-        self.format = None if format is None else _FORMATS[str(format).lower()]
+        self.format: str | lp.LineFormat | None = _format(format, time_format)
         rank = level_rank(min_level)
         if rank is None:
             raise ReaderError(f"min_level {min_level!r} is not a log level (e.g. warning, error)")
@@ -235,11 +281,11 @@ class _Reader(LineReaders):
     # --- files -------------------------------------------------------------------------
 
     def file(self, path: Path) -> Iterator[Parsed]:
-        fmt = self.format
+        fmt: str | lp.LineFormat | None = self.format
         ctx = self.ctx
         if fmt is None:
             try:
-                fmt, looked = lf.detect(path)
+                fmt, looked = lp.detect(path)
             except Refused as err:
                 self._whole(path, err.code, str(err))
                 return
@@ -254,22 +300,22 @@ class _Reader(LineReaders):
                     self._whole(
                         path,
                         Reason.UNKNOWN_FORMAT,
-                        f"none of the first {looked} lines is JSON, logfmt, syslog or starts "
-                        "with a time; pass format= to read it as one of them",
+                        f"none of the first {looked} lines is JSON, logfmt or a known line "
+                        "format, nor starts with a time; pass format= (a name, or a pattern "
+                        "of your own with a time_format) to read it",
                     )
                 else:
                     self._whole(path, Reason.UNKNOWN_FORMAT, "no UTF-8 text lines at its start")
                 return
-        f = LogFile(path, fmt)
+        f = LogFile(path, fmt if isinstance(fmt, str) else fmt.name)
         try:
             if fmt == "json":
                 yield from self.json_lines(f)
             elif fmt == "logfmt":
                 yield from self.logfmt_lines(f)
-            elif fmt == "syslog":
-                yield from self.syslog_lines(f)
             else:
-                yield from self.plain_lines(f)
+                assert isinstance(fmt, lp.LineFormat)
+                yield from self.text_lines(f, fmt)
         finally:
             for reason, n in (
                 ("below_min_level", f.below),

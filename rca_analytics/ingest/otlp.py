@@ -52,10 +52,14 @@ from ._base import (
     level_rank,
     pointer,
     severity_for_level,
+    zero_as_missing,
 )
 from .logs import event_type_of
 
-__all__ = ["read"]
+__all__ = ["SUFFIXES", "read"]
+
+#: Names of the files taken from folders (a file named as input is read whatever its name).
+SUFFIXES = (".json", ".json.gz", *JSON_LINES_SUFFIXES)
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MAX_INT64 = (1 << 63) - 1
@@ -190,8 +194,11 @@ def _attributes_identity(raw: Any) -> str:
     return _identity(raw)
 
 
-def _nanos(record: dict[str, Any], key: str) -> int | None:
-    """A ``*UnixNano`` field: int64 nanoseconds as text or number; None when unset (0)."""
+def _nanos(record: dict[str, Any], key: str, ctx: Context) -> int | None:
+    """A ``*UnixNano`` field: int64 nanoseconds as text or number; None when unset.
+
+    0 is unset (the OTLP spec says so): None, noted ``zero_time_as_missing``.
+    """
     raw = record.get(key)
     if raw is None or raw == "":
         return None
@@ -232,7 +239,14 @@ def _nanos(record: dict[str, Any], key: str) -> int | None:
             field=key,
             value=raw,
         )
-    return raw or None
+    return zero_as_missing(raw, ctx, unix=True)
+
+
+def _no_time(what: str, record: dict[str, Any], *keys: str) -> str:
+    """Why a record has no time: its time fields absent, or 0 (unset)."""
+    if all(record.get(k) in (None, "") for k in keys):
+        return f"the {what} has no {' nor '.join(keys)}"
+    return f"the {what} has no time: {' and '.join(keys)} absent or 0 (unset)"
 
 
 def _time(nanos: int) -> dt.datetime:
@@ -373,12 +387,12 @@ def _span(span: Any, scope: _Scope, options: _Options, ctx: Context) -> dict[str
             value=status,
         )
     code = _enum((status or {}).get("code"), _STATUS_CODES, "STATUS_CODE_", "status.code")
-    start = _nanos(span, "startTimeUnixNano")
+    start = _nanos(span, "startTimeUnixNano", ctx)
     if start is None:
         raise Refused(
-            Reason.MISSING, "the span has no startTimeUnixNano", field="startTimeUnixNano"
+            Reason.MISSING, _no_time("span", span, "startTimeUnixNano"), field="startTimeUnixNano"
         )
-    end = _nanos(span, "endTimeUnixNano")
+    end = _nanos(span, "endTimeUnixNano", ctx)
     duration = None if end is None else (end - start) / 1e6
     if duration is not None and duration < 0:
         ctx.note("span_ends_before_start")
@@ -472,11 +486,15 @@ def _log(record: Any, scope: _Scope, options: _Options, ctx: Context) -> dict[st
     if rank > options.min_rank:
         ctx.skip("below_min_level")
         return None
-    nanos = _nanos(record, "timeUnixNano")
+    nanos = _nanos(record, "timeUnixNano", ctx)
     if nanos is None:
-        nanos = _nanos(record, "observedTimeUnixNano")
+        nanos = _nanos(record, "observedTimeUnixNano", ctx)
         if nanos is None:
-            raise Refused(Reason.MISSING, "the log record has no time", field="timeUnixNano")
+            raise Refused(
+                Reason.MISSING,
+                _no_time("log record", record, "timeUnixNano", "observedTimeUnixNano"),
+                field="timeUnixNano",
+            )
         ctx.note("observed_time_as_time")
     trace_id = _hex_id(record, "traceId", 16, ctx)
     span_id = _hex_id(record, "spanId", 8, ctx)
@@ -699,7 +717,7 @@ def read(
     check_rule("service", service)
     check_rule("component", component)
     options = _Options(slow_ms, min_rank, service, component)
-    for path in expand(paths, (".json", ".json.gz", *JSON_LINES_SUFFIXES), ctx=ctx):
+    for path in expand(paths, SUFFIXES, ctx=ctx):
         for prefix, parts, request in json_values(path, ctx):
             yield from _request(prefix, parts, request, options, ctx)
 

@@ -58,9 +58,13 @@ from ._base import (
     revision,
     stable_id,
     summary_line,
+    zero_as_missing,
 )
 
-__all__ = ["ON_DUPLICATE", "read"]
+__all__ = ["ON_DUPLICATE", "SUFFIXES", "read"]
+
+#: Names of the files taken from folders (a file named as input is read whatever its name).
+SUFFIXES = (".json", ".json.gz")
 
 #: A later export of an incident (more updates, now resolved) updates its investigation;
 #: updates already stored are skipped.
@@ -164,7 +168,7 @@ def read(
     for option, rule in (("service", service), ("component", component), ("impact", impact)):
         check_rule(option, rule)
     latest: dict[str, dt.datetime | None] = {}
-    for path in expand(paths, (".json", ".json.gz"), ctx=ctx):
+    for path in expand(paths, SUFFIXES, ctx=ctx):
         rejected = len(ctx.rejects)
         document = json_document(path, ctx)
         if document is None:
@@ -660,8 +664,10 @@ def _capped(text: str, limit: int, note: str, ctx: Context) -> str:
 
 
 def _time(value: Any, field: str, ctx: Context) -> dt.datetime | None:
-    """An aware UTC time from ISO 8601 text; ``None`` when absent."""
+    """An aware UTC time from ISO 8601 text; ``None`` when absent or a zero time (noted)."""
     if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if zero_as_missing(value, ctx) is None:  # "0001-01-01T00:00:00Z": unset, not year 1
         return None
     if not isinstance(value, str):
         raise Refused(

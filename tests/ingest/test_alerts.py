@@ -94,6 +94,7 @@ def test_every_sample_alert_becomes_one_event(realworld: Path, tmp_path: Path) -
         "fingerprint_from_labels": 41,
         "sub_microsecond_time_truncated": 20,  # 19 + 1 msteams alerts with 9-digit fractions
         "fingerprint_conflict_keyed_by_labels": 2,
+        "zero_time_as_missing": 22,  # endsAt of firing alerts is Go's zero time: no end yet
     }
     events = store.events()
     assert len(events) == 44
@@ -480,7 +481,7 @@ def test_bad_bodies_and_alerts_are_rejected_by_json_pointer(tmp_path: Path) -> N
         ("bodies.json#/0/alerts/4/labels/port", "invalid_type"),
         ("bodies.json#/0/alerts/5/startsAt", "invalid_datetime"),
         ("bodies.json#/0/alerts/6/startsAt", "invalid_type"),
-        ("bodies.json#/0/alerts/7/startsAt", "invalid_datetime"),
+        ("bodies.json#/0/alerts/7/startsAt", "missing"),  # Go's zero time: unset
         ("bodies.json#/0/alerts/8/startsAt", "missing"),
         ("bodies.json#/0/alerts/9/endsAt", "invalid_datetime"),
         ("bodies.json#/0/alerts/10/status", "invalid_choice"),
@@ -647,3 +648,26 @@ def test_arbitrary_json_is_read_skipped_or_rejected_never_raised(
         path.write_text(text, encoding="utf-8")
         reading = rca.read("alerts", path)
     assert len(reading.events) + sum(reading.skipped.values()) + len(reading.rejects) >= 1
+
+
+# --- zero times ------------------------------------------------------------------------------
+
+
+def test_go_zero_times_are_absent_in_any_spelling(tmp_path: Path) -> None:
+    zeros = ("0001-01-01T00:00:00.000Z", "0001-01-01T00:00:00+00:00", "0000-12-31T19:03:58-04:56")
+    path = _write(
+        tmp_path / "zero.json",
+        _body(
+            *(_alert(f"Firing{i}", endsAt=zero) for i, zero in enumerate(zeros)),
+            _alert("NoStart", startsAt="0001-01-01T00:00:00Z"),
+            status="firing",
+        ),
+    )
+    reading = rca.read("alerts", path)
+    assert reading.rejects[["where", "code"]].values.tolist() == [
+        [f"{path}#/alerts/3/startsAt", "missing"]
+    ]
+    assert reading.rejects["message"].tolist() == ["startsAt is Go's zero time (unset)"]
+    assert reading.notes["zero_time_as_missing"] == 4
+    assert reading.events["data"].map(lambda d: d["ends_at"]).tolist() == [None, None, None]
+    assert reading.events["timestamp"].map(lambda t: t.year).tolist() == [2026, 2026, 2026]

@@ -146,3 +146,45 @@ def test_pointers_escape_their_parts(parts: list[str | int]) -> None:
     tokens = text.split("#", 1)[1].split("/")[1:] if parts else []
     decoded = [t.replace("~1", "/").replace("~0", "~") for t in tokens]
     assert decoded == [str(p) for p in parts]
+
+
+# --- zero ("unset") times -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0001-01-01T00:00:00Z",  # Go's zero time.Time
+        "0001-01-01T00:00:00.000000000Z",
+        "0001-01-01T00:00:00+00:00",
+        "0001-01-01T05:30:00+05:30",  # Go's zero time printed in Asia/Kolkata
+        "0000-12-31T19:03:58-04:56",  # ... and in America/New_York (local mean time)
+        "0001-01-01T00:00:00",  # .NET DateTime.MinValue
+        "0001-01-01 00:00:00",
+        "0000-00-00 00:00:00",  # MySQL's zero date
+        " 0001-01-01 ",
+    ],
+)
+def test_zero_times_in_their_spellings(value: str) -> None:
+    assert _base.is_zero_time(value) and _base.is_zero_time(value, unix=True)
+    ctx = Context()
+    assert _base.zero_as_missing(value, ctx) is None
+    assert ctx.notes == {"zero_time_as_missing": 1}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, "", "2026-03-01T10:00:00Z", "0002-01-01T00:00:00Z", "10001-01-01", "1970-01-01",
+     "soon", 1772359200, "1772359200", True, False, [], {}],
+)  # fmt: skip
+def test_times_that_are_not_zero_pass_unchanged(value: object) -> None:
+    assert not _base.is_zero_time(value, unix=True)
+    ctx = Context()
+    assert _base.zero_as_missing(value, ctx, unix=True) is value
+    assert ctx.notes == {}
+
+
+def test_zero_unix_time_only_where_the_field_is_unix_time() -> None:
+    for zero in (0, 0.0, "0", "00", "0.0", " 0 "):
+        assert _base.is_zero_time(zero, unix=True), zero
+        assert not _base.is_zero_time(zero), zero  # "0" is no ISO time: its reader says so

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 
 import rca_analytics as rca
+from rca_analytics.cli import main
 from rca_analytics.ingest import git as git_reader
 from rca_analytics.ingest._base import Context
 
@@ -744,20 +746,218 @@ def test_stopping_early_ends_git(shop: dict[str, Any]) -> None:
     records.close()  # git is killed and waited for; no warning about a running process
 
 
-def test_git_failing_midway_is_a_reject(tmp_path: Path) -> None:
+# --- missing objects ---------------------------------------------------------------------
+
+STATS = ("files", "files_total", "insertions", "deletions", "components")
+
+
+def _loose(repo: Path, oid: str) -> Path:
+    """The file of a loose object (asserted to be loose: nothing packed it)."""
+    path = repo / ".git" / "objects" / oid[:2] / oid[2:]
+    assert path.is_file(), f"{oid} is not a loose object"
+    return path
+
+
+def test_missing_blob_leaves_every_commit_and_only_its_diffs_unknown(
+    shop: dict[str, Any], tmp_path: Path
+) -> None:
+    complete = by_id(rca.read("git", shop["path"], component=RULE))
+    copy = tmp_path / "copy" / "shop"  # same folder name: same data.repository
+    subprocess.run(["git", "clone", "-q", str(shop["path"]), str(copy)], check=True)
+    subprocess.run(["git", "-C", str(copy), "config", "gc.auto", "0"], check=True)
+    # lines(3): added by c1 as api.py, replaced in c4, brought back by the revert c7 (HEAD),
+    # so `git log --numstat` dies on its very first commit
+    blob = shop["repo"].git("rev-parse", f"{shop['c1']}:services/payments/api.py")
+    _loose(copy, blob).unlink()
+    ctx = Context()
+    records = {
+        r.record["source_id"]: r.record for r in git_reader.read([copy], ctx, component=RULE)
+    }
+    assert sorted(records) == sorted(complete)  # every commit and tag
+    assert ctx.rejects == []
+    assert ctx.notes == {"stats_unknown_missing_objects": 3}
+    assert (ctx.done, ctx.total) == (7, 7)
+    unknown = {shop["c1"], shop["c4"], shop["c7"]}
+    for sha, got in records.items():
+        want = complete[sha]
+        if sha not in unknown:  # counted by git diff-tree: exactly what git log printed
+            wanted = None if pd.isna(want["component"]) else want["component"]
+            assert (got["data"], got["component"], got["tags"]) == (
+                want["data"],
+                wanted,
+                want["tags"],
+            ), sha
+            continue
+        # never a number that was not measured: unknown, not 0 nor []
+        assert all(got["data"][key] is None for key in STATS), got["data"]
+        assert got["component"] is None
+        known = {k: v for k, v in got["data"].items() if k not in STATS}
+        assert known == {k: v for k, v in want["data"].items() if k not in STATS}
+        assert (got["timestamp"], got["summary"], got["tags"]) == (
+            want["timestamp"],
+            want["summary"],
+            want["tags"],
+        )
+    # a name as component is still everyone's component
+    named = rca.read("git", copy, component="shop", rev=shop["c4"])
+    assert set(named.events["component"]) == {"shop"}
+    assert named.notes == {"stats_unknown_missing_objects": 2}  # c1 and c4; c3 is counted
+    # stored, with the note; the command line says it went well
+    db = tmp_path / "s.duckdb"
+    store = rca.connect(db)
+    report = store.ingest("git", copy)
+    assert report.ok and report.events["stored"] == 9
+    assert report.notes == {"stats_unknown_missing_objects": 3}
+    stored = store.events(source_id=shop["c4"])["data"][0]
+    assert (stored["files"], stored["insertions"], stored["subject"]) == (
+        None,
+        None,
+        "Fix payments timeout",
+    )
+    store.close()
+    assert main(["ingest", "git", str(copy), "--db", str(tmp_path / "cli.duckdb")]) == 0
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_missing_blob_midway(tmp_path: Path, damage: str) -> None:
     repo = Repo(tmp_path / "broken")
+    repo.git("config", "gc.auto", "0")
+    zero = repo.commit("Zero", {"z.txt": "z\n"}, when="2026-03-01T08:00:00Z")
     one = repo.commit("One", {"a.txt": "a\n"}, when="2026-03-01T09:00:00Z")
     two = repo.commit("Two", {"a.txt": "b\n"}, when="2026-03-01T10:00:00Z")
     three = repo.commit("Three", {"a.txt": "c\n"}, when="2026-03-01T11:00:00Z")
-    # lose the blob the oldest commit added: git log dies when it diffs the second commit
-    blob = repo.git("rev-parse", f"{one}:a.txt")
-    (repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    # lose the blob `one` added: git log dies when it diffs `two`, after `three`
+    lost = _loose(repo.path, repo.git("rev-parse", f"{one}:a.txt"))
+    lost.unlink()
+    if damage == "corrupt":  # there, but unreadable: only git diff-tree finds out
+        lost.write_bytes(b"not a zlib stream")
+    ctx = Context()
+    data = {r.record["source_id"]: r.record["data"] for r in git_reader.read([repo.path], ctx)}
+    assert list(data) == [three, two, one, zero]  # git's order, whichever way it was read
+    assert data[three]["files"] == [{"path": "a.txt", "added": 1, "deleted": 1}]
+    assert data[zero]["files"] == [{"path": "z.txt", "added": 1, "deleted": 0}]
+    assert data[zero]["insertions"] == 1
+    assert [data[sha]["files_total"] for sha in (two, one)] == [None, None]
+    assert (data[two]["subject"], data[two]["parents"]) == ("Two", [one])
+    assert ctx.notes == {"stats_unknown_missing_objects": 2}
+    assert ctx.rejects == []
+    # a range whose first commit is the broken one: git log fails before printing anything
+    ranged = rca.read("git", repo.path, rev=two)
+    assert ranged.events["source_id"].tolist() == [two, one, zero]
+    assert ranged.rejects.empty
+
+
+def _partial_clone(
+    tmp_path: Path, spec: str, checkout: bool, gone: bool
+) -> tuple[Path, dict[str, str]]:
+    """A partial clone; ``gone``: its promisor remote is moved away (a lazy fetch fails)."""
+    source = Repo(tmp_path / "source")
+    shas = {
+        "c1": source.commit("Add a", {"a.txt": lines(3)}, when="2026-03-01T09:00:00Z"),
+        "c2": source.commit("Change a", {"a.txt": lines(4)}, when="2026-03-01T10:00:00Z"),
+        "c3": source.commit("Add b", {"b.txt": lines(2)}, when="2026-03-01T11:00:00Z"),
+        "c4": source.commit("Nothing", when="2026-03-01T12:00:00Z"),
+    }
+    source.git("config", "uploadpack.allowFilter", "true")
+    source.git("config", "uploadpack.allowAnySHA1InWant", "true")
+    clone = tmp_path / "clone"
+    args = ["git", "clone", "-q", f"--filter={spec}", *([] if checkout else ["--no-checkout"])]
+    subprocess.run([*args, source.path.as_uri(), str(clone)], check=True, timeout=60)
+    if gone:
+        source.path.rename(tmp_path / "gone")
+    return clone, shas
+
+
+def _missing_objects(repo: Path) -> set[str]:
+    """The objects a partial clone lacks (``--missing=print`` never fetches)."""
+    listed = subprocess.run(
+        ["git", "-C", str(repo), "rev-list", "--objects", "--missing=print", "--all"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    return {line[1:] for line in listed.splitlines() if line.startswith("?")}
+
+
+@pytest.mark.parametrize(
+    ("spec", "checkout", "gone", "unknown"),
+    [
+        ("blob:none", False, True, {"c1", "c2", "c3"}),  # no blob at all: the empty commit
+        ("blob:none", True, True, {"c1", "c2"}),  # the checkout fetched HEAD's blobs: c3 whole
+        ("tree:0", False, True, {"c1", "c2", "c3", "c4"}),  # no trees either: no diff at all
+        ("blob:none", False, False, {"c1", "c2", "c3"}),  # the remote is there: never asked
+    ],
+)
+def test_partial_clone_reads_every_commit_and_never_fetches(
+    tmp_path: Path, spec: str, checkout: bool, gone: bool, unknown: set[str]
+) -> None:
+    clone, shas = _partial_clone(tmp_path, spec, checkout, gone)
+    lacking = _missing_objects(clone)
+    assert lacking
+    db = tmp_path / "s.duckdb"
+    code = (
+        "import sys; from rca_analytics.cli import main; "
+        "sys.exit(main(['ingest', 'git', sys.argv[1], '--db', sys.argv[2], '--no-progress']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(clone), str(db)],
+        capture_output=True,
+        text=True,
+        timeout=120,  # a lazy fetch waiting on a remote would hang here
+    )
+    assert done.returncode == 0, done.stderr
+    assert "stats_unknown_missing_objects" in done.stdout
+    with rca.connect(db, read_only=True) as store:
+        events = store.events(source="git")
+    data = dict(zip(events["source_id"], events["data"], strict=True))
+    assert set(data) == set(shas.values())  # every commit, with what is known
+    subjects = {"c1": "Add a", "c2": "Change a", "c3": "Add b", "c4": "Nothing"}
+    for name, sha in shas.items():
+        assert data[sha]["subject"] == subjects[name]
+        if name in unknown:
+            assert all(data[sha][key] is None for key in STATS), (name, data[sha])
+    known = {name: data[sha] for name, sha in shas.items() if name not in unknown}
+    if "c3" in known:
+        assert known["c3"]["files"] == [{"path": "b.txt", "added": 2, "deleted": 0}]
+    if "c4" in known:
+        assert (known["c4"]["files"], known["c4"]["files_total"]) == ([], 0)
+    reading = rca.read("git", clone)
+    assert reading.notes == {"stats_unknown_missing_objects": len(unknown)}
+    assert reading.rejects.empty
+    assert _missing_objects(clone) == lacking  # nothing was fetched
+
+
+def test_bare_partial_clone_without_its_mailmap(tmp_path: Path) -> None:
+    source = Repo(tmp_path / "source")
+    source.commit("Map", {".mailmap": "Ana Mapped <ana@example.com>\n"}, when="2026-03-01T09:00Z")
+    source.commit(
+        "Edit", {".mailmap": "Ana Mapped <ana@example.com>\n\n"}, when="2026-03-01T10:00Z"
+    )
+    source.git("config", "uploadpack.allowFilter", "true")
+    source.git("config", "uploadpack.allowAnySHA1InWant", "true")
+    bare = tmp_path / "bare.git"
+    url = source.path.as_uri()
+    subprocess.run(
+        ["git", "clone", "-q", "--bare", "--filter=blob:none", url, str(bare)], check=True
+    )
+    assert {d["author"] for d in rca.read("git", source.path).events["data"]} == {"Ana Mapped"}
+    # a bare repository maps names with HEAD:.mailmap, a blob this clone lacks: git would die
+    # on the first name; the names are read unmapped instead, and that is noted
+    reading = rca.read("git", bare)
+    assert {d["author"] for d in reading.events["data"]} == {"Ana Lima"}
+    assert reading.notes == {"mailmap_missing": 1, "stats_unknown_missing_objects": 2}
+    assert reading.rejects.empty
+
+
+def test_missing_commit_object_refuses_the_repository(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "lost")
+    repo.git("config", "gc.auto", "0")
+    one = repo.commit("One", {"a.txt": "a\n"}, when="2026-03-01T09:00:00Z")
+    repo.commit("Two", {"a.txt": "b\n"}, when="2026-03-01T10:00:00Z")
+    _loose(repo.path, one).unlink()  # no commit metadata to store: refused before reading
     store = rca.connect(tmp_path / "s.duckdb")
-    report = store.ingest("git", repo.path)
-    assert store.events()["source_id"].tolist() == [three]  # never a half-read commit
-    assert report.rejects[["where", "code"]].values.tolist() == [[str(repo.path), "git_failed"]]
-    assert report.rejects["message"][0].startswith("git log stopped after 1 commits: ")
-    assert blob in report.rejects["message"][0]
-    with pytest.raises(rca.ReaderError, match="git log failed"):
-        store.ingest("git", repo.path, rev=two)
+    with pytest.raises(rca.ReaderError, match="cannot read 'HEAD'"):
+        store.ingest("git", repo.path)
+    assert len(store.events()) == 0
     store.close()

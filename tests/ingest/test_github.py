@@ -884,3 +884,38 @@ def test_arbitrary_json_in_a_body_is_read_skipped_or_rejected_never_raised(
         reading = rca.read("github", path)
     found = len(reading.events) + len(reading.investigations)
     assert found + sum(reading.skipped.values()) + len(reading.rejects) >= 1
+
+
+# --- zero times -------------------------------------------------------------------------------
+
+
+def test_zero_times_are_absent_and_follow_the_missing_time_rules(
+    realworld: Path, tmp_path: Path
+) -> None:
+    push = _load(realworld, "push/with-new-branch.payload.json")
+    push["repository"]["pushed_at"] = 0  # epoch seconds: unset
+    _write(tmp_path / "push" / "p.json", push)
+    release = _load(realworld, "release/published.payload.json")
+    release["release"]["published_at"] = "0001-01-01T00:00:00Z"
+    _write(tmp_path / "release" / "r.json", release)
+    run = _load(realworld, "workflow_run/completed.with-pull-requests.payload.json")
+    run["workflow_run"]["run_started_at"] = "0001-01-01T00:00:00Z"  # created_at stands in
+    _write(tmp_path / "workflow_run" / "started.json", run)
+    ended = copy.deepcopy(run)
+    ended["workflow_run"]["id"] += 1
+    ended["workflow_run"]["updated_at"] = "0001-01-01T00:00:00.000+00:00"
+    _write(tmp_path / "workflow_run" / "ended.json", ended)
+    reading = rca.read("github", tmp_path)
+    assert _with_fields(reading.rejects) == [
+        (
+            pointer(tmp_path / "workflow_run" / "ended.json", "workflow_run", "updated_at"),
+            "missing",
+            "workflow_run.updated_at",
+        )
+    ]
+    times = dict(zip(reading.events["event_type"], reading.events["timestamp"], strict=True))
+    assert times["push"] == dt.datetime(2019, 5, 15, 15, 19, 25, tzinfo=UTC)  # head commit
+    assert times["release"] == dt.datetime(2019, 5, 15, 15, 19, 25, tzinfo=UTC)  # created_at
+    [build] = reading.events[reading.events["event_type"] == "build"].to_dict("records")
+    assert build["data"]["duration_s"] == 25  # from created_at, 16:33:24 → 16:33:49
+    assert reading.notes == {"zero_time_as_missing": 4, "push_time_from_head_commit": 1}

@@ -523,3 +523,69 @@ def test_service_and_component_as_names_or_rules(tmp_path: Path) -> None:
     for option in ("service", "component"):
         with pytest.raises(ReaderError, match=option):
             list(junit.read([tmp_path / "nope.xml"], Context(), **{option: ["a"]}))
+
+
+# --- zero times (Go's gotestsum writes 0001-01-01T00:00:00Z) -------------------------------
+
+GOTESTSUM = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<testsuites tests="2" failures="1" errors="0" time="0.412">\n'
+    '\t<testsuite tests="2" failures="1" time="0.410" name="example.com/shop/cart"'
+    ' timestamp="0001-01-01T00:00:00Z">\n'
+    '\t\t<properties><property name="go.version" value="go1.22.1 linux/amd64"/></properties>\n'
+    '\t\t<testcase classname="example.com/shop/cart" name="TestAdd" time="0.000"/>\n'
+    '\t\t<testcase classname="example.com/shop/cart" name="TestPay" time="0.410">\n'
+    '\t\t\t<failure message="Failed" type="">=== RUN TestPay\n    cart_test.go:31: 500'
+    "</failure>\n"
+    "\t\t</testcase>\n"
+    "\t</testsuite>\n"
+    "</testsuites>\n"
+)
+
+
+@pytest.mark.parametrize(
+    "zero",
+    [
+        "0001-01-01T00:00:00Z",
+        "0001-01-01T00:00:00.000000000Z",
+        "0001-01-01T00:00:00+00:00",
+        "0001-01-01 00:00:00",
+        "0000-12-31T19:03:58-04:56",  # Go's zero time printed in America/New_York
+    ],
+)
+def test_go_zero_timestamp_is_absent_not_year_1(tmp_path: Path, zero: str) -> None:
+    path = tmp_path / "gotestsum.xml"
+    path.write_text(GOTESTSUM.replace("0001-01-01T00:00:00Z", zero))
+    os.utime(path, (1772359200, 1772359200))  # 2026-03-01T10:00:00Z
+    ctx = Context()
+    [ev] = [p.record for p in junit.read([path], ctx)]
+    assert ev["timestamp"] == dt.datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    assert ev["data"]["time_from"] == "file_mtime"
+    assert (ev["data"]["tests"], ev["data"]["failures"], ev["severity"]) == (2, 1, "medium")
+    assert ctx.notes["zero_time_as_missing"] == 1 and ctx.notes["time_from_mtime"] == 1
+    assert not ctx.rejects
+    when = dt.datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    [ev] = [p.record for p in junit.read([path], Context(), timestamp=when)]
+    assert ev["timestamp"] == when and ev["data"]["time_from"] == "option"
+
+
+def test_a_zero_suite_time_falls_back_to_the_enclosing_suite(tmp_path: Path) -> None:
+    path = tmp_path / "nested.xml"
+    path.write_text(
+        '<testsuite name="all" timestamp="2026-03-01T09:00:00Z">'
+        '<testsuite name="go" timestamp="0001-01-01T00:00:00Z">'
+        '<testcase classname="pkg" name="TestA"/></testsuite></testsuite>'
+    )
+    reading = rca.read("junit", path)
+    [ev] = reading.events.to_dict("records")
+    assert ev["timestamp"] == dt.datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    assert ev["data"]["time_from"] == "parent_suite"
+    assert reading.notes == {"zero_time_as_missing": 1}
+
+
+def test_a_zero_time_option_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "r.xml"
+    path.write_text(GOOD)
+    for zero in ("0001-01-01T00:00:00Z", dt.datetime(1, 1, 1, tzinfo=UTC)):
+        with pytest.raises(ReaderError, match="zero time"):
+            rca.read("junit", path, timestamp=zero)

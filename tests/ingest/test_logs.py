@@ -194,12 +194,12 @@ def test_forced_format(tmp_path: Path) -> None:
     _store, report = _ingest(tmp_path, logfmt, format="json")
     assert _rejects(report, tmp_path) == [("a.log:1", None, "bad_json")]
     mixed = _write(tmp_path / "b.log", "no time here", "2026-03-01 10:00:04 ERROR x 4")
-    for options in ({}, {"format": "plain"}):  # one line of two is enough to detect it
+    # one line of two is enough to detect it (as log4j: time, level, message)
+    for options, code in (({}, "bad_record"), ({"format": "plain"}, "invalid_datetime")):
         reading = rca.read("logs", mixed, **options)
-        assert reading.rejects[["where", "code"]].values.tolist() == [
-            [f"{mixed}:1", "invalid_datetime"]
-        ]
+        assert reading.rejects[["where", "code"]].values.tolist() == [[f"{mixed}:1", code]]
         assert reading.events["data"].map(lambda d: d["message"]).tolist() == ["x 4"]
+    assert "log4j" in rca.read("logs", mixed).rejects["message"][0]
     prose = _write(tmp_path / "c.log", "no time here", "nor here")
     assert rca.read("logs", prose).rejects["code"].tolist() == ["unknown_format"]
     forced = rca.read("logs", prose, format="plain").rejects
@@ -286,7 +286,10 @@ def test_syslog_rfc3164_year(tmp_path: Path) -> None:
     assert times[f"{path}:2"] == dt.datetime(2024, 2, 28, 23, 0, 1, tzinfo=UTC)  # leap year
     assert times[f"{path}:3"] == dt.datetime(2024, 12, 31, 22, 59, 59, tzinfo=UTC)
     report = rca.connect(tmp_path / "y.duckdb").ingest("logs", path, tz="Europe/Berlin")
-    assert report.notes == {"naive_time_as_europe/berlin": 2, "year_inferred": 2}
+    assert report.notes == {
+        "naive_time_as_europe/berlin": 2,
+        "year_inferred: 2024 from file time": 2,
+    }
 
 
 def test_plain_lines(tmp_path: Path) -> None:

@@ -457,7 +457,11 @@ def test_bad_log_records(tmp_path: Path) -> None:
         (f"{r}/9", "invalid_type"),
     ]
     assert report.skipped == {"below_min_level": 2}  # the info ones
-    assert report.notes == {"observed_time_as_time": 1, "unknown_severity_as_info": 1}
+    assert report.notes == {  # record 1: timeUnixNano "0" is unset (the OTLP spec)
+        "observed_time_as_time": 1,
+        "unknown_severity_as_info": 1,
+        "zero_time_as_missing": 1,
+    }
     events = {e["data"]["body"]: e for e in store.events().to_dict("records")}
     assert {body: str(e["severity"]) for body, e in events.items()} == {
         "failure 1": "high",
@@ -471,7 +475,7 @@ def test_bad_log_records(tmp_path: Path) -> None:
 @given(st.integers(1, (1 << 63) - 1), st.booleans())
 def test_nanosecond_times_as_text_or_number(nanos: int, as_text: bool) -> None:
     record = {"t": str(nanos) if as_text else nanos}
-    assert otlp._nanos(record, "t") == nanos
+    assert otlp._nanos(record, "t", _base.Context()) == nanos
     expected = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=nanos // 1000)
     assert otlp._time(nanos) == expected
 
@@ -676,3 +680,38 @@ def test_arbitrary_json_is_read_skipped_or_rejected_never_raised(
         path.write_text(text, encoding="utf-8")
         reading = rca.read("otlp", path, min_level="trace", slow_ms=0)
     assert len(reading.events) + sum(reading.skipped.values()) + len(reading.rejects) >= 1
+
+
+# --- zero times: unset, not 1970 -------------------------------------------------------------
+
+
+def test_zero_times_are_unset_and_noted(tmp_path: Path) -> None:
+    spans = [
+        _span(1, endTimeUnixNano="0"),  # still running: no end, no duration
+        _span(2, startTimeUnixNano="0"),
+        _span(3, startTimeUnixNano=0),
+    ]
+    records = [
+        _record(1, timeUnixNano=0, observedTimeUnixNano="1700000000000000099"),
+        _record(2, timeUnixNano="0", observedTimeUnixNano="0"),
+    ]
+    path = _write(tmp_path / "t.json", {**_spans(*spans), **_logs(*records)})
+    reading = rca.read("otlp", path)
+    s = "t.json#/resourceSpans/0/scopeSpans/0/spans"
+    r = "t.json#/resourceLogs/0/scopeLogs/0/logRecords"
+    assert _rejects(reading, tmp_path) == [
+        (f"{s}/1/startTimeUnixNano", "missing"),
+        (f"{s}/2/startTimeUnixNano", "missing"),
+        (f"{r}/1/timeUnixNano", "missing"),
+    ]
+    assert reading.rejects["message"].tolist()[0] == (
+        "the span has no time: startTimeUnixNano absent or 0 (unset)"
+    )
+    assert reading.rejects["message"].tolist()[2] == (
+        "the log record has no time: timeUnixNano and observedTimeUnixNano absent or 0 (unset)"
+    )
+    assert reading.notes == {"zero_time_as_missing": 6, "observed_time_as_time": 1}
+    span, log = reading.events.to_dict("records")
+    assert span["data"]["end_time"] is None and span["data"]["duration_ms"] is None
+    assert log["timestamp"] == dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.UTC)
+    assert all(t.year > 1970 for t in reading.events["timestamp"])

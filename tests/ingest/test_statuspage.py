@@ -703,3 +703,23 @@ def test_arbitrary_json_is_read_skipped_or_rejected_never_raised(data: st.DataOb
         reading = rca.read("statuspage", [path])
     found = len(reading.events) + len(reading.investigations)
     assert found + sum(reading.skipped.values()) + len(reading.rejects) >= 1
+
+
+# --- zero times -----------------------------------------------------------------------------
+
+
+def test_zero_times_are_absent_and_follow_the_missing_time_rules(tmp_path: Path) -> None:
+    incident = minimal(resolved_at="0001-01-01T00:00:00Z", monitoring_at="0001-01-01 00:00:00")
+    incident["incident_updates"][0]["display_at"] = "0001-01-01T00:00:00Z"  # created_at stands in
+    incident["incident_updates"][1]["created_at"] = "0001-01-01T00:00:00Z"
+    incident["incident_updates"][1]["display_at"] = "0000-12-31T19:03:58-04:56"
+    reading = rca.read("statuspage", write(tmp_path / "zero.json", incident))
+    assert rejects(reading) == [
+        (f"{tmp_path / 'zero.json'}#/incident_updates/1", "created_at", "missing")
+    ]
+    assert reading.notes == {"zero_time_as_missing": 5, "resolved_at_from_update": 1}
+    [inv] = reading.investigations.to_dict("records")
+    assert inv["resolved_at"] == dt.datetime(2026, 3, 1, 11, 0, tzinfo=dt.UTC)  # from the update
+    assert inv["mitigated_at"] is None or pd.isna(inv["mitigated_at"])
+    [update] = reading.events.to_dict("records")
+    assert update["timestamp"] == dt.datetime(2026, 3, 1, 11, 0, tzinfo=dt.UTC)

@@ -1,0 +1,540 @@
+"""Logs reader: plain-text lines of a :class:`~._logpatterns.LineFormat`, read columnar.
+
+A file is read in blocks of lines. DuckDB matches the format's pattern on all lines of
+a block at once (RE2), tells entries from the lines that continue them, maps levels to
+ranks, drops what is below ``min_level`` and reads the times of the rest; Python then
+builds the events of the lines kept (a small share of a busy log).
+
+Within a file, a line that does not match the format belongs to the entry above it
+when the format has multi-line entries and the line looks like the rest of one (a
+stack trace, an indented line); otherwise it is rejected with its ``file:line``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from .._reasons import Reason
+from . import _logformats as lf
+from ._base import MAX_LINE, READ_ERRORS, Context, Input, Parsed, Refused, level_rank, where
+from ._logpatterns import CONTINUES, FIELDS, LineFormat
+from ._logs_event import EventBuilder
+from ._logs_fields import MAX_ATTRIBUTES, LogFile, cut, with_stack
+
+#: Bytes read at a time; the lines of a block are matched together.
+BLOCK = 4 << 20
+_ONE_DAY = dt.timedelta(days=1)
+
+
+def _lit(text: str) -> str:
+    """A SQL string literal (the patterns are the package's or checked by ``re``)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+class _Batch:
+    """The lines of one block: numbers and text (blank lines included)."""
+
+    __slots__ = ("first", "texts")
+
+    def __init__(self, first: int, texts: list[str]) -> None:
+        self.first = first
+        self.texts = texts
+
+    def table(self) -> pa.Table:
+        n = len(self.texts)
+        return pa.table(
+            {
+                "n": pa.array(np.arange(self.first, self.first + n, dtype=np.int64)),
+                "line": pa.array(self.texts, pa.string()),
+            }
+        )
+
+
+def batches(path: Path, ctx: Context) -> Iterator[_Batch]:
+    r"""The lines of a text file (``.gz`` too) in blocks, numbered from 1, without EOL.
+
+    As :func:`~._base.lines` reads them: lines that are not UTF-8 are rejected
+    (``not_utf8``), longer than :data:`~._base.MAX_LINE` bytes too
+    (``line_too_long``, never held whole), a UTF-8 byte-order mark is dropped, a
+    ``\r`` before the end of a line too. Blank lines stay (the SQL passes them over).
+    """
+    size = ctx.add_file(path)
+    number = 0  # lines handed out or rejected so far
+    done = 0
+    pending = b""
+    overlong = False
+    try:
+        with Input(path) as f:
+            while True:
+                block = f.read(BLOCK)
+                ctx.advance(f.position - done)
+                done = f.position
+                if not block:
+                    break
+                if number == 0 and not pending and block.startswith(codecs.BOM_UTF8):
+                    block = block[len(codecs.BOM_UTF8) :]
+                cut_at = block.rfind(b"\n")
+                if cut_at < 0:  # no line ends in this block
+                    pending += block
+                    if len(pending) > MAX_LINE:
+                        overlong, pending = True, b""
+                    continue
+                whole = pending + block[:cut_at]
+                pending = block[cut_at + 1 :]
+                if overlong:  # the rest of a long line ends here
+                    number += 1
+                    ctx.reject(where(path, number), Reason.LINE_TOO_LONG, _too_long())
+                    first_end = whole.find(b"\n")
+                    whole = b"" if first_end < 0 else whole[first_end + 1 :]
+                    overlong = False
+                    if first_end < 0:
+                        continue
+                batch = _decode(whole, number + 1, path, ctx)
+                number += len(batch.texts)
+                yield batch
+            if overlong or pending:
+                number += 1
+                if overlong or len(pending) > MAX_LINE:
+                    ctx.reject(where(path, number), Reason.LINE_TOO_LONG, _too_long())
+                else:
+                    yield _decode(pending, number, path, ctx)
+    except Refused as err:
+        ctx.refuse(err, where(path))
+    except READ_ERRORS as err:
+        ctx.reject(where(path, number + 1), Reason.UNREADABLE, f"cannot read on: {err}")
+    ctx.advance(max(size - done, 0))
+
+
+def _too_long() -> str:
+    return f"line longer than {MAX_LINE:,} bytes; left out"
+
+
+def _decode(raw: bytes, first: int, path: Path, ctx: Context) -> _Batch:
+    """The lines of complete lines' bytes; bad ones become blank after their reject."""
+    try:
+        if len(raw) <= MAX_LINE or raw.find(b"\n") >= 0:
+            text = raw.decode("utf-8")
+            if len(text) <= MAX_LINE or all(len(x) <= MAX_LINE for x in text.split("\n")):
+                return _Batch(first, text.replace("\r\n", "\n").removesuffix("\r").split("\n"))
+    except UnicodeDecodeError:
+        pass
+    texts: list[str] = []
+    for i, part in enumerate(raw.split(b"\n")):
+        if len(part) > MAX_LINE:
+            ctx.reject(where(path, first + i), Reason.LINE_TOO_LONG, _too_long())
+            texts.append("")
+            continue
+        try:
+            texts.append(part.removesuffix(b"\r").decode("utf-8"))
+        except UnicodeDecodeError as err:
+            ctx.reject(
+                where(path, first + i),
+                Reason.NOT_UTF8,
+                f"not UTF-8 text (byte {err.start + 1} of the line)",
+            )
+            texts.append("")
+    return _Batch(first, texts)
+
+
+class _Plan:
+    """The SQL of one format with the reader's options, made once per file."""
+
+    def __init__(self, fmt: LineFormat, year: int | None, reference: dt.datetime | None) -> None:
+        self.fmt = fmt
+        groups = fmt.groups
+        self.names = ["_m", *groups]
+        pattern = f"^({fmt.pattern})"
+        g = "x.g"
+
+        def field_sql(name: str) -> str:
+            alts = [
+                n for n in groups if n == name or (n.startswith(name) and n[len(name) :].isdigit())
+            ]
+            parts = [f"nullif({g}.{_quote(n)}, '')" for n in alts]
+            return (
+                "NULL::VARCHAR"
+                if not parts
+                else parts[0]
+                if len(parts) == 1
+                else (f"coalesce({', '.join(parts)})")
+            )
+
+        level = field_sql("level")
+        if fmt.level_from == "status":
+            status = field_sql("status")
+            level = (
+                f"CASE WHEN TRY_CAST({status} AS INTEGER) >= 500 THEN 'error' "
+                f"WHEN TRY_CAST({status} AS INTEGER) >= 400 THEN 'notice' ELSE 'info' END"
+            )
+        pri = field_sql("pri") if fmt.level_from == "pri" else "NULL::VARCHAR"
+        continuation = ", ".join(_lit(v) for v in fmt.continuation_levels)
+        head = f"{g}._m <> ''"
+        if continuation:
+            head += f" AND coalesce(lower({level}), '') NOT IN ({continuation})"
+        self.extract = f"""
+            SELECT x.n, x.line, {head} AS head,
+                   CASE WHEN {g}._m <> '' THEN TRUE  -- a level that continues an entry
+                        ELSE regexp_matches(x.line, {_lit("^" + CONTINUES)}) END AS cont_like,
+                   {level} AS level, TRY_CAST({pri} AS INTEGER) AS pri,
+                   {field_sql("time")} AS time_text, x.g
+            FROM (SELECT n, line, regexp_extract(line, {_lit(pattern)},
+                                                 [{", ".join(_lit(n) for n in self.names)}]) AS g
+                  FROM _rca_lines WHERE NOT regexp_full_match(line, '\\s*')) x
+        """  # noqa: S608 - literals quoted, the pattern checked by re
+        self.fields = {name: field_sql(name).replace("x.g", "r.g") for name in FIELDS}
+        self.extras = [n for n in groups if not n.startswith("_") and not _is_field(n)]
+        self.time = _time_sql(fmt, "r.time_text", year, reference)
+
+
+def _is_field(name: str) -> bool:
+    """Whether a group fills an event field (or an alternative of one: ``level2``)."""
+    return name.rstrip("0123456789") in FIELDS or name in ("pri", "version", "msgid")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _time_sql(
+    fmt: LineFormat, text: str, year: int | None, reference: dt.datetime | None
+) -> tuple[str, str, str]:
+    """SQL of the time, of whether it had an offset, of whether its year was missing.
+
+    The time is in UTC when written with an offset, else as written; a missing year
+    is ``year``, or the one that puts the time at most a day after ``reference``.
+    """
+    t = f"replace({text}, ',', '.')"
+    zoned_parts: list[str] = []
+    naive_parts: list[str] = []
+    if "iso" in fmt.time_formats:
+        iso = (
+            f"regexp_replace(regexp_replace({t}, '\\s*(?:Z|UTC|GMT)$', '+00:00'), "
+            "'\\s*([+-]\\d{2}):?(\\d{2})$', '\\1:\\2')"
+        )
+        offset = f"regexp_matches({iso}, '[+-]\\d{{2}}:\\d{{2}}$')"
+        zoned_parts.append(f"CASE WHEN {offset} THEN TRY_CAST({iso} AS TIMESTAMPTZ)::TIMESTAMP END")
+        naive_parts.append(f"CASE WHEN NOT {offset} THEN TRY_CAST({iso} AS TIMESTAMP) END")
+    formats = [f for f in fmt.time_formats if f != "iso"]
+    with_year = [f for f in formats if "%Y" in f or "%y" in f]
+    zoned = [f for f in with_year if "%z" in f]
+    naive = [f for f in with_year if "%z" not in f]
+    if zoned:
+        zoned_parts.append(f"try_strptime({t}, [{', '.join(map(_lit, zoned))}])::TIMESTAMP")
+    if naive:
+        naive_parts.append(f"try_strptime({t}, [{', '.join(map(_lit, naive))}])::TIMESTAMP")
+    zoned_sql = f"coalesce({', '.join(zoned_parts)})" if zoned_parts else "NULL::TIMESTAMP"
+    naive_sql = f"coalesce({', '.join(naive_parts)})" if naive_parts else "NULL::TIMESTAMP"
+    yearless = [f"%Y {f}" for f in formats if f not in with_year]
+    if not yearless:
+        return (f"coalesce({zoned_sql}, {naive_sql})", f"{zoned_sql} IS NOT NULL", "FALSE")
+    listed = ", ".join(map(_lit, yearless))
+    if year is not None:
+        guess = f"try_strptime('{year} ' || {t}, [{listed}])::TIMESTAMP"
+    else:
+        ref = reference or dt.datetime(dt.MAXYEAR, 1, 1)
+        this = f"try_strptime('{ref.year} ' || {t}, [{listed}])::TIMESTAMP"
+        before = f"try_strptime('{ref.year - 1} ' || {t}, [{listed}])::TIMESTAMP"
+        limit = _lit((ref + _ONE_DAY).isoformat(sep=" "))
+        # the year that puts the time at most a day after the file was last written
+        guess = (
+            f"CASE WHEN {this} IS NULL OR {this} > TIMESTAMP {limit} THEN {before} ELSE {this} END"
+        )
+    written = f"coalesce({zoned_sql}, {naive_sql})"
+    return (
+        f"coalesce({written}, {guess})",
+        f"{zoned_sql} IS NOT NULL",
+        f"{written} IS NULL AND {guess} IS NOT NULL",
+    )
+
+
+#: Per block: heads by kind, and the last entry's number (its lines may go on).
+_COUNTS = (
+    "SELECT kind, count(*)::INTEGER FROM _rca_k WHERE kind IN ('below', 'no_level', "
+    "'unknown_level') GROUP BY kind UNION ALL SELECT 'last', max(rec)::INTEGER FROM _rca_k"
+)
+#: Per block: the entries kept (with the lines that continue them), lines rejected, and
+#: lines before the first entry (they continue the block before).
+_ROWS = """
+    SELECT h.*, (SELECT list(c.line ORDER BY c.n) FROM _rca_k c
+                 WHERE c.rec = h.rec AND c.kind = 'cont') AS stack
+    FROM _rca_k h
+    WHERE h.kind IN ('keep', 'bad_pri', 'bad') OR (h.kind = 'cont' AND h.rec = 0)
+    ORDER BY h.n
+"""
+
+
+class TextLines(EventBuilder):
+    """The plain-text formats of the logs reader (a base class of the reader)."""
+
+    min_rank: int
+    default_level: str | None
+    default_rank: int | None
+    _duck: duckdb.DuckDBPyConnection | None = None
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self._duck is None:
+            self._duck = duckdb.connect(
+                config={
+                    "enable_external_access": False,
+                    "autoinstall_known_extensions": False,
+                    "autoload_known_extensions": False,
+                    "threads": 2,
+                }
+            )
+        return self._duck
+
+    def _levels(self, fmt: LineFormat) -> pa.Table:
+        """Level words (lower case) of the format and of every log → rank, name."""
+        words: dict[str, tuple[int, str]] = {}
+        for word in lf.LEVEL_WORDS:
+            rank = level_rank(word)
+            if rank is not None:
+                words[word] = (rank, word)
+        for word, meaning in fmt.levels.items():
+            rank = level_rank(meaning)
+            if rank is not None:
+                words[word.lower()] = (rank, meaning)
+        for i, name in enumerate(lf.SYSLOG_LEVELS):
+            words.setdefault(str(i), (i, name))
+        return pa.table(
+            {
+                "word": list(words),
+                "rank": [r for r, _ in words.values()],
+                "meaning": [m for _, m in words.values()],
+            }
+        )
+
+    def text_lines(self, f: LogFile, fmt: LineFormat) -> Iterator[Parsed]:
+        """The events of a plain-text file of format ``fmt``."""
+        reference = None
+        if self.year is None and not fmt.has_year:
+            mtime = f.path.stat().st_mtime
+            reference = dt.datetime.fromtimestamp(mtime, self.tzinfo).replace(tzinfo=None)
+        plan = _Plan(fmt, self.year, reference)
+        con = self._connection()
+        con.register("_rca_levels", self._levels(fmt))
+        default_rank = self.default_rank
+        default_level = self.default_level
+        assumed = default_rank is None and self.min_rank >= 7
+        if assumed:  # min_level="debug": lines without a level are kept as info
+            default_rank, default_level = 6, "info"
+        sql = self._sql(plan, default_rank)
+        state = "start"  # start (no entry yet), keep (pending), drop (entry not kept)
+        pending: Parsed | None = None
+        stack: list[str] = []
+        years: Counter[int] = Counter()
+        try:
+            for batch in batches(f.path, self.ctx):
+                con.register("_rca_lines", batch.table())
+                con.execute(sql)
+                counts = dict(con.execute(_COUNTS).fetchall())
+                f.below += counts.get("below", 0)
+                f.no_level += counts.get("no_level", 0)
+                f.unknown_level += counts.get("unknown_level", 0)
+                last = counts.get("last") or 0
+                here = False  # whether the pending entry is this block's last
+                for row in con.sql(_ROWS).to_arrow_table().to_pylist():
+                    kind = row["kind"]
+                    if kind == "cont":  # continues the last entry of the block before
+                        if state == "keep":
+                            stack.append(row["line"])
+                        elif state == "start":
+                            self._unmatched(f, fmt, row["n"], row["line"])
+                        continue
+                    if kind == "bad":
+                        self._unmatched(f, fmt, row["n"], row["line"])
+                        continue
+                    if pending is not None:
+                        yield with_stack(pending, stack)
+                        pending, stack = None, []
+                    state = "drop"
+                    if kind == "bad_pri":
+                        self.ctx.reject(
+                            where(f.path, row["n"]),
+                            Reason.BAD_SYSLOG,
+                            f"PRI {row['pri']} is out of range (0-191)",
+                            field="pri",
+                        )
+                        continue
+                    if row["ts"] is None:
+                        self._bad_time(f, fmt, row)
+                        continue
+                    if row["level"] is None and row["pri"] is None:
+                        row["rank"], row["meaning"] = default_rank, default_level
+                        if assumed:
+                            f.level_assumed += 1
+                    parsed = self._event(f, fmt, plan, row)
+                    if row["yearless"] and self.year is None:
+                        years[row["ts"].year] += 1
+                    if row["rec"] == last:  # its lines may go on in the next block
+                        state, pending, stack, here = "keep", parsed, list(row["stack"] or ()), True
+                    else:
+                        yield with_stack(parsed, list(row["stack"] or ()))
+                if last and not here:  # the block's last entry was not kept
+                    if pending is not None:
+                        yield with_stack(pending, stack)
+                        pending, stack = None, []
+                    state = "drop"
+            if pending is not None:
+                yield with_stack(pending, stack)
+        finally:
+            con.unregister("_rca_lines")
+            if f.level_assumed:
+                self.ctx.note("no_level_as_info", f.level_assumed)
+                f.level_assumed = 0
+            for year, n in sorted(years.items()):
+                self.ctx.note(f"year_inferred: {year} from file time", n)
+
+    def _sql(self, plan: _Plan, default_rank: int | None) -> str:
+        """What each line of a block is (table ``_rca_k``): its kind, entry and fields."""
+        fields = ", ".join(f"{sql} AS {_quote('f_' + name)}" for name, sql in plan.fields.items())
+        extras = "".join(
+            f", nullif(r.g.{_quote(n)}, '') AS {_quote('x_' + n)}" for n in plan.extras
+        )
+        multiline = "TRUE" if plan.fmt.multiline else "FALSE"
+        min_rank = int(self.min_rank)
+        missing = (
+            "'no_level'"
+            if default_rank is None
+            else ("'below'" if default_rank > min_rank else "'keep'")
+        )
+        return f"""
+            CREATE OR REPLACE TEMP TABLE _rca_k AS
+            WITH r AS ({plan.extract}),
+            k AS (
+                SELECT r.*, l.rank, l.meaning,
+                       sum(CASE WHEN r.head THEN 1 ELSE 0 END) OVER (
+                           ORDER BY r.n ROWS UNBOUNDED PRECEDING) AS rec,
+                       CASE WHEN NOT r.head THEN
+                                CASE WHEN {multiline} AND r.cont_like THEN 'cont' ELSE 'bad' END
+                            WHEN r.pri > 191 THEN 'bad_pri'
+                            WHEN r.pri IS NOT NULL THEN
+                                CASE WHEN r.pri % 8 > {min_rank} THEN 'below' ELSE 'keep' END
+                            WHEN r.level IS NULL THEN {missing}
+                            WHEN l.rank IS NULL THEN 'unknown_level'
+                            WHEN l.rank > {min_rank} THEN 'below'
+                            ELSE 'keep' END AS kind
+                FROM r LEFT JOIN _rca_levels l
+                  ON l.word = lower(CASE WHEN r.pri IS NOT NULL THEN (r.pri % 8)::VARCHAR
+                                         ELSE r.level END)
+            )
+            SELECT r.n, r.kind, r.rec, r.pri, r.line, r.rank, r.meaning, r.level,
+                   CASE WHEN r.kind = 'keep' THEN r.time_text END AS time_text,
+                   CASE WHEN r.kind = 'keep' THEN {plan.time[0]} END AS ts,
+                   CASE WHEN r.kind = 'keep' THEN {plan.time[1]} END AS zoned,
+                   CASE WHEN r.kind = 'keep' THEN {plan.time[2]} END AS yearless,
+                   {fields}{extras}
+            FROM k r
+        """  # noqa: S608 - literals quoted, the pattern checked by re
+
+    # --- the records ---------------------------------------------------------------------
+
+    def _unmatched(self, f: LogFile, fmt: LineFormat, number: int, line: str) -> None:
+        if fmt.name == "plain":
+            self.ctx.reject(
+                where(f.path, number),
+                Reason.INVALID_DATETIME,
+                "no time at the start of the line (and no entry before it to continue)",
+                field="time",
+            )
+        elif fmt.name.startswith("syslog"):
+            self.ctx.reject(
+                where(f.path, number),
+                Reason.BAD_SYSLOG,
+                "not an RFC 5424 or RFC 3164 syslog line",
+            )
+        else:
+            self.ctx.reject(
+                where(f.path, number),
+                Reason.BAD_RECORD,
+                f"does not match the {fmt.title} format ({fmt.name}) and does not look like "
+                "the rest of the entry above",
+                value=line[:200],
+            )
+
+    def _bad_time(self, f: LogFile, fmt: LineFormat, row: dict[str, Any]) -> None:
+        text = row["time_text"]
+        if text is None or text == "-":
+            self.ctx.reject(
+                where(f.path, row["n"]), Reason.MISSING, "the timestamp is nil (-)", field="time"
+            )
+            return
+        wanted = ", ".join(fmt.time_formats)
+        self.ctx.reject(
+            where(f.path, row["n"]),
+            Reason.INVALID_DATETIME,
+            f"time {text[:60]!r} is not a time of the format {fmt.name} ({wanted})",
+            field="time",
+            value=text,
+        )
+
+    def _event(self, f: LogFile, fmt: LineFormat, plan: _Plan, row: dict[str, Any]) -> Parsed:
+        ts: dt.datetime = row["ts"]
+        if row["zoned"]:
+            ts = ts.replace(tzinfo=dt.UTC)
+        else:
+            ts = ts.replace(tzinfo=self.tzinfo)
+            f.naive += 1
+        message = row["f_message"] or ""
+        logger = row["f_logger"]
+        thread = row["f_thread"]
+        host = row["f_host"]
+        pid: Any = row["f_pid"]
+        service = None
+        extra: dict[str, Any] = {}
+        level: Any = row["level"] if row["level"] is not None else row["meaning"]
+        line = row["line"]
+        if fmt.name == "plain":
+            _word, logger, thread, message = lf.plain_header(row["f_message"] or "")
+        if row["pri"] is not None:
+            level = lf.SYSLOG_LEVELS[row["pri"] % 8]
+            extra["facility"] = lf.FACILITIES[row["pri"] // 8]
+        if fmt.name.startswith("syslog"):
+            service = logger
+            if fmt.name == "syslog5424":
+                s = lf.syslog(line)
+                if s is not None:
+                    message = s.message
+                    host, logger, pid = s.host, s.app, s.procid
+                    service = s.app
+                    if s.msgid:
+                        extra["msgid"] = s.msgid
+                    for key, value in s.data.items():
+                        if len(extra) >= MAX_ATTRIBUTES:
+                            break
+                        extra[key] = cut(value)
+        for name in plan.extras:
+            found = row.get("x_" + name)
+            if found is not None and len(extra) < MAX_ATTRIBUTES:
+                extra[name] = cut(found)
+        if fmt.level_from == "status":  # the request and how it ended
+            level = row["meaning"]
+            message = f"{message} {row.get('x_status') or ''}".strip()
+        return self.event(
+            f,
+            row["n"],
+            line,
+            ts,
+            row["rank"],
+            level,
+            message,
+            service,
+            logger,
+            host,
+            pid,
+            thread,
+            None,
+            None,
+            None,
+            None,
+            extra or None,
+        )
