@@ -29,7 +29,6 @@ __all__ = [
     "head",
     "is_level_word",
     "logfmt",
-    "month_day_time",
     "plain_header",
     "sample",
     "syslog",
@@ -78,12 +77,6 @@ def epoch(value: float) -> dt.datetime:
 
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
-    )
-}
 _ZONE_WORD = re.compile(r"\s*(?:Z|UTC|GMT)$")
 _SPACED_OFFSET = re.compile(r"\s+([+-]\d{2}:?\d{2})$")
 
@@ -126,25 +119,6 @@ def text_time(text: str) -> dt.datetime:
         return email.utils.parsedate_to_datetime(s)
     except (TypeError, ValueError, IndexError):
         raise ValueError(f"not a time: {s[:60]!r}") from None
-
-
-def month_day_time(text: str, year: int) -> dt.datetime:
-    """A year-less syslog time (``Mar  1 10:00:00[.123]``) in ``year``; naive.
-
-    >>> month_day_time("Mar  1 10:00:00.5", 2024).isoformat()
-    '2024-03-01T10:00:00.500000'
-
-    Raises:
-        ValueError: Not such a time (or Feb 29 in a common year).
-    """
-    month, day, clock = text.split()
-    number = _MONTHS.get(month.lower())
-    if number is None:
-        raise ValueError(f"unknown month {month!r}")
-    hms, _, fraction = clock.partition(".")
-    h, m, s = (int(x) for x in hms.split(":"))
-    us = int((fraction + "000000")[:6]) if fraction else 0
-    return dt.datetime(year, number, int(day), h, m, s, us)
 
 
 # --- levels as words in text ------------------------------------------------------------------

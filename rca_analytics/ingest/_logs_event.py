@@ -13,12 +13,14 @@ from typing import Any
 from .._reasons import Reason
 from . import _logformats as lf
 from ._base import (
+    ZERO_TIME_NOTE,
     Context,
     Parsed,
     Refused,
     Rule,
     apply_rule,
     digest,
+    is_zero_time,
     level_rank,
     severity_for_level,
     summary_line,
@@ -28,7 +30,6 @@ from ._logs_fields import MAX_MESSAGE, LogFile, cut, stack_text
 _RANK_NAMES = ("emergency", "alert", "critical", "error", "warning", "notice", "info", "debug")
 #: Tags of level names that are not the usual name of their rank.
 _TAGS = {"fatal": "fatal", "panic": "panic", "trace": "trace", "verbose": "trace"}
-_ONE_DAY = dt.timedelta(days=1)
 
 
 def event_type_of(rank: int) -> str:
@@ -66,6 +67,9 @@ class EventBuilder:
         return rank
 
     def time_of(self, f: LogFile, key: str, value: Any) -> dt.datetime:
+        if is_zero_time(value, unix=True):  # Go's zero time, an epoch of 0: unset
+            self.ctx.note(ZERO_TIME_NOTE)
+            raise Refused(Reason.MISSING, f"{key} is a zero time (unset)", field=key, value=value)
         try:
             if type(value) is str:
                 ts = lf.text_time(value)
@@ -89,33 +93,6 @@ class EventBuilder:
             f.naive += 1
             return ts.replace(tzinfo=self.tzinfo)
         return ts
-
-    def bsd_time(self, f: LogFile, text: str) -> dt.datetime:
-        """A year-less time, in ``year`` or else inferred from the file's time.
-
-        The inferred year puts the time at most a day after the file was last modified.
-        """
-        try:
-            if self.year is not None:
-                ts = lf.month_day_time(text, self.year)
-            else:
-                if f.reference is None:
-                    mtime = f.path.stat().st_mtime
-                    f.reference = dt.datetime.fromtimestamp(mtime, self.tzinfo).replace(tzinfo=None)
-                ref = f.reference
-                try:
-                    ts = lf.month_day_time(text, ref.year)
-                except ValueError:  # Feb 29: a leap year before
-                    ts = lf.month_day_time(text, ref.year - 1)
-                if ts > ref + _ONE_DAY:
-                    ts = ts.replace(year=ts.year - 1)
-                f.inferred += 1
-        except ValueError:
-            raise Refused(
-                Reason.INVALID_DATETIME, f"{text!r} is not a time", field="time", value=text
-            ) from None
-        f.naive += 1
-        return ts.replace(tzinfo=self.tzinfo)
 
     # --- the event -----------------------------------------------------------------------------
 

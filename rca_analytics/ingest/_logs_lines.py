@@ -1,4 +1,4 @@
-"""Logs reader: the lines of each format (JSON, logfmt, syslog, plain) → events.
+"""Logs reader: JSON and logfmt lines → events (plain text: :mod:`._logs_text`).
 
 :class:`LineReaders` streams a file of one format, skips lines below the level early
 (without decoding JSON lines when it can), and maps JSON and logfmt records' keys to
@@ -15,7 +15,7 @@ from typing import Any
 
 from .._reasons import Reason
 from . import _logformats as lf
-from ._base import Parsed, Refused, level_rank, lines, repaired, where
+from ._base import Parsed, Refused, lines, repaired, where
 from ._logs_event import EventBuilder
 from ._logs_fields import (
     JOURNALD_LOGGER,
@@ -24,12 +24,10 @@ from ._logs_fields import (
     Key,
     LogFile,
     Plan,
-    cut,
     find,
     find_text,
     flatten,
     nested,
-    with_stack,
 )
 
 _SURROGATE = re.compile(r"\\u[dD][89abcdefABCDEF]")
@@ -261,7 +259,7 @@ class LineReaders(EventBuilder):
                 ts = _fromisoformat(value)
             except ValueError:
                 pass
-        if ts is None or ts.tzinfo is None:
+        if ts is None or ts.tzinfo is None or ts.year <= 1:  # year 1: a zero time
             try:
                 ts = self.time_of(f, key, value)
             except Refused as bad:
@@ -313,157 +311,3 @@ class LineReaders(EventBuilder):
                 used.add(hit[0])
                 pid = hit[1]
         return service, logger, host, pid
-
-    # --- syslog and plain lines -----------------------------------------------------------
-
-    def syslog_lines(self, f: LogFile) -> Iterator[Parsed]:
-        ctx = self.ctx
-        for number, text in lines(f.path, ctx):
-            s = lf.syslog(text)
-            if s is None:
-                ctx.reject(
-                    where(f.path, number),
-                    Reason.BAD_SYSLOG,
-                    "not an RFC 5424 or RFC 3164 syslog line",
-                )
-                continue
-            message = s.message
-            attributes: dict[str, Any] = {}
-            if s.pri is not None:
-                if s.pri > 191:
-                    ctx.reject(
-                        where(f.path, number),
-                        Reason.BAD_SYSLOG,
-                        f"PRI {s.pri} is out of range (0-191)",
-                        field="pri",
-                    )
-                    continue
-                rank = s.pri % 8
-                level: Any = lf.SYSLOG_LEVELS[rank]
-                attributes["facility"] = lf.FACILITIES[s.pri // 8]
-            else:
-                word, _, _, rest = lf.plain_header(message)
-                found = None if word is None else level_rank(word)
-                if found is None:
-                    if self.default_rank is None:
-                        f.no_level += 1
-                        continue
-                    rank, level = self.default_rank, self.default_level
-                else:
-                    rank, level, message = found, word, rest
-            if rank > self.min_rank:
-                f.below += 1
-                continue
-            try:
-                if s.time is None:
-                    raise Refused(Reason.MISSING, "the timestamp is nil (-)", field="time")
-                ts = self.bsd_time(f, s.time) if s.bsd else self.time_of(f, "time", s.time)
-            except Refused as bad:
-                ctx.refuse(bad, where(f.path, number))
-                continue
-            yield self._syslog_event(f, number, text, s, ts, rank, level, message, attributes)
-
-    def _syslog_event(
-        self,
-        f: LogFile,
-        number: int,
-        text: str,
-        s: lf.Syslog,
-        ts: dt.datetime,
-        rank: int,
-        level: Any,
-        message: str,
-        attributes: dict[str, Any],
-    ) -> Parsed:
-        """The event of a syslog line kept, with its MSGID and structured data."""
-        if s.msgid:
-            attributes["msgid"] = s.msgid
-        for key, value in s.data.items():
-            if len(attributes) >= MAX_ATTRIBUTES:
-                break
-            attributes[key] = cut(value)
-        return self.event(
-            f,
-            number,
-            text,
-            ts,
-            rank,
-            level,
-            message,
-            s.app,
-            s.app,
-            s.host,
-            s.procid,
-            None,
-            None,
-            None,
-            None,
-            None,
-            attributes,
-        )
-
-    def plain_lines(self, f: LogFile) -> Iterator[Parsed]:
-        ctx = self.ctx
-        match = lf.PLAIN.match
-        pending: Parsed | None = None
-        stack: list[str] = []
-        state = "start"  # start (no entry yet), keep (pending), drop (entry not kept)
-        for number, text in lines(f.path, ctx):
-            m = match(text)
-            if m is None:
-                if state == "keep":
-                    stack.append(text)
-                elif state == "start":
-                    self._no_time(f, number)
-                continue
-            if pending is not None:
-                yield with_stack(pending, stack)
-                pending, stack = None, []
-            state = "drop"
-            word, logger, thread, message = lf.plain_header(text[m.end() :])
-            rank = None if word is None else level_rank(word)
-            level: Any = word
-            if rank is None:
-                if self.default_rank is None:
-                    f.no_level += 1
-                    continue
-                rank, level = self.default_rank, self.default_level
-            if rank > self.min_rank:
-                f.below += 1
-                continue
-            try:
-                iso = m.group("iso")
-                ts = self.time_of(f, "time", iso) if iso else self.bsd_time(f, m.group("bsd"))
-            except Refused as bad:
-                ctx.refuse(bad, where(f.path, number))
-                continue
-            state = "keep"
-            pending = self.event(
-                f,
-                number,
-                text,
-                ts,
-                rank,
-                level,
-                message,
-                None,
-                logger,
-                None,
-                None,
-                thread,
-                None,
-                None,
-                None,
-                None,
-            )
-        if pending is not None:
-            yield with_stack(pending, stack)
-
-    def _no_time(self, f: LogFile, number: int) -> None:
-        """Rejects a plain line without a time before any entry it could continue."""
-        self.ctx.reject(
-            where(f.path, number),
-            Reason.INVALID_DATETIME,
-            "no time at the start of the line (and no entry before it to continue)",
-            field="time",
-        )

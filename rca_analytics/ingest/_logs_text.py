@@ -25,7 +25,17 @@ import pyarrow as pa
 
 from .._reasons import Reason
 from . import _logformats as lf
-from ._base import MAX_LINE, READ_ERRORS, Context, Input, Parsed, Refused, level_rank, where
+from ._base import (
+    MAX_LINE,
+    READ_ERRORS,
+    ZERO_TIME_NOTE,
+    Context,
+    Input,
+    Parsed,
+    Refused,
+    level_rank,
+    where,
+)
 from ._logpatterns import CONTINUES, FIELDS, LineFormat
 from ._logs_event import EventBuilder
 from ._logs_fields import MAX_ATTRIBUTES, LogFile, cut, with_stack
@@ -365,7 +375,7 @@ class TextLines(EventBuilder):
                             field="pri",
                         )
                         continue
-                    if row["ts"] is None:
+                    if row["ts"] is None or row["ts"].year <= 1:
                         self._bad_time(f, fmt, row)
                         continue
                     if row["level"] is None and row["pri"] is None:
@@ -463,6 +473,16 @@ class TextLines(EventBuilder):
 
     def _bad_time(self, f: LogFile, fmt: LineFormat, row: dict[str, Any]) -> None:
         text = row["time_text"]
+        if row["ts"] is not None:  # year 1: Go's zero time, or another "unset" time
+            self.ctx.note(ZERO_TIME_NOTE)
+            self.ctx.reject(
+                where(f.path, row["n"]),
+                Reason.MISSING,
+                f"time {text!r} is a zero time (unset)",
+                field="time",
+                value=text,
+            )
+            return
         if text is None or text == "-":
             self.ctx.reject(
                 where(f.path, row["n"]), Reason.MISSING, "the timestamp is nil (-)", field="time"

@@ -324,3 +324,17 @@ def test_real_server_logs(realworld: Path, system: str) -> None:
         if when and event["severity"] == severity_for_level(level_rank(level) or 0):
             right += 1
     assert right >= 0.95 * len(truth), (right, len(truth))
+
+
+def test_zero_times_are_no_times(tmp_path: Path) -> None:
+    text = _write(tmp_path / "a.log", "0001-01-01 00:00:00,000 ERROR [main] x.Y: unset clock")
+    jsonl = _write(
+        tmp_path / "b.jsonl",
+        '{"time": "0001-01-01T00:00:00Z", "level": "error", "msg": "unset"}',
+        '{"time": 0, "level": "error", "msg": "epoch zero"}',
+    )
+    for path, lines in ((text, 1), (jsonl, 2)):
+        reading = rca.read("logs", path)
+        assert reading.events.empty
+        assert reading.rejects[["code"]].values.ravel().tolist() == ["missing"] * lines
+        assert reading.notes["zero_time_as_missing"] == lines
