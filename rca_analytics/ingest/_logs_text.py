@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,12 +62,14 @@ class _Batch:
 
     def table(self) -> pa.Table:
         n = len(self.texts)
-        return pa.table(
+        table = pa.table(
             {
                 "n": pa.array(np.arange(self.first, self.first + n, dtype=np.int64)),
                 "line": pa.array(self.texts, pa.string()),
             }
         )
+        # in pieces, so that DuckDB's threads share the matching
+        return pa.Table.from_batches(table.to_batches(max_chunksize=1 << 15))
 
 
 def batches(path: Path, ctx: Context) -> Iterator[_Batch]:
@@ -161,8 +164,17 @@ class _Plan:
     def __init__(self, fmt: LineFormat, year: int | None, reference: dt.datetime | None) -> None:
         self.fmt = fmt
         groups = fmt.groups
+        body = fmt.pattern
+        # A pattern ending in the message takes the rest of the line: RE2 finds the groups
+        # before it, and the message is what follows the match (a third of the work).
+        self.rest_is_message = False
+        for tail in ("(?P<message>.*)", "(?P<message>.*)$"):
+            if body.endswith(tail) and "message" not in re.compile(body[: -len(tail)]).groupindex:
+                body, self.rest_is_message = body[: -len(tail)], True
+                groups = [n for n in groups if n != "message"]
+                break
         self.names = ["_m", *groups]
-        pattern = f"^({fmt.pattern})"
+        pattern = f"^({body})"
         g = "x.g"
 
         def field_sql(name: str) -> str:
@@ -198,9 +210,11 @@ class _Plan:
                    {field_sql("time")} AS time_text, x.g
             FROM (SELECT n, line, regexp_extract(line, {_lit(pattern)},
                                                  [{", ".join(_lit(n) for n in self.names)}]) AS g
-                  FROM _rca_lines WHERE NOT regexp_full_match(line, '\\s*')) x
+                  FROM {{lines}} WHERE NOT regexp_full_match(line, '\\s*')) x
         """  # noqa: S608 - literals quoted, the pattern checked by re
         self.fields = {name: field_sql(name).replace("x.g", "r.g") for name in FIELDS}
+        if self.rest_is_message:
+            self.fields["message"] = "substr(r.line, length(r.g._m) + 1)"
         self.extras = [n for n in groups if not n.startswith("_") and not _is_field(n)]
         self.time = _time_sql(fmt, "r.time_text", year, reference)
 
@@ -266,22 +280,6 @@ def _time_sql(
     )
 
 
-#: Per block: heads by kind, and the last entry's number (its lines may go on).
-_COUNTS = (
-    "SELECT kind, count(*)::INTEGER FROM _rca_k WHERE kind IN ('below', 'no_level', "
-    "'unknown_level') GROUP BY kind UNION ALL SELECT 'last', max(rec)::INTEGER FROM _rca_k"
-)
-#: Per block: the entries kept (with the lines that continue them), lines rejected, and
-#: lines before the first entry (they continue the block before).
-_ROWS = """
-    SELECT h.*, (SELECT list(c.line ORDER BY c.n) FROM _rca_k c
-                 WHERE c.rec = h.rec AND c.kind = 'cont') AS stack
-    FROM _rca_k h
-    WHERE h.kind IN ('keep', 'bad_pri', 'bad') OR (h.kind = 'cont' AND h.rec = 0)
-    ORDER BY h.n
-"""
-
-
 class TextLines(EventBuilder):
     """The plain-text formats of the logs reader (a base class of the reader)."""
 
@@ -289,6 +287,7 @@ class TextLines(EventBuilder):
     default_level: str | None
     default_rank: int | None
     _duck: duckdb.DuckDBPyConnection | None = None
+    _extras: list[str]
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         if self._duck is None:
@@ -337,25 +336,27 @@ class TextLines(EventBuilder):
         assumed = default_rank is None and self.min_rank >= 7
         if assumed:  # min_level="debug": lines without a level are kept as info
             default_rank, default_level = 6, "info"
-        sql = self._sql(plan, default_rank)
+        kinds_sql, rows_sql = self._sql(plan, default_rank)
+        self._extras = ["x_" + n for n in plan.extras]
         state = "start"  # start (no entry yet), keep (pending), drop (entry not kept)
         pending: Parsed | None = None
+        pending_rec = -1
         stack: list[str] = []
         years: Counter[int] = Counter()
         try:
             for batch in batches(f.path, self.ctx):
                 con.register("_rca_lines", batch.table())
-                con.execute(sql)
-                counts = dict(con.execute(_COUNTS).fetchall())
-                f.below += counts.get("below", 0)
-                f.no_level += counts.get("no_level", 0)
-                f.unknown_level += counts.get("unknown_level", 0)
-                last = counts.get("last") or 0
-                here = False  # whether the pending entry is this block's last
-                for row in con.sql(_ROWS).to_arrow_table().to_pylist():
+                kinds = con.sql(kinds_sql).to_arrow_table()
+                selected, last = self._select(f, kinds)
+                here = False  # whether the pending entry is one of this block's
+                rows: list[dict[str, Any]] = []
+                if selected is not None:
+                    con.register("_rca_sel", selected)
+                    rows = con.sql(rows_sql).to_arrow_table().to_pylist()
+                for row in rows:
                     kind = row["kind"]
-                    if kind == "cont":  # continues the last entry of the block before
-                        if state == "keep":
+                    if kind == "cont":
+                        if row["rec"] > 0 or state == "keep":  # the entry above, kept
                             stack.append(row["line"])
                         elif state == "start":
                             self._unmatched(f, fmt, row["n"], row["line"])
@@ -382,18 +383,16 @@ class TextLines(EventBuilder):
                         row["rank"], row["meaning"] = default_rank, default_level
                         if assumed:
                             f.level_assumed += 1
-                    parsed = self._event(f, fmt, plan, row)
                     if row["yearless"] and self.year is None:
                         years[row["ts"].year] += 1
-                    if row["rec"] == last:  # its lines may go on in the next block
-                        state, pending, stack, here = "keep", parsed, list(row["stack"] or ()), True
-                    else:
-                        yield with_stack(parsed, list(row["stack"] or ()))
-                if last and not here:  # the block's last entry was not kept
-                    if pending is not None:
+                    state, pending, pending_rec = "keep", self._event(f, fmt, row), row["rec"]
+                    here = True
+                if last:  # the block had entries: only its last one may go on
+                    if pending is not None and not (here and pending_rec == last):
                         yield with_stack(pending, stack)
                         pending, stack = None, []
-                    state = "drop"
+                    if pending is None:
+                        state = "drop"
             if pending is not None:
                 yield with_stack(pending, stack)
         finally:
@@ -404,8 +403,42 @@ class TextLines(EventBuilder):
             for year, n in sorted(years.items()):
                 self.ctx.note(f"year_inferred: {year} from file time", n)
 
-    def _sql(self, plan: _Plan, default_rank: int | None) -> str:
-        """What each line of a block is (table ``_rca_k``): its kind, entry and fields."""
+    def _select(self, f: LogFile, kinds: pa.Table) -> tuple[pa.Table | None, int]:
+        """Count the entries skipped; the lines Python must see, and the last entry.
+
+        Entries are numbered by counting first lines (``rec``); the lines selected are
+        the entries kept or refused, their continuation lines, the lines rejected, and
+        the lines before the block's first entry (they continue the block before).
+        """
+        head = kinds.column("head").to_numpy(zero_copy_only=False)
+        rec = np.cumsum(head, dtype=np.int64)
+        kind = kinds.column("kind").to_numpy(zero_copy_only=False)
+        skipped = Counter(kind[head].tolist())
+        f.below += skipped.get("below", 0)
+        f.no_level += skipped.get("no_level", 0)
+        f.unknown_level += skipped.get("unknown_level", 0)
+        last = int(rec[-1]) if len(rec) else 0
+        heads = head & np.isin(kind, ("keep", "bad_pri"))
+        kept = np.zeros(last + 1, dtype=bool)
+        kept[rec[heads]] = True
+        kept[0] = True
+        take = heads | (kind == "bad") | ((kind == "cont") & kept[rec])
+        if not take.any():
+            return None, last
+        chosen = np.flatnonzero(take)
+        return (
+            pa.table(
+                {
+                    "n": kinds.column("n").take(pa.array(chosen)),
+                    "rec": pa.array(rec[chosen]),
+                    "kind": pa.array(kind[chosen]),
+                }
+            ),
+            last,
+        )
+
+    def _sql(self, plan: _Plan, default_rank: int | None) -> tuple[str, str]:
+        """SQL of (each line's kind; the fields and time of the lines selected)."""
         fields = ", ".join(f"{sql} AS {_quote('f_' + name)}" for name, sql in plan.fields.items())
         extras = "".join(
             f", nullif(r.g.{_quote(n)}, '') AS {_quote('x_' + n)}" for n in plan.extras
@@ -417,34 +450,39 @@ class TextLines(EventBuilder):
             if default_rank is None
             else ("'below'" if default_rank > min_rank else "'keep'")
         )
-        return f"""
-            CREATE OR REPLACE TEMP TABLE _rca_k AS
-            WITH r AS ({plan.extract}),
-            k AS (
-                SELECT r.*, l.rank, l.meaning,
-                       sum(CASE WHEN r.head THEN 1 ELSE 0 END) OVER (
-                           ORDER BY r.n ROWS UNBOUNDED PRECEDING) AS rec,
-                       CASE WHEN NOT r.head THEN
-                                CASE WHEN {multiline} AND r.cont_like THEN 'cont' ELSE 'bad' END
-                            WHEN r.pri > 191 THEN 'bad_pri'
-                            WHEN r.pri IS NOT NULL THEN
-                                CASE WHEN r.pri % 8 > {min_rank} THEN 'below' ELSE 'keep' END
-                            WHEN r.level IS NULL THEN {missing}
-                            WHEN l.rank IS NULL THEN 'unknown_level'
-                            WHEN l.rank > {min_rank} THEN 'below'
-                            ELSE 'keep' END AS kind
-                FROM r LEFT JOIN _rca_levels l
-                  ON l.word = lower(CASE WHEN r.pri IS NOT NULL THEN (r.pri % 8)::VARCHAR
-                                         ELSE r.level END)
-            )
-            SELECT r.n, r.kind, r.rec, r.pri, r.line, r.rank, r.meaning, r.level,
-                   CASE WHEN r.kind = 'keep' THEN r.time_text END AS time_text,
-                   CASE WHEN r.kind = 'keep' THEN {plan.time[0]} END AS ts,
-                   CASE WHEN r.kind = 'keep' THEN {plan.time[1]} END AS zoned,
-                   CASE WHEN r.kind = 'keep' THEN {plan.time[2]} END AS yearless,
-                   {fields}{extras}
-            FROM k r
+        kind = f"""
+            CASE WHEN NOT r.head THEN
+                     CASE WHEN {multiline} AND r.cont_like THEN 'cont' ELSE 'bad' END
+                 WHEN r.pri > 191 THEN 'bad_pri'
+                 WHEN r.pri IS NOT NULL THEN
+                     CASE WHEN r.pri % 8 > {min_rank} THEN 'below' ELSE 'keep' END
+                 WHEN r.level IS NULL THEN {missing}
+                 WHEN l.rank IS NULL THEN 'unknown_level'
+                 WHEN l.rank > {min_rank} THEN 'below'
+                 ELSE 'keep' END"""
+        levels = """LEFT JOIN _rca_levels l
+              ON l.word = lower(CASE WHEN r.pri IS NOT NULL THEN (r.pri % 8)::VARCHAR
+                                     ELSE r.level END)"""
+        chosen = "(SELECT l.* FROM _rca_lines l SEMI JOIN _rca_sel s ON s.n = l.n)"
+        kinds = f"""
+            SELECT r.n, r.head, {kind} AS kind
+            FROM ({plan.extract.replace("{lines}", "_rca_lines")}) r {levels}
+            ORDER BY r.n
         """  # noqa: S608 - literals quoted, the pattern checked by re
+        rows = f"""
+            SELECT s.n, s.rec, s.kind, r.line, r.pri, l.rank, l.meaning, r.level,
+                   CASE WHEN s.kind = 'keep' THEN r.time_text END AS time_text,
+                   CASE WHEN s.kind = 'keep' THEN {plan.time[0]} END AS ts,
+                   CASE WHEN s.kind = 'keep' THEN {plan.time[1]} END AS zoned,
+                   CASE WHEN s.kind = 'keep' THEN {plan.time[2]} END AS yearless,
+                   {fields}{extras}
+            FROM _rca_sel s
+            JOIN ({plan.extract.replace("{lines}", chosen)}) r
+              ON r.n = s.n
+            {levels}
+            ORDER BY s.n
+        """  # noqa: S608 - literals quoted, the pattern checked by re
+        return kinds, rows
 
     # --- the records ---------------------------------------------------------------------
 
@@ -497,7 +535,7 @@ class TextLines(EventBuilder):
             value=text,
         )
 
-    def _event(self, f: LogFile, fmt: LineFormat, plan: _Plan, row: dict[str, Any]) -> Parsed:
+    def _event(self, f: LogFile, fmt: LineFormat, row: dict[str, Any]) -> Parsed:
         ts: dt.datetime = row["ts"]
         if row["zoned"]:
             ts = ts.replace(tzinfo=dt.UTC)
@@ -532,10 +570,10 @@ class TextLines(EventBuilder):
                         if len(extra) >= MAX_ATTRIBUTES:
                             break
                         extra[key] = cut(value)
-        for name in plan.extras:
-            found = row.get("x_" + name)
+        for name in self._extras:
+            found = row[name]
             if found is not None and len(extra) < MAX_ATTRIBUTES:
-                extra[name] = cut(found)
+                extra[name[2:]] = cut(found)
         if fmt.level_from == "status":  # the request and how it ended
             level = row["meaning"]
             message = f"{message} {row.get('x_status') or ''}".strip()

@@ -143,8 +143,9 @@ def test_stack_traces_belong_to_their_entry_and_strays_are_shown(tmp_path: Path)
     assert reading.skipped == {"below_min_level": 1}
 
 
+@pytest.mark.parametrize("block", [61, 97, 150, 400, 1000])
 def test_entries_read_the_same_across_blocks(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
 ) -> None:
     lines = []
     for i in range(60):
@@ -153,7 +154,7 @@ def test_entries_read_the_same_across_blocks(
         lines += ["Traceback (most recent call last):", f'  File "db.py", line {i}']
     path = _write(tmp_path / "py.log", *lines)
     whole = rca.read("logs", path)
-    monkeypatch.setattr(_logs_text, "BLOCK", 97)  # blocks end inside entries and lines
+    monkeypatch.setattr(_logs_text, "BLOCK", block)  # blocks end inside entries and lines
     pieces = rca.read("logs", path)
     assert len(whole.events) == 40 and whole.rejects.empty and pieces.rejects.empty
     cols = ["timestamp", "severity", "source_id"]
