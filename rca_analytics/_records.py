@@ -101,11 +101,11 @@ def derived_summary(event: Event) -> str | None:
     """The summary the store derives for an event without one (:mod:`._summaries`)."""
     return derive(
         event.event_type,
-        event.source.value,
-        event.component,
-        event.service,
-        event.source_id,
-        event.data,
+        source=event.source.value,
+        service=event.service,
+        component=event.component,
+        source_id=event.source_id,
+        data=event.data,
     )
 
 

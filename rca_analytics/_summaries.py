@@ -86,12 +86,17 @@ def _derive(a: str) -> str:
     )
     subject = first_line(f"coalesce({j('subject')}, {raw('message')})")
     note = first_line(raw("text"))
-    failed = (
-        f"CASE WHEN TRY_CAST(coalesce({j('failed_total')}, {j('failures')}) AS BIGINT) > 0 "
-        f"THEN ', ' || coalesce({j('failed_total')}, {j('failures')}) || ' failed' "
-        f"|| coalesce(' of ' || {j('tests')}, '') END"
+    n_failed = f"coalesce({j('failed_total')}, {j('failures')})"
+    failed = (  # a count written as digits (DuckDB's casts would take "1.5" and "0x10")
+        f"CASE WHEN regexp_full_match({n_failed}, '[+-]?[0-9]{{1,18}}') "
+        f"AND {n_failed}::BIGINT > 0 "
+        f"THEN ', ' || {n_failed} || ' failed' || coalesce(' of ' || {j('tests')}, '') END"
     )
-    ms = f"TRY_CAST({j('duration_ms')} AS DOUBLE)"
+    duration_text = j("duration_ms")
+    ms = (
+        f"CASE WHEN regexp_full_match({duration_text}, '[+-]?[0-9]{{1,15}}(\\.[0-9]{{1,9}})?') "
+        f"THEN {duration_text}::DOUBLE END"
+    )
     duration = (
         f"CASE WHEN {ms} >= 1000 THEN round({ms} / 1000, 1) || ' s' "
         f"WHEN {ms} IS NOT NULL THEN round({ms}) || ' ms' END"
@@ -136,7 +141,8 @@ def _derive(a: str) -> str:
 _PY_WS = " \t\n\x0b\x0c\r"
 _RE2_SPACE = re.compile(r"[\t\n\x0c\r ]+")  # what RE2's \s matches
 _HEX_SHA = re.compile(r"[0-9a-f]{7,64}")
-_INTEGER = re.compile(r"[+-]?\d+")
+_COUNT = re.compile(r"[+-]?[0-9]{1,18}")
+_DECIMAL = re.compile(r"[+-]?[0-9]{1,15}(\.[0-9]{1,9})?")
 
 
 def _text(value: Any) -> str | None:
@@ -147,9 +153,13 @@ def _text(value: Any) -> str | None:
 
 
 def _round(x: float, digits: int = 0) -> float:
-    """DuckDB's round(): halves away from zero."""
+    """DuckDB's round(): C's round (halves away from zero) of ``x * 10**digits``."""
     scale = 10.0**digits
-    return math.copysign(math.floor(abs(x) * scale + 0.5), x) / scale
+    y = abs(x * scale)
+    whole = float(math.trunc(y))
+    if y - whole >= 0.5:
+        whole += 1.0
+    return math.copysign(whole, x) / scale
 
 
 def _number_text(x: float) -> str:
@@ -158,6 +168,7 @@ def _number_text(x: float) -> str:
 
 def derive(
     event_type: str | None,
+    *,
     source: str | None,
     service: str | None,
     component: str | None,
@@ -166,7 +177,8 @@ def derive(
 ) -> str | None:
     """The derived summary of one event, in the words of :func:`derived_sql`.
 
-    >>> derive("alert", "metrics", None, "cart", None, {"alertname": "Down", "summary": "x"})
+    >>> derive("alert", source="metrics", service=None, component="cart", source_id=None,
+    ...        data={"alertname": "Down", "summary": "x"})
     'Down: x'
     """
     if event_type is None:
@@ -219,7 +231,7 @@ def derive(
             None if run is None else "#" + run,
         )  # fmt: skip
         case += f": {conclusion}" if conclusion is not None else ""
-        if failed is not None and _INTEGER.fullmatch(failed) and int(failed) > 0:
+        if failed is not None and _COUNT.fullmatch(failed) and int(failed) > 0:
             case += f", {failed} failed" + (f" of {tests}" if tests is not None else "")
     elif t == "alert":
         case = ws(
@@ -235,10 +247,7 @@ def derive(
         if traces:
             duration = None
             ms_text = j("duration_ms")
-            try:
-                ms = None if ms_text is None else float(ms_text)
-            except ValueError:
-                ms = None
+            ms = float(ms_text) if ms_text is not None and _DECIMAL.fullmatch(ms_text) else None
             if ms is not None and ms >= 1000:
                 duration = _number_text(_round(ms / 1000, 1)) + " s"
             elif ms is not None:

@@ -25,7 +25,9 @@ _values = st.one_of(
     st.none(),
     _words,
     st.sampled_from(["", "   ", "\n\t", "resolved", "failure", "3", "0", "-2", "12.5", "1e3",
+                     "1.0", "0x10", "3_000", " 7 ", "99999999999999999999", "0.05", "2.5",
                      "abc1234def", "v1.2.3", "x" * 260]),
+    st.floats(allow_nan=True, allow_infinity=True),
     st.integers(-(10**6), 10**6),
     st.floats(-1e7, 1e7, allow_nan=False).map(lambda x: round(x, 3)),
     st.booleans(),
@@ -52,7 +54,7 @@ def _sql(con: duckdb.DuckDBPyConnection, *row: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(
     event_type=st.sampled_from(_TYPES),
     source=st.sampled_from(_SOURCES),
@@ -71,7 +73,14 @@ def test_python_and_sql_say_the_same(
     data: dict[str, Any],
 ) -> None:
     row = (event_type, source, component, service, source_id, data)
-    python = derive(event_type, source, service, component, source_id, data)
+    python = derive(
+        event_type,
+        source=source,
+        service=service,
+        component=component,
+        source_id=source_id,
+        data=data,
+    )
     assert python == _sql(con, *row)
     assert python is not None and python == python.strip() and len(python) <= 200
     assert "\n" not in python and "  " not in python
@@ -101,5 +110,8 @@ def test_the_words_of_each_kind(
     data: dict[str, Any],
     expected: str,
 ) -> None:
-    assert derive(event_type, source, "cart", None, None, data) == expected
+    assert (
+        derive(event_type, source=source, service="cart", component=None, source_id=None, data=data)
+        == expected
+    )
     assert _sql(con, event_type, source, None, "cart", None, data) == expected

@@ -44,6 +44,7 @@ __all__ = [
     "ZERO_TIME_NOTE",
     "Context",
     "Input",
+    "LineBlock",
     "Parsed",
     "Refused",
     "Reject",
@@ -58,6 +59,7 @@ __all__ = [
     "json_values",
     "kind_of",
     "level_rank",
+    "line_blocks",
     "lines",
     "one_line",
     "pointer",
@@ -618,50 +620,93 @@ class Input:
 def lines(path: Path, ctx: Context) -> Iterator[tuple[int, str]]:
     """The lines of a text file (``.gz`` too), streamed, numbered from 1, without EOL.
 
-    Lines that are not UTF-8 are rejected (``not_utf8``), lines longer than
+    As :func:`line_blocks` reads them, one at a time; blank lines are passed over.
+    """
+    for block in line_blocks(path, ctx):
+        first, problems = block.first, block.problems
+        for i, text in enumerate(block.texts):
+            if problems and i in problems:
+                block.report(path, ctx, i)
+            elif text.strip(_BLANK):
+                yield first + i, text
+
+
+#: What makes a line blank (ASCII white space).
+_BLANK = " \t\n\r\x0b\x0c"
+
+
+class LineBlock:
+    """The lines of one block: the first one's number, and their text.
+
+    Blank lines and the lines refused are there (as blank); the refused ones' rejects
+    wait in :attr:`problems` (by index) for their turn.
+    """
+
+    __slots__ = ("first", "problems", "texts")
+
+    def __init__(
+        self, first: int, texts: list[str], problems: dict[int, tuple[Reason, str]] | None = None
+    ) -> None:
+        self.first = first
+        self.texts = texts
+        self.problems = problems or {}
+
+    def report(self, path: Path, ctx: Context, index: int) -> None:
+        """Reject the line at ``index`` (one of :attr:`problems`)."""
+        code, message = self.problems[index]
+        ctx.reject(where(path, self.first + index), code, message)
+
+
+def line_blocks(path: Path, ctx: Context, block: int = _CHUNK) -> Iterator[LineBlock]:
+    r"""The lines of a text file (``.gz`` too) in blocks, numbered from 1, without EOL.
+
+    Lines that are not UTF-8 are rejected (``not_utf8``), longer than
     :data:`MAX_LINE` bytes too (``line_too_long``: the rest of such a line is passed
-    over as it is read, never held), and blank lines are passed over; progress
-    advances by bytes of the file read. A UTF-8 byte-order mark is dropped. A file
-    that is not a regular one is rejected whole (``not_regular_file``).
+    over as it is read, never held); they stay in their block as blank lines, as
+    blank lines do. A UTF-8 byte-order mark is dropped, a ``\r`` before a line's end
+    too; progress advances by bytes of the file read. A file that is not a regular one
+    is rejected whole (``not_regular_file``).
     """
     size = ctx.add_file(path)
-    number = 0
+    number = 0  # lines handed out or rejected so far
     done = 0
     pending = b""
     overlong = False
     try:
         with Input(path) as f:
             while True:
-                block = f.read(_CHUNK)
+                data = f.read(block)
                 ctx.advance(f.position - done)
                 done = f.position
-                if not block:
+                if not data:
                     break
-                if number == 0 and not pending and block.startswith(codecs.BOM_UTF8):
-                    block = block[len(codecs.BOM_UTF8) :]
-                parts = block.split(b"\n")
-                parts[0] = pending + parts[0]
-                pending = parts.pop()
-                for raw in parts:
+                if number == 0 and not pending and data.startswith(codecs.BOM_UTF8):
+                    data = data[len(codecs.BOM_UTF8) :]
+                cut_at = data.rfind(b"\n")
+                if cut_at < 0:  # no line ends in this block
+                    pending += data
+                    if len(pending) > MAX_LINE:
+                        overlong, pending = True, b""
+                    continue
+                whole = pending + data[:cut_at]
+                pending = data[cut_at + 1 :]
+                if overlong:  # the rest of a long line ends here
                     number += 1
-                    if overlong or len(raw) > MAX_LINE:
-                        overlong = False
-                        ctx.reject(where(path, number), Reason.LINE_TOO_LONG, _too_long())
+                    ctx.reject(where(path, number), Reason.LINE_TOO_LONG, _too_long())
+                    first_end = whole.find(b"\n")
+                    whole = b"" if first_end < 0 else whole[first_end + 1 :]
+                    overlong = False
+                    if first_end < 0:
                         continue
-                    text = _line_text(raw, path, number, ctx)
-                    if text is not None:
-                        yield number, text
-                if overlong or len(pending) > MAX_LINE:  # no line ended: still the long one
-                    overlong = True
-                    pending = b""
+                batch = _decode(whole, number + 1)
+                number += len(batch.texts)
+                yield batch
             if overlong or pending:
                 number += 1
-                if overlong:
+                if overlong or len(pending) > MAX_LINE:
                     ctx.reject(where(path, number), Reason.LINE_TOO_LONG, _too_long())
                 else:
-                    text = _line_text(pending, path, number, ctx)
-                    if text is not None:
-                        yield number, text
+                    yield _decode(pending, number)
     except Refused as err:
         ctx.refuse(err, where(path))
     except READ_ERRORS as err:
@@ -669,24 +714,35 @@ def lines(path: Path, ctx: Context) -> Iterator[tuple[int, str]]:
     ctx.advance(max(size - done, 0))
 
 
+def _decode(raw: bytes, first: int) -> LineBlock:
+    """The lines of complete lines' bytes; bad ones blank, their rejects kept aside."""
+    try:
+        if len(raw) <= MAX_LINE or raw.find(b"\n") >= 0:
+            text = raw.decode("utf-8")
+            if len(text) <= MAX_LINE or all(len(x) <= MAX_LINE for x in text.split("\n")):
+                return LineBlock(first, text.replace("\r\n", "\n").removesuffix("\r").split("\n"))
+    except UnicodeDecodeError:
+        pass
+    texts: list[str] = []
+    problems: dict[int, tuple[Reason, str]] = {}
+    for i, part in enumerate(raw.split(b"\n")):
+        if len(part) > MAX_LINE:
+            problems[i] = (Reason.LINE_TOO_LONG, _too_long())
+            texts.append("")
+            continue
+        try:
+            texts.append(part.removesuffix(b"\r").decode("utf-8"))
+        except UnicodeDecodeError as err:
+            problems[i] = (
+                Reason.NOT_UTF8,
+                f"bytes at column {err.start + 1} are not UTF-8 text (binary data?)",
+            )
+            texts.append("")
+    return LineBlock(first, texts, problems)
+
+
 def _too_long() -> str:
     return f"line longer than {MAX_LINE:,} bytes; left out"
-
-
-def _line_text(raw: bytes, path: Path, number: int, ctx: Context) -> str | None:
-    if raw.endswith(b"\r"):
-        raw = raw[:-1]
-    if not raw.strip():
-        return None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        ctx.reject(
-            where(path, number),
-            Reason.NOT_UTF8,
-            f"bytes at column {err.start + 1} are not UTF-8 text (binary data?)",
-        )
-        return None
 
 
 def json_lines(path: Path, ctx: Context) -> Iterator[tuple[int, Any]]:

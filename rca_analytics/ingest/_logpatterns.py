@@ -425,6 +425,34 @@ CATALOGUE: tuple[LineFormat, ...] = (
         sample="17/06/09 20:11:11 ERROR executor.Executor: Exception in task 0.0 in stage 1.0",
     ),
     LineFormat(
+        "catalina",
+        "Tomcat catalina and java.util.logging (dd-MMM-yyyy HH:mm:ss.SSS)",
+        rf"(?P<time>\d{{2}}-{_MON}-\d{{4}} \d{{2}}:\d{{2}}:\d{{2}}(?:\.\d{{3}})?) "
+        r"(?P<level>SEVERE|WARNING|INFO|CONFIG|FINE|FINER|FINEST) "
+        r"\[(?P<thread>[^\]]*)\] (?P<logger>[\w$.]+) (?P<message>.*)",
+        ("%d-%b-%Y %H:%M:%S.%g", "%d-%b-%Y %H:%M:%S"),
+        levels=MappingProxyType({"config": "info"}),
+        sample="08-Dec-2026 01:02:03.456 SEVERE [main] org.apache.catalina.startup.Catalina.start "
+        "The required Server component failed to start",
+    ),
+    LineFormat(
+        "elasticsearch",
+        "Elasticsearch and OpenSearch ([time][LEVEL][logger] [node])",
+        rf"\[(?P<time>{_ISO})\]\[(?P<level>[A-Z]+)\s*\]\[(?P<logger>[^\]]+?)\s*\]\s*"
+        r"(?:\[(?P<host>[^\]]*)\]\s*)?(?P<message>.*)",
+        sample="[2024-01-02T03:04:05,123][WARN ][o.e.c.r.a.DiskThresholdMonitor] [node-1] high "
+        "disk watermark [90%] exceeded",
+    ),
+    LineFormat(
+        "windows_cbs",
+        "Windows CBS/CSI servicing log (time, level, component)",
+        r"(?P<time>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}), (?P<level>Info|Warning|Error)\s+"
+        r"(?P<logger>\S+)\s+(?P<message>.*)",
+        ("%Y-%m-%d %H:%M:%S",),
+        sample="2016-09-28 04:30:31, Error                 CSI    00000013 (F) "
+        "STATUS_OBJECT_NAME_NOT_FOUND #2 failed",
+    ),
+    LineFormat(
         "log4j",
         "log4j, logback, Spring Boot, ZooKeeper (time, level, [thread], logger)",
         rf"(?P<time>{_ISO})\s+(?:- )?(?:{_BRACKETED}\s+)?"

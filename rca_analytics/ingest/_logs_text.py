@@ -12,12 +12,10 @@ stack trace, an indented line); otherwise it is rejected with its ``file:line``.
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -27,14 +25,11 @@ import pyarrow as pa
 from .._reasons import Reason
 from . import _logformats as lf
 from ._base import (
-    MAX_LINE,
-    READ_ERRORS,
     ZERO_TIME_NOTE,
-    Context,
-    Input,
+    LineBlock,
     Parsed,
-    Refused,
     level_rank,
+    line_blocks,
     where,
 )
 from ._logpatterns import CONTINUES, FIELDS, LineFormat
@@ -51,111 +46,16 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-class _Batch:
-    """The lines of one block: numbers and text (blank lines included)."""
-
-    __slots__ = ("first", "texts")
-
-    def __init__(self, first: int, texts: list[str]) -> None:
-        self.first = first
-        self.texts = texts
-
-    def table(self) -> pa.Table:
-        n = len(self.texts)
-        table = pa.table(
-            {
-                "n": pa.array(np.arange(self.first, self.first + n, dtype=np.int64)),
-                "line": pa.array(self.texts, pa.string()),
-            }
-        )
-        # in pieces, so that DuckDB's threads share the matching
-        return pa.Table.from_batches(table.to_batches(max_chunksize=1 << 15))
-
-
-def batches(path: Path, ctx: Context) -> Iterator[_Batch]:
-    r"""The lines of a text file (``.gz`` too) in blocks, numbered from 1, without EOL.
-
-    As :func:`~._base.lines` reads them: lines that are not UTF-8 are rejected
-    (``not_utf8``), longer than :data:`~._base.MAX_LINE` bytes too
-    (``line_too_long``, never held whole), a UTF-8 byte-order mark is dropped, a
-    ``\r`` before the end of a line too. Blank lines stay (the SQL passes them over).
-    """
-    size = ctx.add_file(path)
-    number = 0  # lines handed out or rejected so far
-    done = 0
-    pending = b""
-    overlong = False
-    try:
-        with Input(path) as f:
-            while True:
-                block = f.read(BLOCK)
-                ctx.advance(f.position - done)
-                done = f.position
-                if not block:
-                    break
-                if number == 0 and not pending and block.startswith(codecs.BOM_UTF8):
-                    block = block[len(codecs.BOM_UTF8) :]
-                cut_at = block.rfind(b"\n")
-                if cut_at < 0:  # no line ends in this block
-                    pending += block
-                    if len(pending) > MAX_LINE:
-                        overlong, pending = True, b""
-                    continue
-                whole = pending + block[:cut_at]
-                pending = block[cut_at + 1 :]
-                if overlong:  # the rest of a long line ends here
-                    number += 1
-                    ctx.reject(where(path, number), Reason.LINE_TOO_LONG, _too_long())
-                    first_end = whole.find(b"\n")
-                    whole = b"" if first_end < 0 else whole[first_end + 1 :]
-                    overlong = False
-                    if first_end < 0:
-                        continue
-                batch = _decode(whole, number + 1, path, ctx)
-                number += len(batch.texts)
-                yield batch
-            if overlong or pending:
-                number += 1
-                if overlong or len(pending) > MAX_LINE:
-                    ctx.reject(where(path, number), Reason.LINE_TOO_LONG, _too_long())
-                else:
-                    yield _decode(pending, number, path, ctx)
-    except Refused as err:
-        ctx.refuse(err, where(path))
-    except READ_ERRORS as err:
-        ctx.reject(where(path, number + 1), Reason.UNREADABLE, f"cannot read on: {err}")
-    ctx.advance(max(size - done, 0))
-
-
-def _too_long() -> str:
-    return f"line longer than {MAX_LINE:,} bytes; left out"
-
-
-def _decode(raw: bytes, first: int, path: Path, ctx: Context) -> _Batch:
-    """The lines of complete lines' bytes; bad ones become blank after their reject."""
-    try:
-        if len(raw) <= MAX_LINE or raw.find(b"\n") >= 0:
-            text = raw.decode("utf-8")
-            if len(text) <= MAX_LINE or all(len(x) <= MAX_LINE for x in text.split("\n")):
-                return _Batch(first, text.replace("\r\n", "\n").removesuffix("\r").split("\n"))
-    except UnicodeDecodeError:
-        pass
-    texts: list[str] = []
-    for i, part in enumerate(raw.split(b"\n")):
-        if len(part) > MAX_LINE:
-            ctx.reject(where(path, first + i), Reason.LINE_TOO_LONG, _too_long())
-            texts.append("")
-            continue
-        try:
-            texts.append(part.removesuffix(b"\r").decode("utf-8"))
-        except UnicodeDecodeError as err:
-            ctx.reject(
-                where(path, first + i),
-                Reason.NOT_UTF8,
-                f"not UTF-8 text (byte {err.start + 1} of the line)",
-            )
-            texts.append("")
-    return _Batch(first, texts)
+def _lines_table(block: LineBlock) -> pa.Table:
+    """A block's lines for DuckDB, numbered, in pieces so that its threads share them."""
+    n = len(block.texts)
+    table = pa.table(
+        {
+            "n": pa.array(np.arange(block.first, block.first + n, dtype=np.int64)),
+            "line": pa.array(block.texts, pa.string()),
+        }
+    )
+    return pa.Table.from_batches(table.to_batches(max_chunksize=1 << 15))
 
 
 class _Plan:
@@ -344,8 +244,10 @@ class TextLines(EventBuilder):
         stack: list[str] = []
         years: Counter[int] = Counter()
         try:
-            for batch in batches(f.path, self.ctx):
-                con.register("_rca_lines", batch.table())
+            for batch in line_blocks(f.path, self.ctx, BLOCK):
+                for index in batch.problems:  # not UTF-8, too long
+                    batch.report(f.path, self.ctx, index)
+                con.register("_rca_lines", _lines_table(batch))
                 kinds = con.sql(kinds_sql).to_arrow_table()
                 selected, last = self._select(f, kinds)
                 here = False  # whether the pending entry is one of this block's

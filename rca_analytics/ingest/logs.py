@@ -68,7 +68,8 @@ _ALIASES = {
     "jsonl": "json", "ndjson": "json", "rfc5424": "syslog5424", "rfc3164": "syslog",
     "text": "plain", "apache": "apache_error", "nginx": "nginx_error", "logback": "log4j",
     "hadoop": "hdfs", "oslo": "openstack", "glog": "klog", "logcat": "android",
-    "mariadb": "mysql", "postgresql": "postgres",
+    "mariadb": "mysql", "postgresql": "postgres", "tomcat": "catalina", "opensearch":
+    "elasticsearch",
 }  # fmt: skip
 #: The names ``format=`` takes (and the aliases above).
 FORMAT_NAMES = ("json", "logfmt", *lp.FORMATS, "plain")
@@ -103,10 +104,11 @@ def read(
         format: For every file: a format's name (``json``, ``logfmt``, ``plain`` or a
             built-in line format: ``apache_error``, ``access``, ``nginx_error``,
             ``redis``, ``postgres``, ``mysql``, ``klog``, ``android``, ``openstack``,
-            ``hdfs``, ``spark``, ``log4j``, ``python``, ``syslog5424``, ``syslog``,
-            ``golog``); a format of your own: a regular expression with named groups
-            (``time`` required; ``level``, ``logger``, ``thread``, ``pid``, ``host``,
-            ``message``; any other into ``data``), a dict of
+            ``hdfs``, ``spark``, ``catalina``, ``elasticsearch``, ``windows_cbs``,
+            ``log4j``, ``python``, ``syslog5424``, ``syslog``, ``golog``); a format
+            of your own: a regular expression with named groups (``time`` required;
+            ``level``, ``logger``, ``thread``, ``pid``, ``host``, ``message``; any
+            other into ``data``), a dict of
             :meth:`LineFormat.custom` arguments, or a ``.toml``/``.json`` file of
             them. None detects the format of each file from its first 20 non-blank
             lines.
