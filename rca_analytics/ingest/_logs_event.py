@@ -24,6 +24,7 @@ from ._base import (
     level_rank,
     severity_for_level,
     summary_line,
+    where,
 )
 from ._logs_fields import MAX_MESSAGE, LogFile, cut, stack_text
 
@@ -93,6 +94,22 @@ class EventBuilder:
             f.naive += 1
             return ts.replace(tzinfo=self.tzinfo)
         return ts
+
+    def in_utc(
+        self, f: LogFile, number: int, ts: dt.datetime, key: str, value: Any
+    ) -> dt.datetime | None:
+        """The time in UTC, or None (rejected) when UTC is past the year 9999."""
+        try:
+            return ts if ts.tzinfo is dt.UTC else ts.astimezone(dt.UTC)
+        except OverflowError:
+            self.ctx.reject(
+                where(f.path, number),
+                Reason.INVALID_DATETIME,
+                f"{key}: {str(value)[:80]!r} is out of the range of times in UTC",
+                field=key,
+                value=value,
+            )
+            return None
 
     # --- the event -----------------------------------------------------------------------------
 

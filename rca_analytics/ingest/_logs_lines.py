@@ -265,7 +265,7 @@ class LineReaders(EventBuilder):
             except Refused as bad:
                 self.ctx.refuse(bad, where(f.path, number))
                 return None
-        return ts
+        return self.in_utc(f, number, ts, key, value)
 
     def _message(self, obj: dict[str, Any], plan: Plan, used: set[str]) -> str:
         """The record's message: text as is, other values as JSON; "" when there is none."""

@@ -285,10 +285,12 @@ class TextLines(EventBuilder):
                         row["rank"], row["meaning"] = default_rank, default_level
                         if assumed:
                             f.level_assumed += 1
+                    parsed = self._event(f, fmt, row)
+                    if parsed is None:
+                        continue
                     if row["yearless"] and self.year is None:
                         years[row["ts"].year] += 1
-                    state, pending, pending_rec = "keep", self._event(f, fmt, row), row["rec"]
-                    here = True
+                    state, pending, pending_rec, here = "keep", parsed, row["rec"], True
                 if last:  # the block had entries: only its last one may go on
                     if pending is not None and not (here and pending_rec == last):
                         yield with_stack(pending, stack)
@@ -437,12 +439,15 @@ class TextLines(EventBuilder):
             value=text,
         )
 
-    def _event(self, f: LogFile, fmt: LineFormat, row: dict[str, Any]) -> Parsed:
-        ts: dt.datetime = row["ts"]
+    def _event(self, f: LogFile, fmt: LineFormat, row: dict[str, Any]) -> Parsed | None:
+        ts: dt.datetime | None = row["ts"]
+        assert ts is not None
         if row["zoned"]:
             ts = ts.replace(tzinfo=dt.UTC)
         else:
-            ts = ts.replace(tzinfo=self.tzinfo)
+            ts = self.in_utc(f, row["n"], ts.replace(tzinfo=self.tzinfo), "time", row["time_text"])
+            if ts is None:
+                return None
             f.naive += 1
         message = row["f_message"] or ""
         logger = row["f_logger"]

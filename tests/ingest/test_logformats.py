@@ -344,3 +344,16 @@ def test_zero_times_are_no_times(tmp_path: Path) -> None:
         assert reading.events.empty
         assert reading.rejects[["code"]].values.ravel().tolist() == ["missing"] * lines
         assert reading.notes["zero_time_as_missing"] == lines
+
+
+def test_times_past_9999_in_utc_are_refused(tmp_path: Path) -> None:
+    jsonl = _write(
+        tmp_path / "a.jsonl", '{"@timestamp": "9999-12-31T23:59:59-01:00", "level": "error"}'
+    )
+    text = _write(tmp_path / "b.log", "9999-12-31 23:59:59,000 ERROR [main] x.Y: late")
+    for path, options in ((jsonl, {}), (text, {"tz": "America/New_York"})):
+        reading = rca.read("logs", path, **options)
+        assert reading.events.empty
+        assert reading.rejects[["field", "code"]].values.tolist() == [
+            ["time" if path == text else "@timestamp", "invalid_datetime"]
+        ]
