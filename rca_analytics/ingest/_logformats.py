@@ -1,4 +1,4 @@
-r"""Line formats of the logs reader: detection, logfmt, syslog, plain headers, times, templates.
+r"""Pieces of the logs reader: times, level words, logfmt, syslog, plain headers, templates.
 
 Pure functions on text; :mod:`rca_analytics.ingest.logs` does the files and the records.
 
@@ -21,7 +21,6 @@ from ._base import Input
 __all__ = [
     "FACILITIES",
     "LEVEL_WORDS",
-    "PLAIN",
     "SYSLOG_LEVELS",
     "Syslog",
     "classify",
@@ -154,16 +153,7 @@ def _level_word(token: str) -> str | None:
 
 # --- plain lines -----------------------------------------------------------------------------
 
-_TS_ISO = (
-    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\s?(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}))?"
-)
-_TS_SLASH = r"\d{4}/\d{2}/\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?"
 _TS_BSD = r"[A-Z][a-z]{2} {1,2}\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d+)?"
-_TS_APACHE = r"\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}(?: [+-]\d{4})?"
-#: A plain line: a time at the start (optionally in brackets), then the rest.
-PLAIN = re.compile(
-    rf"\[?(?:(?P<iso>{_TS_ISO}|{_TS_SLASH}|{_TS_APACHE})|(?P<bsd>{_TS_BSD}))\]?(?:\s+|$)"
-)
 _TOKEN = re.compile(r"\S+")
 _THREAD = re.compile(r"\[([^\]]{1,200})\]\s*")
 _LOGGER = re.compile(r"([A-Za-z_$][\w.$/-]*)( - |: )")
@@ -369,26 +359,14 @@ def syslog(text: str) -> Syslog | None:
 # --- detection -------------------------------------------------------------------------------
 
 
-def _is_syslog(text: str) -> bool:
-    if _5424.match(text):
-        return True
-    m = _3164.match(text)
-    if m is None:
-        return False
-    if m["pri"]:
-        return True
-    t = _TAGGED.match(m["rest"])  # no PRI: a host and a "tag:" must follow the time
-    if t is None or t["host"] is None:
-        return False
-    return _level_word(t["host"]) is None and _level_word(t["tag"]) is None
-
-
 def classify(text: str) -> str | None:
-    """The format one line looks like, or None.
+    """Whether one line is a structured record: ``json``, ``logfmt``, or None.
+
+    (Line formats are told apart by their patterns: ``_logpatterns.detect``.)
 
     >>> [classify(s) for s in ('{"level":"info"}', "level=info msg=hi",
-    ...  "<13>Mar  1 10:00:00 host app: hi", "2024-01-02 03:04:05 ERROR x", "hello")]
-    ['json', 'logfmt', 'syslog', 'plain', None]
+    ...  "<13>Mar  1 10:00:00 host app: hi", "2024-01-02 03:04:05 ERROR x")]
+    ['json', 'logfmt', None, None]
     """
     s = text.lstrip()
     if s.startswith("{"):
@@ -398,12 +376,8 @@ def classify(text: str) -> str | None:
             return "json" if isinstance(json.loads(s), dict) else None
         except (ValueError, RecursionError):
             return None
-    if (s.startswith("<") or s[:1].isupper() or s[:1].isdigit()) and _is_syslog(s):
-        return "syslog"
     if _LOGFMT_START.match(s) and len(logfmt(s)) >= 2:
         return "logfmt"
-    if PLAIN.match(s):
-        return "plain"
     return None
 
 

@@ -201,6 +201,12 @@ class TextLines(EventBuilder):
             )
         return self._duck
 
+    def close(self) -> None:
+        """Close the reader's DuckDB connection (opened by the first plain-text file)."""
+        if self._duck is not None:
+            self._duck.close()
+            self._duck = None
+
     def _levels(self, fmt: LineFormat) -> pa.Table:
         """Level words (lower case) of the format and of every log → rank, name."""
         words: dict[str, tuple[int, str]] = {}

@@ -143,8 +143,11 @@ def read(
         default_level=default_level,
         severity=severity,
     )
-    for path in _files(paths, ctx):
-        yield from reader.file(path)
+    try:
+        for path in _files(paths, ctx):
+            yield from reader.file(path)
+    finally:
+        reader.close()
 
 
 def _format(
