@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -67,11 +68,12 @@ class LogFile:
         self.name = os.fspath(path)
         self.fmt = fmt
         self.below = self.no_level = self.unknown_level = 0
-        self.naive = self.truncated = self.inferred = self.level_assumed = 0
+        self.naive = self.truncated = self.level_assumed = 0
+        #: Times whose year was inferred from the file's time, by the year chosen.
+        self.years: Counter[int] = Counter()
         self.window: dict[dt.datetime, dict[str, int]] = {}
         self.services: dict[str | None, str | None] = {}
         self.components: dict[tuple[str | None, str | None, str | None], str | None] = {}
-        self.reference: dt.datetime | None = None
         #: The level key of the file's JSON lines, quoted, once known, and the keys that
         #: would come before it (see ``LineReaders.json_lines``).
         self.level_quoted: str | None = None

@@ -248,7 +248,6 @@ class TextLines(EventBuilder):
         pending: Parsed | None = None
         pending_rec = -1
         stack: list[str] = []
-        years: Counter[int] = Counter()
         try:
             for batch in line_blocks(f.path, self.ctx, BLOCK):
                 for index in batch.problems:  # not UTF-8, too long
@@ -295,7 +294,7 @@ class TextLines(EventBuilder):
                     if parsed is None:
                         continue
                     if row["yearless"] and self.year is None:
-                        years[row["ts"].year] += 1
+                        f.years[row["ts"].year] += 1
                     state, pending, pending_rec, here = "keep", parsed, row["rec"], True
                 if last:  # the block had entries: only its last one may go on
                     if pending is not None and not (here and pending_rec == last):
@@ -307,11 +306,6 @@ class TextLines(EventBuilder):
                 yield with_stack(pending, stack)
         finally:
             con.unregister("_rca_lines")
-            if f.level_assumed:
-                self.ctx.note("no_level_as_info", f.level_assumed)
-                f.level_assumed = 0
-            for year, n in sorted(years.items()):
-                self.ctx.note(f"year_inferred: {year} from file time", n)
 
     def _select(self, f: LogFile, kinds: pa.Table) -> tuple[pa.Table | None, int]:
         """Count the entries skipped; the lines Python must see, and the last entry.

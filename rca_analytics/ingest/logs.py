@@ -331,7 +331,8 @@ class _Reader(LineReaders, TextLines):
                     ctx.skip(reason, n)
             for what, n in (
                 (self.naive_note, f.naive),
-                ("year_inferred", f.inferred),
+                *((f"year_inferred: {y} from file time", k) for y, k in sorted(f.years.items())),
+                ("no_level_as_info", f.level_assumed),
                 ("message_truncated", f.truncated),
             ):
                 if n:
