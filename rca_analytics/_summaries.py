@@ -129,7 +129,7 @@ def _derive(a: str) -> str:
                     {j("title")}, {j("change")}, {j("name")})
     END"""
     text = f"coalesce({case}, {t} || coalesce(' ' || {where}, ''))"
-    text = f"trim(regexp_replace({text}, '\\s+', ' ', 'g'))"
+    text = f"trim(regexp_replace({text}, '[\\s\\v]+', ' ', 'g'))"  # RE2's \s lacks \v
     # one evaluation of the text: cut to the limit with "…" by a pattern, not length()
     return f"regexp_replace({text}, '^(.{{{MAX_SUMMARY - 1}}}).{{2,}}$', '\\1…')"
 
@@ -139,7 +139,7 @@ def _derive(a: str) -> str:
 # tests/test_summaries.py holds the two to the same words on generated events.)
 
 _PY_WS = " \t\n\x0b\x0c\r"
-_RE2_SPACE = re.compile(r"[\t\n\x0c\r ]+")  # what RE2's \s matches
+_RE2_SPACE = re.compile(r"[\t\n\x0b\x0c\r ]+")  # what the SQL folds: RE2's \s and \v
 _HEX_SHA = re.compile(r"[0-9a-f]{7,64}")
 _COUNT = re.compile(r"[+-]?[0-9]{1,18}")
 _DECIMAL = re.compile(r"[+-]?[0-9]{1,15}(\.[0-9]{1,9})?")
